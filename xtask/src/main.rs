@@ -1,0 +1,79 @@
+//! `cargo xtask`: the workspace's automation, in Rust so it runs wherever cargo does.
+//!
+//! ```text
+//! cargo xtask ci      fmt, clippy, deny, tests; installs what a fresh machine lacks
+//! cargo xtask tidy    the repository's own lint (file headers, sizes, leftovers, secrets)
+//! ```
+
+mod ci;
+mod install;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(&args[1..]),
+        Some("tidy") => tidy::run(),
+        Some("help" | "--help" | "-h") | None => {
+            print_help();
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task `{other}`; run `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_help() {
+    println!(
+        "cargo xtask <task>\n\n\
+         ci      run everything CI runs: fmt, clippy, cargo deny, the tests\n\
+         \x20       (installs cargo-deny, docker-registry and skopeo when missing)\n\
+         tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures"
+    );
+}
+
+/// The workspace root, found from this crate's manifest directory.
+pub(crate) fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The cargo that runs us, so that toolchain overrides carry through.
+pub(crate) fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(project_root());
+    command
+}
+
+/// Prints a step, runs it, and fails with its name when it fails.
+pub(crate) fn run_step(name: &str, command: &mut Command) -> Result<(), String> {
+    println!("\n==> {name}");
+    println!("    $ {}", describe(command));
+    let status = command
+        .status()
+        .map_err(|err| format!("{name}: could not start `{}`: {err}", describe(command)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed ({status})"))
+    }
+}
+
+fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
