@@ -1,0 +1,114 @@
+//! The crate's one error type.
+
+/// What can go wrong while finding credentials or fetching a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A `WWW-Authenticate` header could not be parsed.
+    #[error("malformed WWW-Authenticate header at byte {position}: {reason}")]
+    #[non_exhaustive]
+    MalformedChallenge {
+        /// Where parsing stopped.
+        position: usize,
+        /// What was expected there.
+        reason: &'static str,
+    },
+
+    /// A token scope is not `type:name:actions`.
+    #[error(
+        "invalid token scope `{input}`: expected type:name:actions, like repository:octo/app:pull"
+    )]
+    #[non_exhaustive]
+    InvalidScope {
+        /// The text that was parsed.
+        input: String,
+    },
+
+    /// The token endpoint refused the credentials or the scope.
+    #[error(
+        "{registry} refused a token for `{scope}`: {message}; check the username and token (a PAT needs read:packages to pull, write:packages to push)"
+    )]
+    #[non_exhaustive]
+    AuthFailed {
+        /// The registry the token was for.
+        registry: String,
+        /// The scopes asked for.
+        scope: String,
+        /// The registry's own message.
+        message: String,
+    },
+
+    /// The token endpoint answered something other than a token.
+    #[error("the token endpoint {realm} answered {status}: {message}")]
+    #[non_exhaustive]
+    TokenEndpoint {
+        /// The realm, without its query.
+        realm: String,
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong.
+        message: String,
+    },
+
+    /// The challenge named a realm we refuse to send credentials to.
+    #[error("refusing token realm `{realm}`: {reason}")]
+    #[non_exhaustive]
+    UnsafeRealm {
+        /// The realm, without its query.
+        realm: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+
+    /// The token endpoint could not be reached.
+    #[error("could not reach the token endpoint {realm}")]
+    #[non_exhaustive]
+    TokenRequest {
+        /// The realm, without its query.
+        realm: String,
+        /// The transport's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// A Docker config file could not be read or understood.
+    #[error("docker config {path}: {reason}")]
+    #[non_exhaustive]
+    DockerConfig {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A Docker credential helper failed.
+    #[error("credential helper `docker-credential-{helper}` failed for {registry}: {reason}")]
+    #[non_exhaustive]
+    CredentialHelper {
+        /// The helper's suffix (`desktop`, `pass`, …).
+        helper: String,
+        /// The registry asked for.
+        registry: String,
+        /// What went wrong, without any secret.
+        reason: String,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_and_small() {
+        fn assert_traits<T: Send + Sync + 'static + std::error::Error>() {}
+        assert_traits::<Error>();
+        assert!(
+            std::mem::size_of::<Error>() <= 80,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+    }
+}

@@ -1,0 +1,416 @@
+//! `~/.docker/config.json`: `auths`, `credHelpers` and `credsStore`, read the
+//! way `docker` reads them and written the way `docker login` writes them.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+
+use super::{BoxFuture, CredentialProvider, helper, host_of};
+use crate::{Credentials, Error, Result};
+
+/// A Docker config file, kept as JSON so unknown settings survive a write.
+#[derive(Debug, Clone)]
+pub struct DockerConfig {
+    path: PathBuf,
+    document: Map<String, Value>,
+}
+
+impl DockerConfig {
+    /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+    pub fn default_path() -> Option<PathBuf> {
+        if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+            return Some(PathBuf::from(dir).join("config.json"));
+        }
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|home| PathBuf::from(home).join(".docker").join("config.json"))
+    }
+
+    /// Reads `path`; a missing file is an empty config.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DockerConfig`] when the file cannot be read or is not a JSON object.
+    pub fn load(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        let document = match std::fs::read(&path) {
+            Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Map::new(),
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(Value::Object(map)) => map,
+                _ => return Err(config_error(&path, "it is not a JSON object")),
+            },
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Map::new(),
+            Err(err) => return Err(config_error(&path, &format!("cannot be read: {err}"))),
+        };
+        Ok(Self { path, document })
+    }
+
+    /// The file this config is read from and written to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The credential helper configured for `host` (`credHelpers`, else `credsStore`).
+    pub fn helper_for(&self, host: &str) -> Option<&str> {
+        let per_host = self
+            .document
+            .get("credHelpers")
+            .and_then(Value::as_object)
+            .and_then(|helpers| {
+                helpers
+                    .iter()
+                    .find(|(key, _)| host_of(key).eq_ignore_ascii_case(host))
+                    .and_then(|(_, name)| name.as_str())
+            });
+        per_host
+            .or_else(|| self.document.get("credsStore").and_then(Value::as_str))
+            .filter(|name| !name.is_empty())
+    }
+
+    /// Credentials stored inline under `auths` for `host`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DockerConfig`] when the entry's `auth` is not base64 of `user:password`.
+    pub fn inline_credentials(&self, host: &str) -> Result<Option<Credentials>> {
+        let Some(entry) = self
+            .document
+            .get("auths")
+            .and_then(Value::as_object)
+            .and_then(|auths| {
+                auths
+                    .iter()
+                    .find(|(key, _)| host_of(key).eq_ignore_ascii_case(host))
+            })
+            .and_then(|(_, entry)| entry.as_object())
+        else {
+            return Ok(None);
+        };
+        let text = |key: &str| {
+            entry
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        if let Some(token) = text("identitytoken") {
+            return Ok(Some(Credentials::IdentityToken {
+                username: text("username").map(str::to_owned),
+                token: SecretString::from(token.to_owned()),
+            }));
+        }
+        if let Some(encoded) = text("auth") {
+            let decoded = STANDARD
+                .decode(encoded.trim())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    config_error(
+                        &self.path,
+                        &format!("auths.{host}.auth is not base64 of user:password"),
+                    )
+                })?;
+            let (username, password) = decoded.split_once(':').ok_or_else(|| {
+                config_error(
+                    &self.path,
+                    &format!("auths.{host}.auth has no `:` between user and password"),
+                )
+            })?;
+            return Ok(Some(Credentials::basic(username, password)));
+        }
+        match (text("username"), text("password")) {
+            (Some(username), Some(password)) => Ok(Some(Credentials::basic(username, password))),
+            _ => Ok(None),
+        }
+    }
+
+    /// Stores `username` and `password` for `host` inline, as `docker login`
+    /// does without a credential store.
+    pub fn store(&mut self, host: &str, username: &str, password: &SecretString) {
+        let encoded = STANDARD.encode(format!("{username}:{}", password.expose_secret()));
+        let auths = self
+            .document
+            .entry("auths")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !auths.is_object() {
+            *auths = Value::Object(Map::new());
+        }
+        if let Value::Object(auths) = auths {
+            auths.retain(|key, _| !host_of(key).eq_ignore_ascii_case(host));
+            let mut entry = Map::new();
+            entry.insert("auth".into(), Value::String(encoded));
+            auths.insert(host.to_owned(), Value::Object(entry));
+        }
+    }
+
+    /// Removes the inline credentials of `host`; whether there were any.
+    pub fn remove(&mut self, host: &str) -> bool {
+        let Some(Value::Object(auths)) = self.document.get_mut("auths") else {
+            return false;
+        };
+        let before = auths.len();
+        auths.retain(|key, _| !host_of(key).eq_ignore_ascii_case(host));
+        auths.len() != before
+    }
+
+    /// Writes the file (creating its folder), readable by the owner only on Unix.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DockerConfig`] when the file cannot be written.
+    pub fn save(&self) -> Result<()> {
+        let write = || -> std::io::Result<()> {
+            if let Some(parent) = self.path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let temporary = self.path.with_extension("json.tmp");
+            let text = serde_json::to_string_pretty(&Value::Object(self.document.clone()))?;
+            std::fs::write(&temporary, text + "\n")?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o600))?;
+            }
+            std::fs::rename(&temporary, &self.path)
+        };
+        write().map_err(|err| config_error(&self.path, &format!("cannot be written: {err}")))
+    }
+}
+
+fn config_error(path: &Path, reason: &str) -> Error {
+    Error::DockerConfig {
+        path: path.display().to_string(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Credentials from a Docker config file: its credential helper for the host
+/// when one is configured, else its inline `auths` entry.
+///
+/// The file is read on each lookup, so a `docker login` in another terminal
+/// takes effect without a restart.
+#[derive(Debug, Clone)]
+pub struct DockerConfigProvider {
+    path: Option<PathBuf>,
+    helper_dir: Option<PathBuf>,
+}
+
+impl DockerConfigProvider {
+    /// Reads [`DockerConfig::default_path`].
+    pub fn new() -> Self {
+        Self {
+            path: DockerConfig::default_path(),
+            helper_dir: None,
+        }
+    }
+
+    /// Reads the config at `path`.
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: Some(path.into()),
+            helper_dir: None,
+        }
+    }
+
+    /// Runs credential helpers from `dir` instead of looking them up on `PATH`.
+    #[must_use]
+    pub fn helper_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.helper_dir = Some(dir.into());
+        self
+    }
+}
+
+impl Default for DockerConfigProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CredentialProvider for DockerConfigProvider {
+    fn credentials<'a>(&'a self, host: &'a str) -> BoxFuture<'a, Result<Option<Credentials>>> {
+        Box::pin(async move {
+            let Some(path) = &self.path else {
+                return Ok(None);
+            };
+            let config = DockerConfig::load(path)?;
+            if let Some(name) = config.helper_for(host)
+                && let Some(found) = helper::get(name, host, self.helper_dir.as_deref()).await?
+            {
+                return Ok(Some(found));
+            }
+            config.inline_credentials(host)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn inline_auths_in_every_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = STANDARD.encode("octocat:ghp_one");
+        let config = write(
+            dir.path(),
+            "config.json",
+            &format!(
+                r#"{{"auths": {{
+                    "https://ghcr.io": {{"auth": "{auth}"}},
+                    "localhost:5000": {{"username": "u", "password": "p"}},
+                    "registry.example": {{"identitytoken": "refresh", "username": "r"}},
+                    "broken.example": {{"auth": "!!!"}},
+                    "empty.example": {{}}
+                }}}}"#
+            ),
+        );
+        let provider = DockerConfigProvider::at(&config);
+        let ghcr = provider.credentials("ghcr.io").await.unwrap().unwrap();
+        assert_eq!(ghcr.username(), Some("octocat"));
+        assert_eq!(
+            ghcr.basic_authorization().unwrap().to_str().unwrap(),
+            format!("Basic {auth}")
+        );
+        let local = provider
+            .credentials("localhost:5000")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(local.username(), Some("u"));
+        let identity = provider
+            .credentials("registry.example")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(identity, Credentials::IdentityToken { .. }));
+        assert!(
+            provider
+                .credentials("empty.example")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            provider
+                .credentials("other.example")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let err = provider.credentials("broken.example").await.unwrap_err();
+        assert!(err.to_string().contains("not base64"), "{err}");
+        assert!(!err.to_string().contains("!!!"));
+    }
+
+    #[tokio::test]
+    async fn missing_file_is_empty_and_garbage_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = DockerConfigProvider::at(dir.path().join("nope.json"));
+        assert!(missing.credentials("ghcr.io").await.unwrap().is_none());
+        let garbage = write(dir.path(), "config.json", "[1]");
+        let err = DockerConfigProvider::at(garbage)
+            .credentials("ghcr.io")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not a JSON object"));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn credential_helpers_and_store() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // A helper that answers for ghcr.io, says "not found" otherwise, and logs what it was asked.
+        let helper = write(
+            dir.path(),
+            "docker-credential-test",
+            &format!(
+                "#!/bin/sh\nread host\necho \"$1 $host\" >> {log}\n\
+                 if [ \"$host\" = ghcr.io ]; then echo '{{\"ServerURL\":\"ghcr.io\",\"Username\":\"helper-user\",\"Secret\":\"helper-secret\"}}'; \
+                 elif [ \"$host\" = token.example ]; then echo '{{\"Username\":\"<token>\",\"Secret\":\"refresh\"}}'; \
+                 elif [ \"$host\" = broken.example ]; then echo 'keychain locked' >&2; exit 3; \
+                 else echo 'credentials not found in native keychain'; exit 1; fi\n",
+                log = dir.path().join("log").display()
+            ),
+        );
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let config = write(
+            dir.path(),
+            "config.json",
+            &format!(
+                r#"{{"credsStore": "test", "credHelpers": {{"special.example": "missing"}},
+                    "auths": {{"inline.example": {{"auth": "{}"}}}}}}"#,
+                STANDARD.encode("in:line")
+            ),
+        );
+        let provider = DockerConfigProvider::at(&config).helper_dir(dir.path());
+        let found = provider.credentials("ghcr.io").await.unwrap().unwrap();
+        assert_eq!(found.username(), Some("helper-user"));
+        let token = provider
+            .credentials("token.example")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(token, Credentials::IdentityToken { .. }));
+        // The store has nothing: fall back to the inline entry.
+        let inline = provider
+            .credentials("inline.example")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(inline.username(), Some("in"));
+        let err = provider.credentials("broken.example").await.unwrap_err();
+        assert!(err.to_string().contains("keychain locked"), "{err}");
+        let err = provider.credentials("special.example").await.unwrap_err();
+        assert!(
+            err.to_string().contains("docker-credential-missing"),
+            "{err}"
+        );
+        let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
+        assert!(log.starts_with("get ghcr.io\n"), "{log}");
+    }
+
+    #[test]
+    fn store_writes_what_docker_login_writes_and_keeps_other_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "config.json",
+            r#"{"auths":{"https://ghcr.io/":{"auth":"b2xkOm9sZA=="}},"psFormat":"x"}"#,
+        );
+        let mut config = DockerConfig::load(&path).unwrap();
+        config.store(
+            "ghcr.io",
+            "octocat",
+            &SecretString::from("ghp_new".to_owned()),
+        );
+        config.save().unwrap();
+        let written: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(written["psFormat"], "x");
+        assert_eq!(written["auths"].as_object().unwrap().len(), 1);
+        assert_eq!(
+            written["auths"]["ghcr.io"]["auth"],
+            STANDARD.encode("octocat:ghp_new")
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let mut reread = DockerConfig::load(&path).unwrap();
+        assert!(reread.remove("ghcr.io"));
+        assert!(!reread.remove("ghcr.io"));
+    }
+}

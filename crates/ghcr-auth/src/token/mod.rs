@@ -1,0 +1,298 @@
+//! The token manager: bearer tokens keyed by (registry, service, scopes),
+//! fetched once however many callers want them at the same time.
+
+mod fetch;
+mod realm;
+
+pub use realm::TokenRealm;
+pub(crate) use realm::is_loopback;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::HeaderValue;
+use secrecy::SecretString;
+use tokio::time::Instant;
+
+use crate::provider::BoxFuture;
+use crate::{CredentialProvider, Result, ScopeSet};
+
+/// The error type HTTP clients report.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The HTTP client the token manager fetches tokens with.
+///
+/// The transport implements it over its innermost service, so that token
+/// requests are recorded and replayed like any other request.
+pub trait TokenClient: Send + Sync + fmt::Debug {
+    /// Sends one request and collects the answer.
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, std::result::Result<http::Response<Bytes>, BoxError>>;
+}
+
+/// A bearer token and when to stop using it.
+#[derive(Clone)]
+pub struct BearerToken {
+    value: Arc<SecretString>,
+    refresh_at: Instant,
+}
+
+impl BearerToken {
+    /// `Authorization: Bearer …`, marked sensitive.
+    pub fn authorization(&self) -> Option<HeaderValue> {
+        crate::credentials::bearer(&self.value)
+    }
+
+    /// When the token should be replaced (its expiry minus a margin).
+    pub fn refresh_at(&self) -> Instant {
+        self.refresh_at
+    }
+
+    fn is_fresh(&self) -> bool {
+        Instant::now() < self.refresh_at
+    }
+}
+
+impl fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerToken")
+            .field("value", &"[redacted]")
+            .field("refresh_at", &self.refresh_at)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct TokenKey {
+    registry: String,
+    service: String,
+    scopes: ScopeSet,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<BearerToken>>>;
+
+/// Fetches, caches and shares bearer tokens.
+///
+/// Tokens live as long as the endpoint says (`expires_in`), or 60 seconds
+/// when it says nothing (the token spec's default; ghcr.io sends no
+/// lifetime), minus a refresh margin. Concurrent callers asking for the same
+/// key wait for one fetch. Cloning shares the cache.
+#[derive(Clone)]
+pub struct TokenManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Arc<dyn TokenClient>,
+    credentials: Arc<dyn CredentialProvider>,
+    default_lifetime: Duration,
+    refresh_margin: Duration,
+    plain_http_hosts: HashSet<String>,
+    slots: Mutex<HashMap<TokenKey, Slot>>,
+    realms: Mutex<HashMap<String, TokenRealm>>,
+    fetches: AtomicU64,
+}
+
+/// Builds a [`TokenManager`].
+#[derive(Debug)]
+pub struct TokenManagerBuilder {
+    client: Arc<dyn TokenClient>,
+    credentials: Arc<dyn CredentialProvider>,
+    default_lifetime: Duration,
+    refresh_margin: Duration,
+    plain_http_hosts: HashSet<String>,
+}
+
+impl TokenManagerBuilder {
+    /// Lifetime of a token whose endpoint gave none. Default: 60 seconds.
+    #[must_use]
+    pub fn default_lifetime(mut self, lifetime: Duration) -> Self {
+        self.default_lifetime = lifetime;
+        self
+    }
+
+    /// How long before expiry a token is replaced; capped at half its
+    /// lifetime. Default: 10 seconds.
+    #[must_use]
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Lets a registry on this host (`127.0.0.1:5000`) use a plain-HTTP
+    /// token realm, which must also be on a loopback address. Default: none.
+    #[must_use]
+    pub fn allow_plain_http(mut self, registry_host: impl Into<String>) -> Self {
+        self.plain_http_hosts.insert(registry_host.into());
+        self
+    }
+
+    /// The manager.
+    pub fn build(self) -> TokenManager {
+        TokenManager {
+            inner: Arc::new(Inner {
+                client: self.client,
+                credentials: self.credentials,
+                default_lifetime: self.default_lifetime,
+                refresh_margin: self.refresh_margin,
+                plain_http_hosts: self.plain_http_hosts,
+                slots: Mutex::default(),
+                realms: Mutex::default(),
+                fetches: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+impl TokenManager {
+    /// Starts building a manager that fetches with `client` and asks
+    /// `credentials` for each registry host.
+    pub fn builder(
+        client: Arc<dyn TokenClient>,
+        credentials: Arc<dyn CredentialProvider>,
+    ) -> TokenManagerBuilder {
+        TokenManagerBuilder {
+            client,
+            credentials,
+            default_lifetime: Duration::from_secs(60),
+            refresh_margin: Duration::from_secs(10),
+            plain_http_hosts: HashSet::new(),
+        }
+    }
+
+    /// The credential provider, for callers that authenticate otherwise
+    /// (Basic registries, the GitHub REST API).
+    pub fn credentials(&self) -> &Arc<dyn CredentialProvider> {
+        &self.inner.credentials
+    }
+
+    /// Records where `registry` issues tokens, learnt from a challenge.
+    pub fn remember_realm(&self, registry: &str, realm: TokenRealm) {
+        self.inner
+            .realms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(registry.to_owned(), realm);
+    }
+
+    /// Where `registry` issues tokens, when a challenge told us.
+    pub fn realm_for(&self, registry: &str) -> Option<TokenRealm> {
+        self.inner
+            .realms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(registry)
+            .cloned()
+    }
+
+    /// A token for `scopes` at `registry`: the cached one while fresh, else
+    /// a new one from the realm `registry` is known to use.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::AuthFailed`] when the endpoint refuses,
+    /// [`crate::Error::UnsafeRealm`] for a realm credentials must not go to,
+    /// [`crate::Error::TokenEndpoint`] or [`crate::Error::TokenRequest`]
+    /// when it cannot be fetched.
+    pub async fn token(
+        &self,
+        registry: &str,
+        realm: &TokenRealm,
+        scopes: &ScopeSet,
+    ) -> Result<BearerToken> {
+        let key = TokenKey {
+            registry: registry.to_owned(),
+            service: realm.service().unwrap_or_default().to_owned(),
+            scopes: scopes.clone(),
+        };
+        let slot = self.slot(&key);
+        let mut guard = slot.lock().await;
+        if let Some(token) = guard.as_ref().filter(|t| t.is_fresh()) {
+            return Ok(token.clone());
+        }
+        realm.check_safe(registry, &self.inner.plain_http_hosts)?;
+        let credentials = self.inner.credentials.credentials(registry).await?;
+        self.inner.fetches.fetch_add(1, Ordering::Relaxed);
+        let fetched = fetch::fetch(
+            self.inner.client.as_ref(),
+            registry,
+            realm,
+            scopes,
+            credentials.as_ref(),
+        )
+        .await?;
+        let lifetime = fetched.lifetime.unwrap_or(self.inner.default_lifetime);
+        let margin = self.inner.refresh_margin.min(lifetime / 2);
+        let token = BearerToken {
+            value: Arc::new(fetched.token),
+            refresh_at: Instant::now() + lifetime.saturating_sub(margin),
+        };
+        tracing::debug!(registry, scope = %scopes, lifetime_secs = lifetime.as_secs(), "fetched a registry token");
+        *guard = Some(token.clone());
+        Ok(token)
+    }
+
+    /// The cached token for `scopes` at `registry`, when one is fresh.
+    pub fn cached(&self, registry: &str, scopes: &ScopeSet) -> Option<BearerToken> {
+        let realm = self.realm_for(registry)?;
+        let key = TokenKey {
+            registry: registry.to_owned(),
+            service: realm.service().unwrap_or_default().to_owned(),
+            scopes: scopes.clone(),
+        };
+        let slot = self.slot(&key);
+        let guard = slot.try_lock().ok()?;
+        guard.as_ref().filter(|t| t.is_fresh()).cloned()
+    }
+
+    /// Forgets the tokens for `scopes` at `registry` (after a 401).
+    pub fn invalidate(&self, registry: &str, scopes: &ScopeSet) {
+        let slots = self
+            .inner
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (key, slot) in slots.iter() {
+            if key.registry == registry && &key.scopes == scopes {
+                if let Ok(mut guard) = slot.try_lock() {
+                    *guard = None;
+                } else {
+                    // A fetch is under way; it will store a fresh token.
+                }
+            }
+        }
+    }
+
+    /// How many tokens were fetched so far.
+    pub fn fetch_count(&self) -> u64 {
+        self.inner.fetches.load(Ordering::Relaxed)
+    }
+
+    fn slot(&self, key: &TokenKey) -> Slot {
+        self.inner
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key.clone())
+            .or_default()
+            .clone()
+    }
+}
+
+impl fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("default_lifetime", &self.inner.default_lifetime)
+            .field("fetches", &self.fetch_count())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,222 @@
+//! Token manager behaviour against a scripted token endpoint, on a paused clock.
+
+use std::sync::Mutex;
+use std::sync::atomic::AtomicUsize;
+
+use super::*;
+use crate::{AnonymousProvider, Credentials, Scope, StaticProvider};
+
+/// A token endpoint that answers from a script and records what it was asked.
+#[derive(Debug, Default)]
+struct Script {
+    answers: Mutex<Vec<(u16, String)>>,
+    seen: Mutex<Vec<http::Request<Bytes>>>,
+    calls: AtomicUsize,
+}
+
+impl Script {
+    fn answering(answers: &[(u16, &str)]) -> Arc<Self> {
+        Arc::new(Self {
+            answers: Mutex::new(
+                answers
+                    .iter()
+                    .rev()
+                    .map(|(s, b)| (*s, (*b).to_owned()))
+                    .collect(),
+            ),
+            ..Self::default()
+        })
+    }
+}
+
+impl TokenClient for Script {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, std::result::Result<http::Response<Bytes>, BoxError>> {
+        Box::pin(async move {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            // Let concurrent callers pile up behind the first fetch.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.seen.lock().unwrap().push(request);
+            let (status, body) = self
+                .answers
+                .lock()
+                .unwrap()
+                .pop()
+                .unwrap_or((200, format!(r#"{{"token":"token-{n}"}}"#)));
+            Ok(http::Response::builder()
+                .status(status)
+                .body(Bytes::from(body))
+                .unwrap())
+        })
+    }
+}
+
+fn manager(script: &Arc<Script>) -> TokenManager {
+    TokenManager::builder(
+        script.clone(),
+        Arc::new(StaticProvider::new(Credentials::basic("octo", "pat"))),
+    )
+    .build()
+}
+
+fn realm() -> TokenRealm {
+    TokenRealm::new("https://ghcr.io/token", Some("ghcr.io".into()))
+}
+
+fn header(token: &BearerToken) -> String {
+    token.authorization().unwrap().to_str().unwrap().to_owned()
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_fetch_for_a_hundred_concurrent_callers() {
+    let script = Script::answering(&[]);
+    let tokens = manager(&script);
+    let scopes = ScopeSet::single(Scope::pull("octo/app"));
+    let calls = (0..100).map(|_| {
+        let tokens = tokens.clone();
+        let scopes = scopes.clone();
+        tokio::spawn(async move {
+            tokens
+                .token("ghcr.io", &realm(), &scopes)
+                .await
+                .map(|t| header(&t))
+        })
+    });
+    let results = futures_join(calls).await;
+    assert!(results.iter().all(|r| r == "Bearer token-0"), "{results:?}");
+    assert_eq!(script.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(tokens.fetch_count(), 1);
+    let seen = script.seen.lock().unwrap();
+    assert!(
+        seen[0].headers()[http::header::AUTHORIZATION]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic ")
+    );
+}
+
+async fn futures_join(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<Result<String>>>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap().unwrap());
+    }
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn tokens_without_expiry_live_sixty_seconds_minus_the_margin() {
+    let script = Script::answering(&[]);
+    let tokens = manager(&script);
+    let scopes = ScopeSet::single(Scope::pull("octo/app"));
+    assert_eq!(
+        header(&tokens.token("ghcr.io", &realm(), &scopes).await.unwrap()),
+        "Bearer token-0"
+    );
+    tokio::time::advance(Duration::from_secs(49)).await;
+    assert_eq!(
+        header(&tokens.token("ghcr.io", &realm(), &scopes).await.unwrap()),
+        "Bearer token-0"
+    );
+    tokio::time::advance(Duration::from_secs(2)).await;
+    assert_eq!(
+        header(&tokens.token("ghcr.io", &realm(), &scopes).await.unwrap()),
+        "Bearer token-1"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn expires_in_is_honoured() {
+    let script = Script::answering(&[(200, r#"{"token":"long","expires_in":600}"#)]);
+    let tokens = manager(&script);
+    let scopes = ScopeSet::single(Scope::pull("octo/app"));
+    tokens.token("ghcr.io", &realm(), &scopes).await.unwrap();
+    tokio::time::advance(Duration::from_secs(585)).await;
+    assert_eq!(
+        header(&tokens.token("ghcr.io", &realm(), &scopes).await.unwrap()),
+        "Bearer long"
+    );
+    tokio::time::advance(Duration::from_secs(10)).await;
+    assert_ne!(
+        header(&tokens.token("ghcr.io", &realm(), &scopes).await.unwrap()),
+        "Bearer long"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn scopes_are_separate_keys_and_invalidate_forces_a_fetch() {
+    let script = Script::answering(&[]);
+    let tokens = manager(&script);
+    let pull = ScopeSet::single(Scope::pull("octo/app"));
+    let push = ScopeSet::single(Scope::push("octo/app"));
+    tokens.token("ghcr.io", &realm(), &pull).await.unwrap();
+    tokens.token("ghcr.io", &realm(), &push).await.unwrap();
+    assert_eq!(tokens.fetch_count(), 2);
+    tokens.remember_realm("ghcr.io", realm());
+    assert!(tokens.cached("ghcr.io", &pull).is_some());
+    tokens.invalidate("ghcr.io", &pull);
+    assert!(tokens.cached("ghcr.io", &pull).is_none());
+    assert!(tokens.cached("ghcr.io", &push).is_some());
+    tokens.token("ghcr.io", &realm(), &pull).await.unwrap();
+    assert_eq!(tokens.fetch_count(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn refusals_and_unsafe_realms() {
+    let script = Script::answering(&[(
+        401,
+        r#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#,
+    )]);
+    let tokens = manager(&script);
+    let scopes = ScopeSet::single(Scope::pull("octo/app"));
+    let err = tokens
+        .token("ghcr.io", &realm(), &scopes)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, crate::Error::AuthFailed { .. }), "{err}");
+    let plain = TokenRealm::new("http://127.0.0.1:1/token", None);
+    let err = tokens.token("ghcr.io", &plain, &scopes).await.unwrap_err();
+    assert!(matches!(err, crate::Error::UnsafeRealm { .. }), "{err}");
+    assert_eq!(
+        script.calls.load(Ordering::SeqCst),
+        1,
+        "an unsafe realm must not be contacted"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn anonymous_requests_carry_no_authorization() {
+    let script = Script::answering(&[]);
+    let tokens = TokenManager::builder(script.clone(), Arc::new(AnonymousProvider))
+        .allow_plain_http("127.0.0.1:5000")
+        .build();
+    let local = TokenRealm::new("http://127.0.0.1:5001/token", Some("local".into()));
+    tokens
+        .token(
+            "127.0.0.1:5000",
+            &local,
+            &ScopeSet::single(Scope::pull("a")),
+        )
+        .await
+        .unwrap();
+    let seen = script.seen.lock().unwrap();
+    assert!(seen[0].headers().get(http::header::AUTHORIZATION).is_none());
+    assert!(
+        seen[0]
+            .uri()
+            .to_string()
+            .starts_with("http://127.0.0.1:5001/token?service=local&scope=")
+    );
+}
+
+#[test]
+fn debug_never_shows_a_token() {
+    let token = BearerToken {
+        value: Arc::new(SecretString::from("very-secret".to_owned())),
+        refresh_at: Instant::now(),
+    };
+    assert!(!format!("{token:?}").contains("very-secret"));
+}
