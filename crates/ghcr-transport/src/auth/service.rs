@@ -1,0 +1,239 @@
+//! The auth service: attach, send, and on 401 answer the challenge once.
+
+use std::sync::{Arc, PoisonError};
+
+use ghcr_auth::{AuthScheme, Challenge, ScopeSet, TokenRealm};
+use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+use tower::{Service, ServiceExt};
+
+use super::AuthState;
+use crate::body::{Body, BoxError, HttpBody, read_limited, try_clone_request};
+use crate::request::AuthScope;
+use crate::stack::{Inner, ResponseFuture};
+
+/// Attaches credentials and answers challenges.
+#[derive(Clone, Debug)]
+pub(crate) struct AuthService<S> {
+    inner: S,
+    state: Arc<AuthState>,
+}
+
+impl<S> AuthService<S> {
+    pub(super) fn new(inner: S, state: Arc<AuthState>) -> Self {
+        Self { inner, state }
+    }
+}
+
+impl<S: Inner> Service<http::Request<Body>> for AuthService<S> {
+    type Response = http::Response<HttpBody>;
+    type Error = BoxError;
+    type Future = ResponseFuture;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let inner = self.inner.clone();
+        let state = self.state.clone();
+        Box::pin(async move {
+            let scope = request
+                .extensions()
+                .get::<AuthScope>()
+                .cloned()
+                .unwrap_or_default();
+            match scope {
+                AuthScope::Anonymous => inner.oneshot(request).await,
+                AuthScope::GitHubApi => api(inner, &state, request).await,
+                AuthScope::Registry(scopes) => registry(inner, &state, request, &scopes).await,
+            }
+        })
+    }
+}
+
+fn host_of(request: &http::Request<Body>) -> String {
+    request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+async fn api<S: Inner>(
+    inner: S,
+    state: &AuthState,
+    mut request: http::Request<Body>,
+) -> Result<http::Response<HttpBody>, BoxError> {
+    let host = host_of(&request);
+    if let Some(credentials) = state
+        .tokens
+        .credentials()
+        .credentials(&host)
+        .await
+        .map_err(crate::Error::Auth)?
+        && let Some(header) = credentials.api_bearer_authorization()
+    {
+        request.headers_mut().insert(AUTHORIZATION, header);
+    }
+    inner.oneshot(request).await
+}
+
+/// What the first answer asked for.
+enum Demand {
+    Bearer(TokenRealm),
+    Basic,
+    /// A 403 DENIED without a challenge (seen on ghcr.io with credentials):
+    /// try a token for the known realm once.
+    RefreshKnown(TokenRealm),
+    Nothing,
+}
+
+async fn registry<S: Inner>(
+    inner: S,
+    state: &AuthState,
+    mut request: http::Request<Body>,
+    scopes: &ScopeSet,
+) -> Result<http::Response<HttpBody>, BoxError> {
+    let host = host_of(&request);
+    let retry = try_clone_request(&request);
+    let attached = attach_known(state, &host, scopes, &mut request).await?;
+    let response = inner.clone().oneshot(request).await?;
+    let demand = demand_of(state, &host, &response);
+    let (Some(mut retry), false) = (retry, matches!(demand, Demand::Nothing)) else {
+        return Ok(response);
+    };
+    let status = response.status();
+    drop(read_limited(response.into_body(), 64 * 1024).await);
+    match demand {
+        Demand::Bearer(realm) | Demand::RefreshKnown(realm) => {
+            state.tokens.remember_realm(&host, realm.clone());
+            if attached {
+                state.tokens.invalidate(&host, scopes);
+            }
+            let header = fetch_token(state, &host, &realm, scopes).await?;
+            retry.headers_mut().insert(AUTHORIZATION, header);
+        }
+        Demand::Basic => {
+            state
+                .basic_hosts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(host.clone());
+            let credentials = state
+                .tokens
+                .credentials()
+                .credentials(&host)
+                .await
+                .map_err(crate::Error::Auth)?;
+            let Some(header) = credentials
+                .as_ref()
+                .and_then(ghcr_auth::Credentials::basic_authorization)
+            else {
+                return Err(unauthorized(&host, scopes));
+            };
+            retry.headers_mut().insert(AUTHORIZATION, header);
+        }
+        Demand::Nothing => unreachable!("handled above"),
+    }
+    let second = inner.oneshot(retry).await?;
+    if second.status() == StatusCode::UNAUTHORIZED
+        || (status == StatusCode::FORBIDDEN && second.status() == StatusCode::FORBIDDEN)
+    {
+        drop(read_limited(second.into_body(), 64 * 1024).await);
+        return Err(unauthorized(&host, scopes));
+    }
+    Ok(second)
+}
+
+fn unauthorized(host: &str, scopes: &ScopeSet) -> BoxError {
+    Box::new(crate::Error::Unauthorized {
+        registry: host.to_owned(),
+        scope: scopes.to_string(),
+    })
+}
+
+/// Attaches a token for a realm we already know, or Basic credentials to a
+/// Basic registry; whether anything was attached.
+async fn attach_known(
+    state: &AuthState,
+    host: &str,
+    scopes: &ScopeSet,
+    request: &mut http::Request<Body>,
+) -> Result<bool, BoxError> {
+    if let Some(realm) = state.tokens.realm_for(host) {
+        let header = fetch_token(state, host, &realm, scopes).await?;
+        request.headers_mut().insert(AUTHORIZATION, header);
+        return Ok(true);
+    }
+    let basic = state
+        .basic_hosts
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .contains(host);
+    if basic
+        && let Some(credentials) = state
+            .tokens
+            .credentials()
+            .credentials(host)
+            .await
+            .map_err(crate::Error::Auth)?
+        && let Some(header) = credentials.basic_authorization()
+    {
+        request.headers_mut().insert(AUTHORIZATION, header);
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+async fn fetch_token(
+    state: &AuthState,
+    host: &str,
+    realm: &TokenRealm,
+    scopes: &ScopeSet,
+) -> Result<HeaderValue, BoxError> {
+    let before = state.tokens.fetch_count();
+    let token = state
+        .tokens
+        .token(host, realm, scopes)
+        .await
+        .map_err(crate::Error::Auth)?;
+    state
+        .metrics
+        .token_fetched(state.tokens.fetch_count().saturating_sub(before));
+    token.authorization().ok_or_else(|| {
+        Box::new(crate::Error::Protocol {
+            url: host.to_owned(),
+            reason: "the token endpoint issued a token that is not a valid header value".into(),
+        }) as BoxError
+    })
+}
+
+fn demand_of(state: &AuthState, host: &str, response: &http::Response<HttpBody>) -> Demand {
+    let status = response.status();
+    if status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN {
+        return Demand::Nothing;
+    }
+    let values = response
+        .headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let challenges = Challenge::parse_all(values).unwrap_or_default();
+    if let Some(realm) = challenges.iter().find_map(TokenRealm::from_challenge) {
+        return Demand::Bearer(realm);
+    }
+    if challenges.iter().any(|c| c.scheme == AuthScheme::Basic) {
+        return Demand::Basic;
+    }
+    if status == StatusCode::FORBIDDEN && challenges.is_empty() {
+        return state
+            .tokens
+            .realm_for(host)
+            .map_or(Demand::Nothing, Demand::RefreshKnown);
+    }
+    Demand::Nothing
+}

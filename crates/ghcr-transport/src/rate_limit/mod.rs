@@ -1,0 +1,237 @@
+//! Two budgets. For the GitHub REST API: track `x-ratelimit-*` per
+//! resource, and past a threshold of the budget used (design: 80 %) spread
+//! the remaining requests until the reset; wait out primary and secondary
+//! limits as GitHub's docs say. For registries: honour `Retry-After` and
+//! ghcr.io's `retry-after: <go duration>` body on 429. Every wait is capped;
+//! past the cap the caller gets [`crate::Error::RateLimited`], not a hang.
+
+mod headers;
+mod policy;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use ghcr_types::RateLimitInfo;
+use http::StatusCode;
+use time::OffsetDateTime;
+use tower::{Layer, Service, ServiceExt};
+
+use crate::body::{Body, BoxError, HttpBody, full, read_limited, try_clone_request};
+use crate::metrics::Metrics;
+use crate::request::AuthScope;
+use crate::stack::{Inner, ResponseFuture};
+
+/// How many rate-limit waits one request may sit through.
+const MAX_WAITS: u32 = 5;
+
+/// The latest budgets seen, shared with [`crate::Transport::rate_limits`].
+#[derive(Debug, Default)]
+pub(crate) struct RateLimitState {
+    budgets: Mutex<HashMap<String, RateLimitInfo>>,
+}
+
+impl RateLimitState {
+    pub(crate) fn snapshot(&self) -> Vec<RateLimitInfo> {
+        let mut all: Vec<RateLimitInfo> = self
+            .budgets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.resource.cmp(&b.resource));
+        all
+    }
+
+    fn core(&self) -> Option<RateLimitInfo> {
+        self.budgets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get("core")
+            .cloned()
+    }
+
+    fn record(&self, info: RateLimitInfo) {
+        self.budgets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(info.resource.clone(), info);
+    }
+}
+
+/// Settings of the rate-limit layer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RateLimitSettings {
+    pub(crate) threshold: f64,
+    pub(crate) max_wait: Duration,
+}
+
+/// Applies [`RateLimitService`].
+#[derive(Clone, Debug)]
+pub(crate) struct RateLimitLayer {
+    state: Arc<RateLimitState>,
+    settings: RateLimitSettings,
+    metrics: Arc<Metrics>,
+}
+
+impl RateLimitLayer {
+    pub(crate) fn new(
+        state: Arc<RateLimitState>,
+        settings: RateLimitSettings,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            state,
+            settings,
+            metrics,
+        }
+    }
+}
+
+impl<S> Layer<S> for RateLimitLayer {
+    type Service = RateLimitService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RateLimitService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// Paces API requests and waits out rate limits.
+#[derive(Clone, Debug)]
+pub(crate) struct RateLimitService<S> {
+    inner: S,
+    layer: RateLimitLayer,
+}
+
+fn limited(
+    host: &str,
+    reset_at: Option<OffsetDateTime>,
+    retry_after: Option<Duration>,
+    message: String,
+) -> BoxError {
+    Box::new(crate::Error::RateLimited {
+        host: host.to_owned(),
+        reset_at,
+        retry_after,
+        message,
+    })
+}
+
+impl<S: Inner> Service<http::Request<Body>> for RateLimitService<S> {
+    type Response = http::Response<HttpBody>;
+    type Error = BoxError;
+    type Future = ResponseFuture;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let inner = self.inner.clone();
+        let RateLimitLayer {
+            state,
+            settings,
+            metrics,
+        } = self.layer.clone();
+        Box::pin(async move {
+            let api = matches!(
+                request.extensions().get::<AuthScope>(),
+                Some(AuthScope::GitHubApi)
+            );
+            let host = request
+                .uri()
+                .authority()
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_default();
+            if api
+                && let Some(info) = state.core()
+                && let Some(delay) =
+                    policy::throttle_delay(&info, settings.threshold, OffsetDateTime::now_utc())
+            {
+                if delay > settings.max_wait {
+                    return Err(limited(
+                        &host,
+                        Some(info.reset),
+                        Some(delay),
+                        format!(
+                            "{} of {} requests left; wait for the reset or raise the maximum wait",
+                            info.remaining, info.limit
+                        ),
+                    ));
+                }
+                tracing::warn!(
+                    wait_ms = millis(delay),
+                    remaining = info.remaining,
+                    "throttling GitHub API requests"
+                );
+                metrics.rate_limit_wait();
+                tokio::time::sleep(delay).await;
+            }
+            let mut request = request;
+            let mut waits = 0;
+            loop {
+                let copy = try_clone_request(&request);
+                let response = inner.clone().oneshot(request).await?;
+                if let Ok(Some(info)) = RateLimitInfo::from_headers(|name| {
+                    response.headers().get(name).and_then(|v| v.to_str().ok())
+                }) {
+                    metrics.rate_limit_remaining(&info.resource, info.remaining);
+                    state.record(info);
+                }
+                let status = response.status();
+                if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::FORBIDDEN {
+                    return Ok(response);
+                }
+                let (parts, body) = response.into_parts();
+                let bytes = read_limited(body, 64 * 1024).await?;
+                let text = String::from_utf8_lossy(&bytes);
+                let verdict = policy::classify(
+                    status,
+                    &parts.headers,
+                    &text,
+                    api,
+                    waits,
+                    OffsetDateTime::now_utc(),
+                );
+                let policy::Verdict::Wait {
+                    delay,
+                    reset_at,
+                    reason,
+                } = verdict
+                else {
+                    return Ok(http::Response::from_parts(parts, full(bytes)));
+                };
+                // Spread clients that were told the same time.
+                let delay = delay + delay.mul_f64(fastrand::f64() * 0.1);
+                let Some(next) = copy.filter(|_| delay <= settings.max_wait && waits < MAX_WAITS)
+                else {
+                    return Err(limited(
+                        &host,
+                        reset_at,
+                        Some(delay),
+                        format!(
+                            "{reason}: asked to wait {} s, over the allowed maximum; retry later",
+                            delay.as_secs()
+                        ),
+                    ));
+                };
+                tracing::warn!(wait_ms = millis(delay), reason, "rate limited, waiting");
+                metrics.rate_limit_wait();
+                tokio::time::sleep(delay).await;
+                request = next;
+                waits += 1;
+            }
+        })
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,108 @@
+//! The boundary between the stack and the innermost service: request bodies
+//! become wire bodies, the User-Agent is set, and plain HTTP is refused
+//! unless enabled for the host.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use http::header::{CONTENT_LENGTH, HeaderValue, USER_AGENT};
+use tower::util::BoxCloneSyncService;
+use tower::{Service, ServiceExt};
+
+use crate::body::{Body, BoxError, HttpBody};
+use crate::request::PlainHttpRedirect;
+use crate::stack::ResponseFuture;
+use crate::{Error, error::redact_url};
+
+/// Any innermost service: the hyper client, a recorder, a replayer, a test script.
+pub type WireService =
+    BoxCloneSyncService<http::Request<HttpBody>, http::Response<HttpBody>, BoxError>;
+
+/// Adapts the stack's requests to a [`WireService`].
+#[derive(Clone)]
+pub(crate) struct Wire {
+    inner: WireService,
+    user_agent: HeaderValue,
+    plain_http_hosts: Arc<HashSet<String>>,
+}
+
+impl Wire {
+    pub(crate) fn new(
+        inner: WireService,
+        user_agent: HeaderValue,
+        plain_http_hosts: Arc<HashSet<String>>,
+    ) -> Self {
+        Self {
+            inner,
+            user_agent,
+            plain_http_hosts,
+        }
+    }
+
+    fn check_scheme(&self, request: &http::Request<Body>) -> Result<(), Error> {
+        let uri = request.uri();
+        match uri.scheme_str() {
+            Some("https") => Ok(()),
+            Some("http") => {
+                let host = uri
+                    .authority()
+                    .map(http::uri::Authority::as_str)
+                    .unwrap_or_default();
+                let redirected_on_loopback =
+                    request.extensions().get::<PlainHttpRedirect>().is_some()
+                        && ghcr_auth::is_loopback_host(host);
+                if self.plain_http_hosts.contains(host) || redirected_on_loopback {
+                    Ok(())
+                } else {
+                    Err(Error::Config {
+                        reason: format!(
+                            "refusing plain HTTP to {host}: enable it for this registry (--plain-http, allow_plain_http) if it really has no TLS"
+                        ),
+                    })
+                }
+            }
+            _ => Err(Error::Config {
+                reason: format!("`{}` is not an absolute http(s) URL", redact_url(uri)),
+            }),
+        }
+    }
+}
+
+impl Service<http::Request<Body>> for Wire {
+    type Response = http::Response<HttpBody>;
+    type Error = BoxError;
+    type Future = ResponseFuture;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        if let Err(err) = self.check_scheme(&request) {
+            return Box::pin(async move { Err(err.into()) });
+        }
+        let (mut parts, body) = request.into_parts();
+        parts
+            .headers
+            .entry(USER_AGENT)
+            .or_insert_with(|| self.user_agent.clone());
+        if let Some(length) = body.len()
+            && !parts.headers.contains_key(CONTENT_LENGTH)
+            && (length > 0
+                || matches!(
+                    parts.method,
+                    http::Method::PUT | http::Method::POST | http::Method::PATCH
+                ))
+        {
+            parts
+                .headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(length));
+        }
+        let request = http::Request::from_parts(parts, body.into_http_body());
+        let inner = self.inner.clone();
+        Box::pin(inner.oneshot(request))
+    }
+}

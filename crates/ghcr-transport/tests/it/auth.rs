@@ -1,0 +1,294 @@
+//! Challenge, token, retry: on a scripted registry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ghcr_auth::{Credentials, StaticProvider};
+use ghcr_transport::{Error, Transport};
+
+use crate::support::{Script, challenge, get, pull, reply};
+
+/// A registry that wants `Bearer token-N` and issues tokens numbered by fetch.
+fn registry(expires_in: Option<u64>) -> Script {
+    let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    Script::new(move |seen, _| {
+        if seen.uri.path() == "/token" {
+            let n = fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let lifetime = expires_in
+                .map(|s| format!(r#","expires_in":{s}"#))
+                .unwrap_or_default();
+            return reply(200, &[], &format!(r#"{{"token":"token-{n}"{lifetime}}}"#));
+        }
+        match seen.authorization() {
+            Some(auth) if auth.starts_with("Bearer token-") => reply(200, &[], "ok"),
+            _ => reply(
+                401,
+                &[(
+                    "www-authenticate",
+                    &challenge("https://registry.test/token"),
+                )],
+                "",
+            ),
+        }
+    })
+}
+
+fn transport(script: &Script) -> Transport {
+    Transport::builder()
+        .credentials(Arc::new(StaticProvider::new(Credentials::basic(
+            "octo", "pat",
+        ))))
+        .wire(script.clone())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn challenge_token_retry_with_one_fetch_for_a_hundred_requests() {
+    let script = registry(None);
+    let transport = transport(&script);
+    // The first request learns the realm; then a hundred go at once.
+    transport
+        .send_checked(get("https://registry.test/v2/o/a/tags/list", pull("o/a")))
+        .await
+        .unwrap();
+    let calls = (0..100).map(|i| {
+        let transport = transport.clone();
+        tokio::spawn(async move {
+            transport
+                .send_checked(get(
+                    &format!("https://registry.test/v2/o/a/blobs/{i}"),
+                    pull("o/a"),
+                ))
+                .await
+                .map(|r| r.status())
+        })
+    });
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap(), 200);
+    }
+    assert_eq!(script.count(|s| s.uri.path() == "/token"), 1);
+    assert_eq!(transport.token_fetches(), 1);
+    let token_request = script
+        .seen()
+        .into_iter()
+        .find(|s| s.uri.path() == "/token")
+        .unwrap();
+    let query = token_request.uri.query().unwrap();
+    assert!(query.contains("service=registry.test"), "{query}");
+    // The scope is the operation's, not the challenge's placeholder.
+    assert!(query.contains("scope=repository%3Ao%2Fa%3Apull"), "{query}");
+    assert!(token_request.authorization().unwrap().starts_with("Basic "));
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_first_requests_still_fetch_one_token() {
+    let script = registry(None);
+    let transport = transport(&script);
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let transport = transport.clone();
+            tokio::spawn(async move {
+                transport
+                    .send_checked(get("https://registry.test/v2/o/a/tags/list", pull("o/a")))
+                    .await
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(script.count(|s| s.uri.path() == "/token"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn expired_tokens_are_refreshed() {
+    let script = registry(Some(120));
+    let transport = transport(&script);
+    let request = || get("https://registry.test/v2/o/a/tags/list", pull("o/a"));
+    transport.send_checked(request()).await.unwrap();
+    tokio::time::advance(Duration::from_secs(100)).await;
+    transport.send_checked(request()).await.unwrap();
+    assert_eq!(
+        transport.token_fetches(),
+        1,
+        "still fresh after 100 s of 120"
+    );
+    tokio::time::advance(Duration::from_secs(15)).await;
+    transport.send_checked(request()).await.unwrap();
+    assert_eq!(
+        transport.token_fetches(),
+        2,
+        "refreshed within the margin before expiry"
+    );
+    let last = script
+        .seen()
+        .into_iter()
+        .rev()
+        .find(|s| s.uri.path() != "/token")
+        .unwrap();
+    assert_eq!(last.authorization().as_deref(), Some("Bearer token-1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_fresh_token_is_unauthorized() {
+    let script = Script::new(|seen, _| {
+        if seen.uri.path() == "/token" {
+            reply(200, &[], r#"{"token":"useless"}"#)
+        } else {
+            reply(
+                401,
+                &[(
+                    "www-authenticate",
+                    &challenge("https://registry.test/token"),
+                )],
+                "",
+            )
+        }
+    });
+    let err = transport(&script)
+        .send(get("https://registry.test/v2/o/a/tags/list", pull("o/a")))
+        .await
+        .unwrap_err();
+    match err {
+        Error::Unauthorized {
+            registry, scope, ..
+        } => {
+            assert_eq!(registry, "registry.test");
+            assert_eq!(scope, "repository:o/a:pull");
+        }
+        other => panic!("expected Unauthorized, got {other:?}"),
+    }
+    assert_eq!(
+        script.count(|s| s.uri.path() != "/token"),
+        2,
+        "one retry, no more"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_endpoint_denial_is_auth_failed_with_the_registry_message() {
+    let script = Script::new(|seen, _| {
+        if seen.uri.path() == "/token" {
+            reply(
+                403,
+                &[],
+                r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
+            )
+        } else {
+            reply(
+                401,
+                &[(
+                    "www-authenticate",
+                    &challenge("https://registry.test/token"),
+                )],
+                "",
+            )
+        }
+    });
+    let err = transport(&script)
+        .send(get("https://registry.test/v2/o/a/tags/list", pull("o/a")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Auth(ghcr_auth::Error::AuthFailed { .. })),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("requested access to the resource is denied"),
+        "{err}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn denied_without_challenge_fetches_a_token_for_the_known_realm_once() {
+    // ghcr.io has answered 403 DENIED without a challenge to requests with credentials.
+    let script = Script::new(|seen, index| {
+        if seen.uri.path() == "/token" {
+            return reply(200, &[], &format!(r#"{{"token":"t{index}"}}"#));
+        }
+        match seen.authorization().as_deref() {
+            None => reply(
+                401,
+                &[(
+                    "www-authenticate",
+                    &challenge("https://registry.test/token"),
+                )],
+                "",
+            ),
+            // The second repository's first token is refused without a challenge.
+            Some("Bearer t3") => reply(
+                403,
+                &[],
+                r#"{"errors":[{"code":"DENIED","message":"denied"}]}"#,
+            ),
+            Some(_) => reply(200, &[], "ok"),
+        }
+    });
+    let transport = transport(&script);
+    let response = transport
+        .send(get("https://registry.test/v2/o/a/x", pull("o/a")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response = transport
+        .send(get("https://registry.test/v2/o/b/x", pull("o/b")))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "the 403 was answered with a fresh token"
+    );
+    assert_eq!(script.count(|s| s.uri.path() == "/token"), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn basic_registries_get_basic_credentials() {
+    let script = Script::new(|seen, _| match seen.authorization() {
+        Some(auth) if auth.starts_with("Basic ") => reply(200, &[], "ok"),
+        _ => reply(
+            401,
+            &[("www-authenticate", r#"Basic realm="basic-realm""#)],
+            "",
+        ),
+    });
+    let transport = transport(&script);
+    transport
+        .send_checked(get("https://basic.test/v2/", pull("a")))
+        .await
+        .unwrap();
+    transport
+        .send_checked(get("https://basic.test/v2/a/tags/list", pull("a")))
+        .await
+        .unwrap();
+    assert_eq!(
+        script.seen().len(),
+        3,
+        "the second request went with credentials straight away"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn github_api_requests_carry_the_pat_as_bearer() {
+    let script = Script::new(|_, _| reply(200, &[], "{}"));
+    let transport = transport(&script);
+    transport
+        .send_checked(get(
+            "https://api.github.com/user/packages?package_type=container",
+            ghcr_transport::AuthScope::GitHubApi,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        script.seen()[0].authorization().as_deref(),
+        Some("Bearer pat")
+    );
+    assert!(
+        script.seen()[0].headers[http::header::USER_AGENT]
+            .to_str()
+            .unwrap()
+            .starts_with("ghcr-rs/")
+    );
+}

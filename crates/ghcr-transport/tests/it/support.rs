@@ -1,0 +1,169 @@
+//! A scripted wire (in process, safe on a paused clock) and a scripted
+//! server (real sockets on 127.0.0.1).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use ghcr_transport::{BoxError, HttpBody};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+/// What the script saw of a request.
+#[derive(Clone, Debug)]
+pub(crate) struct Seen {
+    pub(crate) method: http::Method,
+    pub(crate) uri: http::Uri,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Seen {
+    pub(crate) fn authorization(&self) -> Option<String> {
+        self.headers
+            .get(http::header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+}
+
+type Handler = dyn Fn(&Seen, usize) -> http::Response<Bytes> + Send + Sync;
+
+/// Answers requests with a closure given the request and its index, and
+/// keeps every request.
+#[derive(Clone)]
+pub(crate) struct Script {
+    handler: Arc<Handler>,
+    log: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Script {
+    pub(crate) fn new(
+        handler: impl Fn(&Seen, usize) -> http::Response<Bytes> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            handler: Arc::new(handler),
+            log: Arc::default(),
+        }
+    }
+
+    pub(crate) fn seen(&self) -> Vec<Seen> {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub(crate) fn count(&self, predicate: impl Fn(&Seen) -> bool) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| predicate(s))
+            .count()
+    }
+
+    async fn answer(&self, request: http::Request<HttpBody>) -> http::Response<Bytes> {
+        let (parts, body) = request.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(http_body_util::Collected::to_bytes)
+            .unwrap_or_default();
+        let seen = Seen {
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            body,
+        };
+        let index = {
+            let mut log = self.log.lock().unwrap();
+            log.push(seen.clone());
+            log.len() - 1
+        };
+        (self.handler)(&seen, index)
+    }
+}
+
+fn boxed(bytes: Bytes) -> HttpBody {
+    Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+impl tower::Service<http::Request<HttpBody>> for Script {
+    type Response = http::Response<HttpBody>;
+    type Error = BoxError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<HttpBody>) -> Self::Future {
+        let script = self.clone();
+        Box::pin(async move { Ok(script.answer(request).await.map(boxed)) })
+    }
+}
+
+/// A response with a status, headers and body.
+pub(crate) fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> http::Response<Bytes> {
+    let mut builder = http::Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Bytes::from(body.to_owned())).unwrap()
+}
+
+/// The challenge a ghcr-like registry sends.
+pub(crate) fn challenge(realm: &str) -> String {
+    format!(r#"Bearer realm="{realm}",service="registry.test",scope="repository:user/image:pull""#)
+}
+
+/// Serves `script` over plain HTTP on 127.0.0.1, until the test ends.
+pub(crate) async fn serve(script: Script) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let script = script.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |request: http::Request<hyper::body::Incoming>| {
+                        let script = script.clone();
+                        async move {
+                            let request = request.map(|b| b.map_err(BoxError::from).boxed_unsync());
+                            Ok::<_, Infallible>(script.answer(request).await.map(Full::new))
+                        }
+                    },
+                );
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// A GET with the given auth scope.
+pub(crate) fn get(
+    url: &str,
+    scope: ghcr_transport::AuthScope,
+) -> http::Request<ghcr_transport::Body> {
+    let mut request = http::Request::get(url)
+        .body(ghcr_transport::Body::empty())
+        .unwrap();
+    request.extensions_mut().insert(scope);
+    request
+}
+
+/// The scope for pulling `repo`.
+pub(crate) fn pull(repo: &str) -> ghcr_transport::AuthScope {
+    ghcr_transport::AuthScope::Registry(ghcr_auth::ScopeSet::single(ghcr_auth::Scope::pull(repo)))
+}
