@@ -55,10 +55,11 @@ impl fmt::Display for Algorithm {
 
 /// A validated content digest such as `sha256:6c3c62…`.
 ///
-/// `sha256` and `sha512` values must be lowercase hex of the right length.
-/// Other algorithms that follow the OCI grammar are accepted, so that a
-/// manifest naming them can still be read, but they cannot be verified:
-/// [`Digest::algorithm`] returns `None` for them.
+/// Values of the registered algorithms (`sha256`, `sha384`, `sha512`) must
+/// be lowercase hex of the right length. Other algorithms that follow the
+/// OCI grammar are accepted, so that a manifest naming them can still be
+/// read. Only sha256 and sha512 can be verified: [`Digest::algorithm`]
+/// returns `None` for the rest.
 ///
 /// ```
 /// use ghcr_types::Digest;
@@ -97,14 +98,13 @@ impl Digest {
         if encoded.is_empty() {
             return Err(Error::digest(input, "the encoded value is empty"));
         }
-        match Algorithm::from_name(algorithm) {
-            Some(known) => {
-                if encoded.len() != known.hex_len() {
+        match registered_hex_len(algorithm) {
+            Some(hex_len) => {
+                if encoded.len() != hex_len {
                     return Err(Error::digest(
                         input,
                         format!(
-                            "{known} values are {} hex characters, this one has {}",
-                            known.hex_len(),
+                            "{algorithm} values are {hex_len} hex characters, this one has {}",
                             encoded.len()
                         ),
                     ));
@@ -115,7 +115,7 @@ impl Digest {
                 {
                     return Err(Error::digest(
                         input,
-                        format!("{known} values are lowercase hex"),
+                        format!("{algorithm} values are lowercase hex"),
                     ));
                 }
             }
@@ -198,6 +198,16 @@ impl Digest {
         let mut verifier = DigestVerifier::new(self)?;
         verifier.update(bytes);
         verifier.finish().map(drop)
+    }
+}
+
+/// The hex length of the algorithms the OCI image spec registers: the ones
+/// this crate computes, and sha384, which it parses (oci-spec validates it
+/// too) but cannot verify.
+fn registered_hex_len(algorithm: &str) -> Option<usize> {
+    match algorithm {
+        "sha384" => Some(96),
+        other => Algorithm::from_name(other).map(Algorithm::hex_len),
     }
 }
 
@@ -377,5 +387,24 @@ mod tests {
         let digest = Digest::parse(EMPTY_SHA256).unwrap();
         let oci: oci_spec::image::Digest = (&digest).into();
         assert_eq!(Digest::try_from(&oci).unwrap(), digest);
+    }
+
+    #[test]
+    fn every_accepted_digest_converts_to_oci_spec() {
+        // oci-spec checks sha384 (a registered algorithm) strictly; a digest we
+        // accept must never make the infallible conversion panic.
+        let sha384 = format!("sha384:{}", "b".repeat(96));
+        for input in [sha384.as_str(), "blake3:abcd", "multihash+base58:QmRZ"] {
+            let digest = Digest::parse(input).unwrap();
+            let oci: oci_spec::image::Digest = (&digest).into();
+            assert_eq!(oci.to_string(), input);
+        }
+        for bad in [
+            "sha384:abc".to_owned(),
+            format!("sha384:{}", "B".repeat(96)),
+        ] {
+            assert!(Digest::parse(&bad).is_err(), "{bad}");
+        }
+        assert_eq!(Digest::parse(&sha384).unwrap().algorithm(), None);
     }
 }
