@@ -196,14 +196,18 @@ impl Manifest {
 
     /// Bytes the manifest references: config plus layers for an image, the
     /// children's manifest sizes for an index (not their layers, which need
-    /// fetching).
+    /// fetching). Sizes come from the network, so the sum saturates at
+    /// `u64::MAX` instead of overflowing.
     pub fn referenced_size(&self) -> u64 {
-        match &self.body {
+        let descriptors: Box<dyn Iterator<Item = &Descriptor>> = match &self.body {
             ManifestBody::Image(image) => {
-                image.config().size() + image.layers().iter().map(Descriptor::size).sum::<u64>()
+                Box::new(std::iter::once(image.config()).chain(image.layers()))
             }
-            ManifestBody::Index(index) => index.manifests().iter().map(Descriptor::size).sum(),
-        }
+            ManifestBody::Index(index) => Box::new(index.manifests().iter()),
+        };
+        descriptors.fold(0, |total, descriptor| {
+            total.saturating_add(descriptor.size())
+        })
     }
 
     /// The manifest this one refers to (OCI 1.1 `subject`).

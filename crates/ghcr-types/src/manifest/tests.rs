@@ -171,3 +171,38 @@ fn size_limit_is_checked_before_parsing() {
         Err(Error::ManifestTooLarge { size, .. }) if size == MAX_MANIFEST_SIZE as u64 + 1
     ));
 }
+
+#[test]
+fn size_limit_is_inclusive() {
+    // A manifest of exactly 4 MiB is accepted; padding is JSON whitespace.
+    let body = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+    let mut bytes = body.to_vec();
+    bytes.resize(MAX_MANIFEST_SIZE, b' ');
+    let manifest = Manifest::from_bytes(bytes, None).unwrap();
+    assert_eq!(manifest.size(), MAX_MANIFEST_SIZE as u64);
+}
+
+#[test]
+fn huge_descriptor_sizes_saturate_instead_of_overflowing() {
+    let layer = |n: u8| {
+        format!(
+            r#"{{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","size":18446744073709551615,"digest":"sha256:{}"}}"#,
+            format!("{n:x}").repeat(64)
+        )
+    };
+    let image = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","size":7,"digest":"sha256:{}"}},"layers":[{},{}]}}"#,
+        "c".repeat(64),
+        layer(1),
+        layer(2)
+    );
+    let manifest = Manifest::from_bytes(image.into_bytes(), None).unwrap();
+    assert_eq!(manifest.referenced_size(), u64::MAX);
+    let index = format!(
+        r#"{{"schemaVersion":2,"manifests":[{},{}]}}"#,
+        layer(3).replace("layer.v1.tar+gzip", "manifest.v1+json"),
+        layer(4).replace("layer.v1.tar+gzip", "manifest.v1+json")
+    );
+    let index = Manifest::from_bytes(index.into_bytes(), None).unwrap();
+    assert_eq!(index.referenced_size(), u64::MAX);
+}
