@@ -12,10 +12,30 @@ use super::{BoxFuture, CredentialProvider, helper, host_of};
 use crate::{Credentials, Error, Result};
 
 /// A Docker config file, kept as JSON so unknown settings survive a write.
-#[derive(Debug, Clone)]
+///
+/// `Debug` names the file, the hosts with stored credentials and the
+/// credential helpers, never a stored secret.
+#[derive(Clone)]
 pub struct DockerConfig {
     path: PathBuf,
     document: Map<String, Value>,
+}
+
+impl std::fmt::Debug for DockerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hosts: Vec<&str> = self
+            .document
+            .get("auths")
+            .and_then(Value::as_object)
+            .map(|auths| auths.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        f.debug_struct("DockerConfig")
+            .field("path", &self.path)
+            .field("auths", &hosts)
+            .field("credsStore", &self.document.get("credsStore"))
+            .field("credHelpers", &self.document.get("credHelpers"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl DockerConfig {
@@ -376,6 +396,43 @@ mod tests {
         );
         let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
         assert!(log.starts_with("get ghcr.io\n"), "{log}");
+    }
+
+    #[test]
+    fn debug_shows_hosts_but_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = STANDARD.encode("octocat:ghp_inline_secret");
+        let path = write(
+            dir.path(),
+            "config.json",
+            &format!(
+                r#"{{"auths": {{"ghcr.io": {{"auth": "{auth}"}},
+                    "other.example": {{"username": "u", "password": "plain_secret", "identitytoken": "id_secret"}}}},
+                    "credsStore": "desktop"}}"#
+            ),
+        );
+        let mut config = DockerConfig::load(&path).unwrap();
+        config.store(
+            "new.example",
+            "u",
+            &SecretString::from("stored_secret".to_owned()),
+        );
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains("ghcr.io") && shown.contains("desktop"),
+            "{shown}"
+        );
+        for secret in [
+            auth.as_str(),
+            "ghp_inline_secret",
+            "plain_secret",
+            "id_secret",
+            "stored_secret",
+        ] {
+            assert!(!shown.contains(secret), "`{secret}` leaked: {shown}");
+        }
+        let stored = STANDARD.encode("u:stored_secret");
+        assert!(!shown.contains(&stored), "{shown}");
     }
 
     #[test]
