@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::{TokenClient, TokenRealm};
+use super::{MAX_LIFETIME, TokenClient, TokenRealm};
 use crate::{Credentials, Error, Result, ScopeSet};
 
 /// Query values keep only unreserved characters as they are.
@@ -29,13 +29,41 @@ pub(super) struct Fetched {
     pub(super) lifetime: Option<Duration>,
 }
 
+/// The token spec's minimum lifetime: "a token should never be returned
+/// with less than 60 seconds to live", and docker's client raises shorter
+/// ones to it.
+const MIN_LIFETIME: Duration = Duration::from_secs(60);
+
+/// The lifetime fields are read leniently: a token whose `expires_in` is
+/// `300.0` or `"300"`, or whose `issued_at` is not RFC 3339, is still a token.
 #[derive(Deserialize)]
 struct TokenResponse {
     token: Option<String>,
     access_token: Option<String>,
-    expires_in: Option<u64>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    issued_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+    #[serde(default)]
+    issued_at: Option<serde_json::Value>,
+}
+
+impl TokenResponse {
+    /// Whole seconds, when `expires_in` is a non-negative number (or a
+    /// string holding one).
+    fn expires_in(&self) -> Option<u64> {
+        let seconds = match self.expires_in.as_ref()? {
+            serde_json::Value::Number(number) => number.as_f64()?,
+            serde_json::Value::String(text) => text.trim().parse().ok()?,
+            _ => return None,
+        };
+        // `as` saturates: a lifetime past u64::MAX seconds is capped later.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        (seconds.is_finite() && seconds >= 0.0).then_some(seconds as u64)
+    }
+
+    fn issued_at(&self) -> Option<OffsetDateTime> {
+        let text = self.issued_at.as_ref()?.as_str()?;
+        OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+    }
 }
 
 #[derive(Deserialize)]
@@ -151,6 +179,11 @@ fn read(
             status: status.as_u16(),
             message: "the answer is not a token JSON object".to_owned(),
         })?;
+    let lifetime = lifetime(
+        parsed.expires_in(),
+        parsed.issued_at(),
+        OffsetDateTime::now_utc(),
+    );
     let token = parsed
         .token
         .filter(|t| !t.is_empty())
@@ -162,29 +195,26 @@ fn read(
         })?;
     Ok(Fetched {
         token: SecretString::from(token),
-        lifetime: lifetime(
-            parsed.expires_in,
-            parsed.issued_at,
-            OffsetDateTime::now_utc(),
-        ),
+        lifetime,
     })
 }
 
-/// `expires_in` counted from `issued_at` when both are given (so a token
-/// that spent time in transit is not trusted for longer than it lives),
-/// clamped to `expires_in`.
+/// `expires_in`, raised to the spec's 60 s minimum and capped at
+/// [`MAX_LIFETIME`], counted from `issued_at` when that is plausible (so a
+/// token that spent time in transit is not trusted for longer than it
+/// lives). An `issued_at` in our future, or older than the whole lifetime,
+/// says the clocks disagree; the plain lifetime is trusted then.
 fn lifetime(
     expires_in: Option<u64>,
     issued_at: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Option<Duration> {
-    let expires_in = Duration::from_secs(expires_in?);
+    let expires_in = Duration::from_secs(expires_in?).clamp(MIN_LIFETIME, MAX_LIFETIME);
     let Some(issued_at) = issued_at else {
         return Some(expires_in);
     };
     let elapsed = now - issued_at;
-    if elapsed.is_negative() {
-        // The issuer's clock is ahead of ours; trust the plain lifetime.
+    if elapsed.is_negative() || elapsed.unsigned_abs() >= expires_in {
         return Some(expires_in);
     }
     Some(expires_in.saturating_sub(elapsed.unsigned_abs()))
@@ -304,19 +334,26 @@ mod tests {
     fn lifetime_counts_from_issued_at() {
         let now = OffsetDateTime::from_unix_timestamp(1_000).unwrap();
         let at = |s| Some(OffsetDateTime::from_unix_timestamp(s).unwrap());
-        assert_eq!(lifetime(None, at(990), now), None);
-        assert_eq!(
-            lifetime(Some(300), None, now),
-            Some(Duration::from_secs(300))
-        );
-        assert_eq!(
-            lifetime(Some(300), at(900), now),
-            Some(Duration::from_secs(200))
-        );
-        assert_eq!(lifetime(Some(300), at(500), now), Some(Duration::ZERO));
-        assert_eq!(
-            lifetime(Some(300), at(1_100), now),
-            Some(Duration::from_secs(300))
-        );
+        let secs = |s| Some(Duration::from_secs(s));
+        for (expires_in, issued_at, expected) in [
+            (None, at(990), None),
+            (Some(300), None, secs(300)),
+            // Time in transit counts against the lifetime.
+            (Some(300), at(900), secs(200)),
+            // Older than its whole lifetime, or from the future: the clocks
+            // disagree, so trust the plain lifetime.
+            (Some(300), at(500), secs(300)),
+            (Some(300), at(1_100), secs(300)),
+            // The spec's minimum, then the transit time.
+            (Some(0), None, secs(60)),
+            (Some(10), at(995), secs(55)),
+            (Some(u64::MAX), None, Some(MAX_LIFETIME)),
+        ] {
+            assert_eq!(
+                lifetime(expires_in, issued_at, now),
+                expected,
+                "{expires_in:?} {issued_at:?}"
+            );
+        }
     }
 }

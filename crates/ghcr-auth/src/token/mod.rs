@@ -21,6 +21,9 @@ use tokio::time::Instant;
 use crate::provider::BoxFuture;
 use crate::{CredentialProvider, Result, ScopeSet};
 
+/// The longest a token is trusted, whatever its endpoint says.
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The error type HTTP clients report.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -79,10 +82,12 @@ type Slot = Arc<tokio::sync::Mutex<Option<BearerToken>>>;
 
 /// Fetches, caches and shares bearer tokens.
 ///
-/// Tokens live as long as the endpoint says (`expires_in`), or 60 seconds
-/// when it says nothing (the token spec's default; ghcr.io sends no
-/// lifetime), minus a refresh margin. Concurrent callers asking for the same
-/// key wait for one fetch. Cloning shares the cache.
+/// Tokens live as long as the endpoint says (`expires_in`, counted from
+/// `issued_at`), or 60 seconds when it says nothing (the token spec's
+/// default; ghcr.io sends no lifetime), minus a refresh margin. Lifetimes
+/// under the spec's 60 s minimum are raised to it, as docker's client does,
+/// and none is trusted for more than a day. Concurrent callers asking for
+/// the same key wait for one fetch. Cloning shares the cache.
 #[derive(Clone)]
 pub struct TokenManager {
     inner: Arc<Inner>,
@@ -227,7 +232,10 @@ impl TokenManager {
             credentials.as_ref(),
         )
         .await?;
-        let lifetime = fetched.lifetime.unwrap_or(self.inner.default_lifetime);
+        let lifetime = fetched
+            .lifetime
+            .unwrap_or(self.inner.default_lifetime)
+            .min(MAX_LIFETIME);
         let margin = self.inner.refresh_margin.min(lifetime / 2);
         let token = BearerToken {
             value: Arc::new(fetched.token),

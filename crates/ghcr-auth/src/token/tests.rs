@@ -220,3 +220,76 @@ fn debug_never_shows_a_token() {
     };
     assert!(!format!("{token:?}").contains("very-secret"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn absurd_lifetimes_are_capped_instead_of_overflowing() {
+    let script = Script::answering(&[(
+        200,
+        r#"{"token":"forever","expires_in":18446744073709551615}"#,
+    )]);
+    let tokens = manager(&script);
+    let scopes = ScopeSet::single(Scope::pull("octo/app"));
+    let token = tokens.token("ghcr.io", &realm(), &scopes).await.unwrap();
+    assert_eq!(header(&token), "Bearer forever");
+    assert!(token.refresh_at() <= Instant::now() + MAX_LIFETIME);
+    tokio::time::advance(MAX_LIFETIME).await;
+    assert_ne!(
+        header(&tokens.token("ghcr.io", &realm(), &scopes).await.unwrap()),
+        "Bearer forever",
+        "no token is trusted for longer than a day"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn short_lifetimes_are_raised_to_the_spec_minimum() {
+    // The token spec says a token never lives less than 60 s; docker's client
+    // raises shorter lifetimes to 60 s, and so do we, so that callers queued
+    // behind a fetch share its token instead of fetching again.
+    let script = Script::answering(&[(200, r#"{"token":"brief","expires_in":0}"#)]);
+    let tokens = manager(&script);
+    let scopes = ScopeSet::single(Scope::pull("octo/app"));
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let tokens = tokens.clone();
+            let scopes = scopes.clone();
+            tokio::spawn(async move {
+                tokens
+                    .token("ghcr.io", &realm(), &scopes)
+                    .await
+                    .map(|t| header(&t))
+            })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap(), "Bearer brief");
+    }
+    assert_eq!(tokens.fetch_count(), 1);
+    tokio::time::advance(Duration::from_secs(45)).await;
+    tokens.token("ghcr.io", &realm(), &scopes).await.unwrap();
+    assert_eq!(
+        tokens.fetch_count(),
+        1,
+        "still within 60 s minus the margin"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn odd_lifetime_fields_do_not_lose_the_token() {
+    for body in [
+        r#"{"token":"t","expires_in":300.0}"#,
+        r#"{"token":"t","expires_in":"300"}"#,
+        r#"{"token":"t","expires_in":-5}"#,
+        r#"{"token":"t","issued_at":"yesterday"}"#,
+        r#"{"token":"t","expires_in":300,"issued_at":12}"#,
+    ] {
+        let script = Script::answering(&[(200, body)]);
+        let tokens = manager(&script);
+        let scopes = ScopeSet::single(Scope::pull("octo/app"));
+        let token = tokens.token("ghcr.io", &realm(), &scopes).await;
+        assert_eq!(
+            token.map(|t| header(&t)).map_err(|e| e.to_string()),
+            Ok("Bearer t".to_owned()),
+            "{body}"
+        );
+    }
+}
