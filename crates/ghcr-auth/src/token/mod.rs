@@ -44,6 +44,9 @@ pub trait TokenClient: Send + Sync + fmt::Debug {
 pub struct BearerToken {
     value: Arc<SecretString>,
     refresh_at: Instant,
+    /// Which fetch of the manager issued it, so that a 401 can revoke this
+    /// token (and older ones) without revoking a newer one.
+    serial: u64,
 }
 
 impl BearerToken {
@@ -67,6 +70,7 @@ impl fmt::Debug for BearerToken {
         f.debug_struct("BearerToken")
             .field("value", &"[redacted]")
             .field("refresh_at", &self.refresh_at)
+            .field("serial", &self.serial)
             .finish()
     }
 }
@@ -78,7 +82,26 @@ struct TokenKey {
     scopes: ScopeSet,
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<BearerToken>>>;
+/// One cache entry.
+#[derive(Debug, Default)]
+struct Slot {
+    /// The cached token; held across a fetch, so callers queue behind it.
+    token: tokio::sync::Mutex<Option<BearerToken>>,
+    /// Tokens with a lower serial were refused by the registry. An atomic,
+    /// so that revoking never waits for (or is lost to) a caller holding
+    /// the token lock.
+    revoked_below: AtomicU64,
+}
+
+impl Slot {
+    fn usable(&self, token: &BearerToken) -> bool {
+        token.is_fresh() && token.serial >= self.revoked_below.load(Ordering::SeqCst)
+    }
+
+    fn revoke_below(&self, serial: u64) {
+        self.revoked_below.fetch_max(serial, Ordering::SeqCst);
+    }
+}
 
 /// Fetches, caches and shares bearer tokens.
 ///
@@ -99,9 +122,11 @@ struct Inner {
     default_lifetime: Duration,
     refresh_margin: Duration,
     plain_http_hosts: HashSet<String>,
-    slots: Mutex<HashMap<TokenKey, Slot>>,
+    slots: Mutex<HashMap<TokenKey, Arc<Slot>>>,
     realms: Mutex<HashMap<String, TokenRealm>>,
     fetches: AtomicU64,
+    /// The serial the next fetched token gets.
+    next_serial: AtomicU64,
 }
 
 /// Builds a [`TokenManager`].
@@ -150,6 +175,7 @@ impl TokenManagerBuilder {
                 slots: Mutex::default(),
                 realms: Mutex::default(),
                 fetches: AtomicU64::new(0),
+                next_serial: AtomicU64::new(0),
             }),
         }
     }
@@ -217,8 +243,8 @@ impl TokenManager {
             scopes: scopes.clone(),
         };
         let slot = self.slot(&key);
-        let mut guard = slot.lock().await;
-        if let Some(token) = guard.as_ref().filter(|t| t.is_fresh()) {
+        let mut guard = slot.token.lock().await;
+        if let Some(token) = guard.as_ref().filter(|t| slot.usable(t)) {
             return Ok(token.clone());
         }
         realm.check_safe(registry, &self.inner.plain_http_hosts)?;
@@ -240,6 +266,7 @@ impl TokenManager {
         let token = BearerToken {
             value: Arc::new(fetched.token),
             refresh_at: Instant::now() + lifetime.saturating_sub(margin),
+            serial: self.inner.next_serial.fetch_add(1, Ordering::SeqCst),
         };
         tracing::debug!(registry, scope = %scopes, lifetime_secs = lifetime.as_secs(), "fetched a registry token");
         *guard = Some(token.clone());
@@ -255,12 +282,27 @@ impl TokenManager {
             scopes: scopes.clone(),
         };
         let slot = self.slot(&key);
-        let guard = slot.try_lock().ok()?;
-        guard.as_ref().filter(|t| t.is_fresh()).cloned()
+        let guard = slot.token.try_lock().ok()?;
+        guard.as_ref().filter(|t| slot.usable(t)).cloned()
     }
 
-    /// Forgets the tokens for `scopes` at `registry` (after a 401).
+    /// Forgets every token fetched so far for `scopes` at `registry` (after
+    /// a 401). A fetch under way when this is called still stores its
+    /// token, which is newer than the refusal.
     pub fn invalidate(&self, registry: &str, scopes: &ScopeSet) {
+        let newest = self.inner.next_serial.load(Ordering::SeqCst);
+        self.revoke(registry, scopes, newest);
+    }
+
+    /// Forgets `token`, which the registry refused, and any older token for
+    /// `scopes` at `registry`, but not a newer one that another caller
+    /// fetched in the meantime: a hundred requests that all fail with the
+    /// same expired token cause one fetch, not a hundred.
+    pub fn invalidate_token(&self, registry: &str, scopes: &ScopeSet, token: &BearerToken) {
+        self.revoke(registry, scopes, token.serial.saturating_add(1));
+    }
+
+    fn revoke(&self, registry: &str, scopes: &ScopeSet, below: u64) {
         let slots = self
             .inner
             .slots
@@ -268,11 +310,7 @@ impl TokenManager {
             .unwrap_or_else(PoisonError::into_inner);
         for (key, slot) in slots.iter() {
             if key.registry == registry && &key.scopes == scopes {
-                if let Ok(mut guard) = slot.try_lock() {
-                    *guard = None;
-                } else {
-                    // A fetch is under way; it will store a fresh token.
-                }
+                slot.revoke_below(below);
             }
         }
     }
@@ -282,7 +320,7 @@ impl TokenManager {
         self.inner.fetches.load(Ordering::Relaxed)
     }
 
-    fn slot(&self, key: &TokenKey) -> Slot {
+    fn slot(&self, key: &TokenKey) -> Arc<Slot> {
         self.inner
             .slots
             .lock()

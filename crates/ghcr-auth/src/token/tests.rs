@@ -217,6 +217,7 @@ fn debug_never_shows_a_token() {
     let token = BearerToken {
         value: Arc::new(SecretString::from("very-secret".to_owned())),
         refresh_at: Instant::now(),
+        serial: 0,
     };
     assert!(!format!("{token:?}").contains("very-secret"));
 }
@@ -292,4 +293,60 @@ async fn odd_lifetime_fields_do_not_lose_the_token() {
             "{body}"
         );
     }
+}
+
+fn pull_key() -> TokenKey {
+    TokenKey {
+        registry: "ghcr.io".to_owned(),
+        service: "ghcr.io".to_owned(),
+        scopes: ScopeSet::single(Scope::pull("octo/app")),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn invalidate_is_not_lost_while_another_caller_holds_the_slot() {
+    let script = Script::answering(&[]);
+    let tokens = manager(&script);
+    let scopes = pull_key().scopes;
+    tokens.token("ghcr.io", &realm(), &scopes).await.unwrap();
+    // Another caller is reading the cached token at the moment a 401 says it is dead.
+    let slot = tokens.slot(&pull_key());
+    let busy = slot.token.lock().await;
+    tokens.invalidate("ghcr.io", &scopes);
+    drop(busy);
+    assert_eq!(
+        header(&tokens.token("ghcr.io", &realm(), &scopes).await.unwrap()),
+        "Bearer token-1"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn invalidating_a_refused_token_keeps_a_newer_one() {
+    let script = Script::answering(&[]);
+    let tokens = manager(&script);
+    let scopes = pull_key().scopes;
+    let first = tokens.token("ghcr.io", &realm(), &scopes).await.unwrap();
+    tokens.invalidate_token("ghcr.io", &scopes, &first);
+    let second = tokens.token("ghcr.io", &realm(), &scopes).await.unwrap();
+    assert_eq!(header(&second), "Bearer token-1");
+    // A slow request that was sent with the first token reports its 401 late.
+    tokens.invalidate_token("ghcr.io", &scopes, &first);
+    assert_eq!(
+        header(&tokens.token("ghcr.io", &realm(), &scopes).await.unwrap()),
+        "Bearer token-1"
+    );
+    assert_eq!(tokens.fetch_count(), 2);
+    tokens.invalidate_token("ghcr.io", &scopes, &second);
+    assert_eq!(
+        header(&tokens.token("ghcr.io", &realm(), &scopes).await.unwrap()),
+        "Bearer token-2"
+    );
+    // Other scopes keep their tokens.
+    let push = ScopeSet::single(Scope::push("octo/app"));
+    let pushed = tokens.token("ghcr.io", &realm(), &push).await.unwrap();
+    tokens.invalidate("ghcr.io", &scopes);
+    assert_eq!(
+        header(&tokens.token("ghcr.io", &realm(), &push).await.unwrap()),
+        header(&pushed)
+    );
 }
