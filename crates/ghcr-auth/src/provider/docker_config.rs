@@ -1,6 +1,7 @@
 //! `~/.docker/config.json`: `auths`, `credHelpers` and `credsStore`, read the
 //! way `docker` reads them and written the way `docker login` writes them.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -8,7 +9,8 @@ use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
-use super::{BoxFuture, CredentialProvider, helper, host_of};
+use super::helper::{self, HelperLocation};
+use super::{BoxFuture, CredentialProvider, host_of};
 use crate::{Credentials, Error, Result};
 
 /// A Docker config file, kept as JSON so unknown settings survive a write.
@@ -214,7 +216,7 @@ fn config_error(path: &Path, reason: &str) -> Error {
 #[derive(Debug, Clone)]
 pub struct DockerConfigProvider {
     path: Option<PathBuf>,
-    helper_dir: Option<PathBuf>,
+    helpers: HelperLocation,
 }
 
 impl DockerConfigProvider {
@@ -222,7 +224,7 @@ impl DockerConfigProvider {
     pub fn new() -> Self {
         Self {
             path: DockerConfig::default_path(),
-            helper_dir: None,
+            helpers: HelperLocation::default(),
         }
     }
 
@@ -230,14 +232,25 @@ impl DockerConfigProvider {
     pub fn at(path: impl Into<PathBuf>) -> Self {
         Self {
             path: Some(path.into()),
-            helper_dir: None,
+            helpers: HelperLocation::default(),
         }
     }
 
-    /// Runs credential helpers from `dir` instead of looking them up on `PATH`.
+    /// Runs credential helpers from `dir` instead of looking them up on
+    /// `PATH`. Default: the process's `PATH`, as docker does.
     #[must_use]
     pub fn helper_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.helper_dir = Some(dir.into());
+        self.helpers = HelperLocation::Dir(dir.into());
+        self
+    }
+
+    /// Looks credential helpers up on this `PATH`-style list of folders
+    /// (`/opt/helpers:/usr/bin:/bin`) instead of the process's, and runs
+    /// them with it as their `PATH`, so it must also hold what the helper
+    /// itself runs (`pass`, `gpg`). Default: the process's `PATH`.
+    #[must_use]
+    pub fn helper_path(mut self, path: impl Into<OsString>) -> Self {
+        self.helpers = HelperLocation::SearchPath(path.into());
         self
     }
 }
@@ -256,7 +269,7 @@ impl CredentialProvider for DockerConfigProvider {
             };
             let config = DockerConfig::load(path)?;
             if let Some(name) = config.helper_for(host)
-                && let Some(found) = helper::get(name, host, self.helper_dir.as_deref()).await?
+                && let Some(found) = helper::get(name, host, &self.helpers).await?
             {
                 return Ok(Some(found));
             }
@@ -268,6 +281,11 @@ impl CredentialProvider for DockerConfigProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tests that write a helper script and run it take turns: a fork in one
+    /// test while another still has its script open for writing makes the
+    /// exec fail with "text file busy".
+    static SCRIPTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
@@ -347,6 +365,7 @@ mod tests {
     #[tokio::test]
     async fn credential_helpers_and_store() {
         use std::os::unix::fs::PermissionsExt;
+        let _turn = SCRIPTS.lock().await;
         let dir = tempfile::tempdir().unwrap();
         // A helper that answers for ghcr.io, says "not found" otherwise, and logs what it was asked.
         let helper = write(
@@ -396,6 +415,40 @@ mod tests {
         );
         let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
         assert!(log.starts_with("get ghcr.io\n"), "{log}");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn credential_helpers_are_found_on_path() {
+        use std::os::unix::fs::PermissionsExt;
+        let _turn = SCRIPTS.lock().await;
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let helper = write(
+            &bin,
+            "docker-credential-onpath",
+            "#!/bin/sh\nread host\n\
+             echo \"{\\\"Username\\\":\\\"path-user\\\",\\\"Secret\\\":\\\"for-$host\\\"}\"\n",
+        );
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let config = write(dir.path(), "config.json", r#"{"credsStore": "onpath"}"#);
+        let path = std::env::join_paths([bin.as_path(), Path::new("/usr/bin"), Path::new("/bin")])
+            .unwrap();
+        let provider = DockerConfigProvider::at(&config).helper_path(path);
+        let found = provider.credentials("ghcr.io").await.unwrap().unwrap();
+        assert_eq!(found.username(), Some("path-user"));
+        assert_eq!(
+            found.basic_authorization().unwrap().to_str().unwrap(),
+            format!("Basic {}", STANDARD.encode("path-user:for-ghcr.io"))
+        );
+        // The same config without that folder on PATH: docker's own error.
+        let err = DockerConfigProvider::at(&config)
+            .helper_path("/nonexistent")
+            .credentials("ghcr.io")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("on PATH"), "{err}");
     }
 
     #[test]

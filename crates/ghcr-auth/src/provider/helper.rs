@@ -1,5 +1,7 @@
 //! Running `docker-credential-<name> get`, the Docker credential helper protocol.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -23,12 +25,24 @@ struct HelperOutput {
     secret: String,
 }
 
+/// Where `docker-credential-<name>` programs are found.
+#[derive(Clone, Debug, Default)]
+pub(super) enum HelperLocation {
+    /// On the process's `PATH`, as docker finds them.
+    #[default]
+    ProcessPath,
+    /// On this `PATH`-style list of folders (the helper runs with it as its `PATH`).
+    SearchPath(OsString),
+    /// In this one folder.
+    Dir(PathBuf),
+}
+
 /// Asks `docker-credential-<helper>` for `host`. `Ok(None)` when the helper
 /// has nothing stored for it.
 pub(super) async fn get(
     helper: &str,
     host: &str,
-    dir: Option<&std::path::Path>,
+    location: &HelperLocation,
 ) -> Result<Option<Credentials>> {
     let fail = |reason: String| Error::CredentialHelper {
         helper: helper.to_owned(),
@@ -45,8 +59,17 @@ pub(super) async fn get(
         ));
     }
     let name = format!("docker-credential-{helper}");
-    let program = dir.map_or_else(|| std::path::PathBuf::from(&name), |dir| dir.join(&name));
-    let mut child = tokio::process::Command::new(&program)
+    let mut command = match location {
+        HelperLocation::ProcessPath => tokio::process::Command::new(&name),
+        HelperLocation::SearchPath(path) => {
+            // With PATH set on the command, the OS searches that PATH.
+            let mut command = tokio::process::Command::new(&name);
+            command.env("PATH", path);
+            command
+        }
+        HelperLocation::Dir(dir) => tokio::process::Command::new(dir.join(&name)),
+    };
+    let mut child = command
         .arg("get")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
