@@ -363,6 +363,50 @@ mod tests {
             let _ = Challenge::parse_all([input.as_str()]);
         }
 
+        /// Noise made of the characters the grammar cares about reaches
+        /// far deeper into the parser than arbitrary text does.
+        #[test]
+        fn header_shaped_noise_never_panics(input in "[A-Za-z0-9 ,=\"\\\\/:._~+\t-]{0,80}") {
+            let _ = Challenge::parse_all([input.as_str(), input.as_str()]);
+        }
+
+        #[test]
+        fn generated_challenges_parse_back(
+            challenges in proptest::collection::vec(
+                (
+                    "[A-Za-z][A-Za-z0-9-]{0,7}",
+                    proptest::collection::vec(("[a-z][a-z_]{0,6}", "[ -~]{0,16}"), 1..4),
+                ),
+                1..4,
+            ),
+        ) {
+            let header = challenges
+                .iter()
+                .map(|(scheme, params)| {
+                    let params: Vec<String> = params
+                        .iter()
+                        .map(|(name, value)| {
+                            let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
+                            format!("{name}=\"{escaped}\"")
+                        })
+                        .collect();
+                    format!("{scheme} {}", params.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let parsed = Challenge::parse_all([header.as_str()]).unwrap();
+            prop_assert_eq!(parsed.len(), challenges.len(), "{}", header);
+            for (got, (scheme, params)) in parsed.iter().zip(&challenges) {
+                let expected_scheme = match scheme.to_ascii_lowercase().as_str() {
+                    "bearer" => AuthScheme::Bearer,
+                    "basic" => AuthScheme::Basic,
+                    other => AuthScheme::Other(other.to_owned()),
+                };
+                prop_assert_eq!(&got.scheme, &expected_scheme);
+                prop_assert_eq!(&got.params, params);
+            }
+        }
+
         #[test]
         fn quoted_values_round_trip(value in "[ -~]{0,40}") {
             let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");

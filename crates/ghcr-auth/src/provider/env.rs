@@ -154,6 +154,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn precedence_of_tokens() {
+        let token_for = |vars: &'static [(&'static str, &'static str)]| async move {
+            let provider = EnvProvider::new().with_lookup(move |name| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            });
+            let creds = provider.credentials("api.github.com").await.unwrap()?;
+            let header = creds.api_bearer_authorization()?;
+            Some(
+                header
+                    .to_str()
+                    .unwrap()
+                    .trim_start_matches("Bearer ")
+                    .to_owned(),
+            )
+        };
+        let all = &[
+            ("GHCR_TOKEN", "ghcr"),
+            ("GITHUB_TOKEN", "github"),
+            ("GH_TOKEN", "gh"),
+        ];
+        assert_eq!(token_for(all).await.as_deref(), Some("ghcr"));
+        assert_eq!(
+            token_for(&[("GITHUB_TOKEN", "github"), ("GH_TOKEN", "gh")])
+                .await
+                .as_deref(),
+            Some("github")
+        );
+        assert_eq!(
+            token_for(&[("GITHUB_TOKEN", ""), ("GH_TOKEN", "gh")])
+                .await
+                .as_deref(),
+            Some("gh")
+        );
+    }
+
+    #[tokio::test]
     async fn only_offered_to_the_configured_hosts_and_debug_hides_tokens() {
         let provider = EnvProvider::new()
             .for_hosts(["containers.ghe.example"])
