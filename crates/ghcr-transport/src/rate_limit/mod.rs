@@ -135,11 +135,7 @@ impl<S: Inner> Service<http::Request<Body>> for RateLimitService<S> {
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let inner = self.inner.clone();
-        let RateLimitLayer {
-            state,
-            settings,
-            metrics,
-        } = self.layer.clone();
+        let layer = self.layer.clone();
         Box::pin(async move {
             let api = matches!(
                 request.extensions().get::<AuthScope>(),
@@ -150,86 +146,138 @@ impl<S: Inner> Service<http::Request<Body>> for RateLimitService<S> {
                 .authority()
                 .map(|a| a.as_str().to_owned())
                 .unwrap_or_default();
-            if api
-                && let Some(info) = state.core()
-                && let Some(delay) =
-                    policy::throttle_delay(&info, settings.threshold, OffsetDateTime::now_utc())
-            {
-                if delay > settings.max_wait {
-                    return Err(limited(
-                        &host,
-                        Some(info.reset),
-                        Some(delay),
-                        format!(
-                            "{} of {} requests left; wait for the reset or raise the maximum wait",
-                            info.remaining, info.limit
-                        ),
-                    ));
-                }
-                tracing::warn!(
-                    wait_ms = millis(delay),
-                    remaining = info.remaining,
-                    "throttling GitHub API requests"
-                );
-                metrics.rate_limit_wait();
-                tokio::time::sleep(delay).await;
+            if api {
+                layer.pace(&host).await?;
             }
-            let mut request = request;
-            let mut waits = 0;
-            loop {
-                let copy = try_clone_request(&request);
-                let response = inner.clone().oneshot(request).await?;
-                if let Ok(Some(info)) = RateLimitInfo::from_headers(|name| {
-                    response.headers().get(name).and_then(|v| v.to_str().ok())
-                }) {
-                    metrics.rate_limit_remaining(&info.resource, info.remaining);
-                    state.record(info);
-                }
-                let status = response.status();
-                if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::FORBIDDEN {
-                    return Ok(response);
-                }
-                let (parts, body) = response.into_parts();
-                let bytes = read_limited(body, 64 * 1024).await?;
-                let text = String::from_utf8_lossy(&bytes);
-                let verdict = policy::classify(
-                    status,
-                    &parts.headers,
-                    &text,
-                    api,
-                    waits,
-                    OffsetDateTime::now_utc(),
-                );
-                let policy::Verdict::Wait {
-                    delay,
-                    reset_at,
-                    reason,
-                } = verdict
-                else {
-                    return Ok(http::Response::from_parts(parts, full(bytes)));
-                };
-                // Spread clients that were told the same time.
-                let delay = delay + delay.mul_f64(fastrand::f64() * 0.1);
-                let Some(next) = copy.filter(|_| delay <= settings.max_wait && waits < MAX_WAITS)
-                else {
-                    return Err(limited(
-                        &host,
-                        reset_at,
-                        Some(delay),
-                        format!(
-                            "{reason}: asked to wait {} s, over the allowed maximum; retry later",
-                            delay.as_secs()
-                        ),
-                    ));
-                };
-                tracing::warn!(wait_ms = millis(delay), reason, "rate limited, waiting");
-                metrics.rate_limit_wait();
-                tokio::time::sleep(delay).await;
-                request = next;
-                waits += 1;
-            }
+            layer.send(inner, request, api, &host).await
         })
     }
+}
+
+impl RateLimitLayer {
+    /// Past the threshold of the API budget, waits before sending so that
+    /// the requests left last until the reset.
+    async fn pace(&self, host: &str) -> Result<(), BoxError> {
+        let Some(info) = self.state.core() else {
+            return Ok(());
+        };
+        let Some(delay) =
+            policy::throttle_delay(&info, self.settings.threshold, OffsetDateTime::now_utc())
+        else {
+            return Ok(());
+        };
+        if delay > self.settings.max_wait {
+            return Err(limited(
+                host,
+                Some(info.reset),
+                Some(delay),
+                format!(
+                    "{} of {} requests left; wait for the reset or raise the maximum wait",
+                    info.remaining, info.limit
+                ),
+            ));
+        }
+        tracing::warn!(
+            wait_ms = millis(delay),
+            remaining = info.remaining,
+            "throttling GitHub API requests"
+        );
+        self.metrics.rate_limit_wait();
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    /// Sends, recording the budget each answer reports, and waits out a
+    /// rate-limit answer as long as the wait is allowed.
+    async fn send<S: Inner>(
+        &self,
+        inner: S,
+        mut request: http::Request<Body>,
+        api: bool,
+        host: &str,
+    ) -> Result<http::Response<HttpBody>, BoxError> {
+        let mut waits = 0;
+        loop {
+            let copy = try_clone_request(&request);
+            let response = inner.clone().oneshot(request).await?;
+            if let Ok(Some(info)) = RateLimitInfo::from_headers(|name| {
+                response.headers().get(name).and_then(|v| v.to_str().ok())
+            }) {
+                self.metrics
+                    .rate_limit_remaining(&info.resource, info.remaining);
+                self.state.record(info);
+            }
+            let status = response.status();
+            if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::FORBIDDEN {
+                return Ok(response);
+            }
+            let (parts, body) = response.into_parts();
+            let bytes = read_limited(body, 64 * 1024).await?;
+            let text = String::from_utf8_lossy(&bytes);
+            let verdict = policy::classify(
+                status,
+                &parts.headers,
+                &text,
+                api,
+                waits,
+                OffsetDateTime::now_utc(),
+            );
+            let policy::Verdict::Wait {
+                delay,
+                reset_at,
+                reason,
+            } = verdict
+            else {
+                return Ok(http::Response::from_parts(parts, full(bytes)));
+            };
+            // Spread clients that were told the same time. The delay comes
+            // from the server: add without overflowing.
+            let delay = delay.saturating_add(jitter(delay));
+            let next = match refusal(reason, delay, self.settings.max_wait, waits, copy) {
+                Ok(next) => next,
+                Err(message) => return Err(limited(host, reset_at, Some(delay), message)),
+            };
+            tracing::warn!(wait_ms = millis(delay), reason, "rate limited, waiting");
+            self.metrics.rate_limit_wait();
+            tokio::time::sleep(delay).await;
+            request = next;
+            waits += 1;
+        }
+    }
+}
+
+/// The request to send again after waiting `delay`, or why the caller
+/// gets [`crate::Error::RateLimited`] instead.
+fn refusal(
+    reason: &str,
+    delay: Duration,
+    max_wait: Duration,
+    waits: u32,
+    copy: Option<http::Request<Body>>,
+) -> Result<http::Request<Body>, String> {
+    if delay > max_wait {
+        return Err(format!(
+            "{reason}: asked to wait {} s, over the allowed maximum; retry later",
+            delay.as_secs()
+        ));
+    }
+    if waits >= MAX_WAITS {
+        return Err(format!(
+            "{reason}: still limited after {MAX_WAITS} waits; retry later"
+        ));
+    }
+    copy.ok_or_else(|| {
+        format!(
+            "{reason}: the request body was streamed and cannot be sent again; retry the operation after {} s",
+            delay.as_secs()
+        )
+    })
+}
+
+/// Up to a tenth of `delay` more, at random.
+fn jitter(delay: Duration) -> Duration {
+    Duration::try_from_secs_f64(delay.as_secs_f64() * fastrand::f64() * 0.1)
+        .unwrap_or(Duration::ZERO)
 }
 
 fn millis(duration: Duration) -> u64 {

@@ -207,3 +207,35 @@ async fn a_permission_403_is_not_a_rate_limit() {
     assert!(err.to_string().contains("Must have admin rights"), "{err}");
     assert_eq!(script.seen().len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn absurd_waits_fail_fast_instead_of_overflowing() {
+    for (headers, body) in [
+        (vec![("retry-after".to_owned(), u64::MAX.to_string())], ""),
+        (vec![], "toomanyrequests: retry-after: 99999999999999h"),
+    ] {
+        let script = limited_once(headers, body);
+        let transport = Transport::builder().wire(script.clone()).build().unwrap();
+        let started = Instant::now();
+        let err = transport.send(registry_get()).await.unwrap_err();
+        assert!(matches!(err, Error::RateLimited { .. }), "{body}: {err:?}");
+        assert_eq!(started.elapsed(), Duration::ZERO, "no hang");
+        assert_eq!(script.seen().len(), 1);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_streamed_upload_is_not_resent_after_a_429() {
+    let script = limited_once(vec![("retry-after".into(), "1".into())], "");
+    let transport = Transport::builder().wire(script.clone()).build().unwrap();
+    let body = Body::stream(Body::from("layer bytes").into_http_body(), Some(11));
+    let request = http::Request::patch("https://ghcr.test/v2/o/a/blobs/uploads/session")
+        .body(body)
+        .unwrap();
+    let err = transport.send(request).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::RateLimited { message, .. } if message.contains("streamed")),
+        "{err:?}"
+    );
+    assert_eq!(script.seen().len(), 1);
+}
