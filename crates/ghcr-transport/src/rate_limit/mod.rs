@@ -15,6 +15,7 @@ use std::time::Duration;
 use ghcr_types::RateLimitInfo;
 use http::StatusCode;
 use time::OffsetDateTime;
+use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::body::{Body, BoxError, HttpBody, full, read_limited, try_clone_request};
@@ -25,10 +26,12 @@ use crate::stack::{Inner, ResponseFuture};
 /// How many rate-limit waits one request may sit through.
 const MAX_WAITS: u32 = 5;
 
-/// The latest budgets seen, shared with [`crate::Transport::rate_limits`].
+/// The latest budgets seen, shared with [`crate::Transport::rate_limits`],
+/// and when the next paced API request may go.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimitState {
     budgets: Mutex<HashMap<String, RateLimitInfo>>,
+    next_send: Mutex<Option<Instant>>,
 }
 
 impl RateLimitState {
@@ -50,6 +53,28 @@ impl RateLimitState {
             .unwrap_or_else(PoisonError::into_inner)
             .get("core")
             .cloned()
+    }
+
+    /// Books the next send slot, `spacing` after the last one booked (or
+    /// after `now`), so that concurrent callers go one by one instead of
+    /// together. `Err` with the wait when it would be over `max_wait`.
+    fn book(
+        &self,
+        now: Instant,
+        spacing: Duration,
+        max_wait: Duration,
+    ) -> Result<Instant, Duration> {
+        let mut next = self
+            .next_send
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let at = next.map_or(now, |booked| booked.max(now)) + spacing;
+        let wait = at - now;
+        if wait > max_wait {
+            return Err(wait);
+        }
+        *next = Some(at);
+        Ok(at)
     }
 
     fn record(&self, info: RateLimitInfo) {
@@ -156,34 +181,47 @@ impl<S: Inner> Service<http::Request<Body>> for RateLimitService<S> {
 
 impl RateLimitLayer {
     /// Past the threshold of the API budget, waits before sending so that
-    /// the requests left last until the reset.
+    /// the requests left last until the reset: each request books a slot
+    /// one spacing after the previous one, however many run at once. With
+    /// nothing left, every request waits for the reset itself.
     async fn pace(&self, host: &str) -> Result<(), BoxError> {
         let Some(info) = self.state.core() else {
             return Ok(());
         };
-        let Some(delay) =
+        let Some(spacing) =
             policy::throttle_delay(&info, self.settings.threshold, OffsetDateTime::now_utc())
         else {
             return Ok(());
         };
-        if delay > self.settings.max_wait {
-            return Err(limited(
+        let now = Instant::now();
+        let booked = if info.remaining == 0 {
+            // Nothing left: everyone waits for the reset; there is no slot to book.
+            if spacing > self.settings.max_wait {
+                Err(spacing)
+            } else {
+                Ok(now + spacing)
+            }
+        } else {
+            self.state.book(now, spacing, self.settings.max_wait)
+        };
+        let send_at = booked.map_err(|wait| {
+            limited(
                 host,
                 Some(info.reset),
-                Some(delay),
+                Some(wait),
                 format!(
                     "{} of {} requests left; wait for the reset or raise the maximum wait",
                     info.remaining, info.limit
                 ),
-            ));
-        }
+            )
+        })?;
         tracing::warn!(
-            wait_ms = millis(delay),
+            wait_ms = millis(send_at - now),
             remaining = info.remaining,
             "throttling GitHub API requests"
         );
         self.metrics.rate_limit_wait();
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep_until(send_at).await;
         Ok(())
     }
 

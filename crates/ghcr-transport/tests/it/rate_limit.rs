@@ -239,3 +239,49 @@ async fn a_streamed_upload_is_not_resent_after_a_429() {
     );
     assert_eq!(script.seen().len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_api_requests_are_spread_not_released_together() {
+    let reset = (OffsetDateTime::now_utc() + time::Duration::seconds(100))
+        .unix_timestamp()
+        .to_string();
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = arrivals.clone();
+    let script = Script::new(move |_, _| {
+        log.lock().unwrap().push(Instant::now());
+        reply(
+            200,
+            &[
+                ("x-ratelimit-limit", "100"),
+                ("x-ratelimit-remaining", "10"),
+                ("x-ratelimit-reset", &reset),
+            ],
+            "[]",
+        )
+    });
+    let transport = Transport::builder().wire(script.clone()).build().unwrap();
+    transport.send_checked(api_get()).await.unwrap();
+    let started = Instant::now();
+    let calls: Vec<_> = (0..3)
+        .map(|_| {
+            let transport = transport.clone();
+            tokio::spawn(async move { transport.send_checked(api_get()).await.map(drop) })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    // ~100 s to the reset over 10 requests left: one request every ~10 s,
+    // whether they come one after another or all at once.
+    let offsets: Vec<f64> = arrivals.lock().unwrap()[1..]
+        .iter()
+        .map(|at| (*at - started).as_secs_f64())
+        .collect();
+    for (n, offset) in offsets.iter().enumerate() {
+        let slot = 10.0 * (n as f64 + 1.0);
+        assert!(
+            (slot * 0.98..=slot).contains(offset),
+            "request {n} went at {offset:.2} s: {offsets:?}"
+        );
+    }
+}
