@@ -4,6 +4,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -56,6 +57,8 @@ pub(crate) struct Metrics {
     bytes_received: Counter,
     retries: Counter,
     token_fetches: Counter,
+    /// The token manager's fetch count the counter last caught up with.
+    token_fetches_seen: AtomicU64,
     rate_limit_waits: Counter,
     rate_limit_remaining: Family<ResourceLabels, Gauge>,
     errors: Family<ErrorLabels, Counter>,
@@ -75,6 +78,7 @@ impl Metrics {
             bytes_received: Counter::default(),
             retries: Counter::default(),
             token_fetches: Counter::default(),
+            token_fetches_seen: AtomicU64::new(0),
             rate_limit_waits: Counter::default(),
             rate_limit_remaining: Family::default(),
             errors: Family::default(),
@@ -131,8 +135,14 @@ impl Metrics {
         self.retries.inc();
     }
 
-    pub(crate) fn token_fetched(&self, count: u64) {
-        self.token_fetches.inc_by(count);
+    /// Brings the token-fetch counter up to the token manager's `total`.
+    /// Callers report the total they saw, in any order and as often as they
+    /// like; each fetch is counted once.
+    pub(crate) fn token_fetches_total(&self, total: u64) {
+        let before = self.token_fetches_seen.fetch_max(total, Ordering::SeqCst);
+        if total > before {
+            self.token_fetches.inc_by(total - before);
+        }
     }
 
     pub(crate) fn rate_limit_wait(&self) {

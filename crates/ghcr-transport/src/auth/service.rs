@@ -195,15 +195,11 @@ async fn fetch_token(
     realm: &TokenRealm,
     scopes: &ScopeSet,
 ) -> Result<HeaderValue, BoxError> {
-    let before = state.tokens.fetch_count();
-    let token = state
-        .tokens
-        .token(host, realm, scopes)
-        .await
-        .map_err(crate::Error::Auth)?;
+    let token = state.tokens.token(host, realm, scopes).await;
     state
         .metrics
-        .token_fetched(state.tokens.fetch_count().saturating_sub(before));
+        .token_fetches_total(state.tokens.fetch_count());
+    let token = token.map_err(crate::Error::Auth)?;
     token.authorization().ok_or_else(|| {
         Box::new(crate::Error::Protocol {
             url: host.to_owned(),
