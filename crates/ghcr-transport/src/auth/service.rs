@@ -8,7 +8,7 @@ use http::{HeaderValue, StatusCode};
 use tower::{Service, ServiceExt};
 
 use super::AuthState;
-use crate::body::{Body, BoxError, HttpBody, read_limited, try_clone_request};
+use crate::body::{Body, BoxError, HttpBody, full, read_limited, try_clone_request};
 use crate::request::AuthScope;
 use crate::stack::{Inner, ResponseFuture};
 
@@ -102,12 +102,12 @@ async fn registry<S: Inner>(
     let retry = try_clone_request(&request);
     let attached = attach_known(state, &host, scopes, &mut request).await?;
     let response = inner.clone().oneshot(request).await?;
-    let demand = demand_of(state, &host, &response);
+    let (response, demand) = demand_of(state, &host, response).await?;
     let (Some(mut retry), false) = (retry, matches!(demand, Demand::Nothing)) else {
         return Ok(response);
     };
     let status = response.status();
-    drop(read_limited(response.into_body(), 64 * 1024).await);
+    drop(read_limited(response.into_body(), ERROR_BODY_LIMIT).await);
     match demand {
         Demand::Bearer(realm) | Demand::RefreshKnown(realm) => {
             state.tokens.remember_realm(&host, realm.clone());
@@ -140,13 +140,35 @@ async fn registry<S: Inner>(
         Demand::Nothing => unreachable!("handled above"),
     }
     let second = inner.oneshot(retry).await?;
-    if second.status() == StatusCode::UNAUTHORIZED
-        || (status == StatusCode::FORBIDDEN && second.status() == StatusCode::FORBIDDEN)
-    {
-        drop(read_limited(second.into_body(), 64 * 1024).await);
+    if second.status() == StatusCode::UNAUTHORIZED {
+        drop(read_limited(second.into_body(), ERROR_BODY_LIMIT).await);
         return Err(unauthorized(&host, scopes));
     }
+    if status == StatusCode::FORBIDDEN && second.status() == StatusCode::FORBIDDEN {
+        let (second, rate_limited) = peek_rate_limit(second).await?;
+        if !rate_limited {
+            return Err(unauthorized(&host, scopes));
+        }
+        return Ok(second);
+    }
     Ok(second)
+}
+
+/// How much of a refused answer is read to decide what it means.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Reads a 403's body to see whether it is a rate limit (ghcr.io has
+/// answered pushes with "403 You have exceeded a secondary rate limit"),
+/// and gives back a response with the same head and body.
+async fn peek_rate_limit(
+    response: http::Response<HttpBody>,
+) -> Result<(http::Response<HttpBody>, bool), BoxError> {
+    let (parts, body) = response.into_parts();
+    let bytes = read_limited(body, ERROR_BODY_LIMIT).await?;
+    let rate_limited = String::from_utf8_lossy(&bytes)
+        .to_ascii_lowercase()
+        .contains("rate limit");
+    Ok((http::Response::from_parts(parts, full(bytes)), rate_limited))
 }
 
 fn unauthorized(host: &str, scopes: &ScopeSet) -> BoxError {
@@ -208,7 +230,30 @@ async fn fetch_token(
     })
 }
 
-fn demand_of(state: &AuthState, host: &str, response: &http::Response<HttpBody>) -> Demand {
+/// What a refused answer asks for. A 403 without a challenge is read: a
+/// rate limit is left to the rate-limit layer, anything else is answered
+/// with a fresh token for the known realm.
+async fn demand_of(
+    state: &AuthState,
+    host: &str,
+    response: http::Response<HttpBody>,
+) -> Result<(http::Response<HttpBody>, Demand), BoxError> {
+    let demand = challenge_demand(state, host, &response);
+    if !matches!(demand, Demand::RefreshKnown(_)) {
+        return Ok((response, demand));
+    }
+    let (response, rate_limited) = peek_rate_limit(response).await?;
+    Ok((
+        response,
+        if rate_limited {
+            Demand::Nothing
+        } else {
+            demand
+        },
+    ))
+}
+
+fn challenge_demand(state: &AuthState, host: &str, response: &http::Response<HttpBody>) -> Demand {
     let status = response.status();
     if status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN {
         return Demand::Nothing;

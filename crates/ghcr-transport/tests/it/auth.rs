@@ -292,3 +292,84 @@ async fn github_api_requests_carry_the_pat_as_bearer() {
             .starts_with("ghcr-rs/")
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_403_that_is_not_denied_is_left_to_the_rate_limiter() {
+    // ghcr.io has refused pushes with "403 You have exceeded a secondary rate
+    // limit": that is not a token problem and must not end as Unauthorized.
+    let limited = std::sync::atomic::AtomicUsize::new(0);
+    let script = Script::new(move |seen, _| {
+        if seen.uri.path() == "/token" {
+            return reply(200, &[], r#"{"token":"t"}"#);
+        }
+        if seen.authorization().is_none() {
+            return reply(
+                401,
+                &[(
+                    "www-authenticate",
+                    &challenge("https://registry.test/token"),
+                )],
+                "",
+            );
+        }
+        if seen.uri.path().ends_with("/busy")
+            && limited.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2
+        {
+            return reply(
+                403,
+                &[],
+                r#"{"errors":[{"code":"DENIED","message":"You have exceeded a secondary rate limit"}]}"#,
+            );
+        }
+        reply(200, &[], "ok")
+    });
+    let transport = transport(&script);
+    transport
+        .send_checked(get("https://registry.test/v2/o/a/x", pull("o/a")))
+        .await
+        .unwrap();
+    let response = transport
+        .send_checked(get("https://registry.test/v2/o/a/busy", pull("o/a")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(transport.token_fetches(), 1, "no token was refetched");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_denied_keeps_the_registry_message() {
+    let script = Script::new(|seen, _| {
+        if seen.uri.path() == "/token" {
+            return reply(200, &[], r#"{"token":"t"}"#);
+        }
+        if seen.authorization().is_none() {
+            return reply(
+                401,
+                &[(
+                    "www-authenticate",
+                    &challenge("https://registry.test/token"),
+                )],
+                "",
+            );
+        }
+        if seen.uri.path().ends_with("/private") {
+            return reply(
+                403,
+                &[],
+                r#"{"errors":[{"code":"DENIED","message":"permission_denied: write_package"}]}"#,
+            );
+        }
+        reply(200, &[], "ok")
+    });
+    let transport = transport(&script);
+    transport
+        .send_checked(get("https://registry.test/v2/o/a/x", pull("o/a")))
+        .await
+        .unwrap();
+    let err = transport
+        .send_checked(get("https://registry.test/v2/o/a/private", pull("o/a")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
+    assert_eq!(transport.token_fetches(), 2, "one fresh token was tried");
+}
