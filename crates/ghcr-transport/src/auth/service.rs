@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, PoisonError};
 
-use ghcr_auth::{AuthScheme, Challenge, ScopeSet, TokenRealm};
+use ghcr_auth::{AuthScheme, BearerToken, Challenge, ScopeSet, TokenRealm};
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use tower::{Service, ServiceExt};
@@ -111,8 +111,10 @@ async fn registry<S: Inner>(
     match demand {
         Demand::Bearer(realm) | Demand::RefreshKnown(realm) => {
             state.tokens.remember_realm(&host, realm.clone());
-            if attached {
-                state.tokens.invalidate(&host, scopes);
+            if let Attached::Token(refused) = &attached {
+                // Only this token (and older ones) is dead: a newer one that
+                // another request fetched meanwhile is kept.
+                state.tokens.invalidate_token(&host, scopes, refused);
             }
             let header = fetch_token(state, &host, &realm, scopes).await?;
             retry.headers_mut().insert(AUTHORIZATION, header);
@@ -178,18 +180,27 @@ fn unauthorized(host: &str, scopes: &ScopeSet) -> BoxError {
     })
 }
 
+/// What [`attach_known`] put on the request.
+enum Attached {
+    Nothing,
+    Token(BearerToken),
+    Basic,
+}
+
 /// Attaches a token for a realm we already know, or Basic credentials to a
-/// Basic registry; whether anything was attached.
+/// Basic registry.
 async fn attach_known(
     state: &AuthState,
     host: &str,
     scopes: &ScopeSet,
     request: &mut http::Request<Body>,
-) -> Result<bool, BoxError> {
+) -> Result<Attached, BoxError> {
     if let Some(realm) = state.tokens.realm_for(host) {
-        let header = fetch_token(state, host, &realm, scopes).await?;
-        request.headers_mut().insert(AUTHORIZATION, header);
-        return Ok(true);
+        let token = token_for(state, host, &realm, scopes).await?;
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, authorization(host, &token)?);
+        return Ok(Attached::Token(token));
     }
     let basic = state
         .basic_hosts
@@ -206,9 +217,23 @@ async fn attach_known(
         && let Some(header) = credentials.basic_authorization()
     {
         request.headers_mut().insert(AUTHORIZATION, header);
-        return Ok(true);
+        return Ok(Attached::Basic);
     }
-    Ok(false)
+    Ok(Attached::Nothing)
+}
+
+/// The cached or a new token for `scopes`, counting fetches in the metrics.
+async fn token_for(
+    state: &AuthState,
+    host: &str,
+    realm: &TokenRealm,
+    scopes: &ScopeSet,
+) -> Result<BearerToken, BoxError> {
+    let token = state.tokens.token(host, realm, scopes).await;
+    state
+        .metrics
+        .token_fetches_total(state.tokens.fetch_count());
+    Ok(token.map_err(crate::Error::Auth)?)
 }
 
 async fn fetch_token(
@@ -217,11 +242,10 @@ async fn fetch_token(
     realm: &TokenRealm,
     scopes: &ScopeSet,
 ) -> Result<HeaderValue, BoxError> {
-    let token = state.tokens.token(host, realm, scopes).await;
-    state
-        .metrics
-        .token_fetches_total(state.tokens.fetch_count());
-    let token = token.map_err(crate::Error::Auth)?;
+    authorization(host, &token_for(state, host, realm, scopes).await?)
+}
+
+fn authorization(host: &str, token: &BearerToken) -> Result<HeaderValue, BoxError> {
     token.authorization().ok_or_else(|| {
         Box::new(crate::Error::Protocol {
             url: host.to_owned(),

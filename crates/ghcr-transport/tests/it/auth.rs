@@ -373,3 +373,74 @@ async fn a_second_denied_keeps_the_registry_message() {
     assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
     assert_eq!(transport.token_fetches(), 2, "one fresh token was tried");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_hundred_refusals_of_one_token_cause_one_fetch() {
+    // The registry stops accepting token-0 while a hundred requests that
+    // carry it are on the wire; their 401s arrive one after another.
+    let revoked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let fetches = std::sync::atomic::AtomicUsize::new(0);
+    let refused = revoked.clone();
+    let script = Script::new(move |seen, _| {
+        if seen.uri.path() == "/token" {
+            let n = fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return reply(200, &[], &format!(r#"{{"token":"token-{n}"}}"#));
+        }
+        let dead = refused.load(std::sync::atomic::Ordering::SeqCst);
+        match seen.authorization().as_deref() {
+            Some("Bearer token-0") if dead => reply(
+                401,
+                &[(
+                    "www-authenticate",
+                    &challenge("https://registry.test/token"),
+                )],
+                "",
+            ),
+            Some(auth) if auth.starts_with("Bearer token-") => reply(200, &[], "ok"),
+            _ => reply(
+                401,
+                &[(
+                    "www-authenticate",
+                    &challenge("https://registry.test/token"),
+                )],
+                "",
+            ),
+        }
+    });
+    // Registry answers take 10 ms, the token endpoint answers at once.
+    let wire = tower::service_fn(move |request: http::Request<ghcr_transport::HttpBody>| {
+        let slow = request.uri().path() != "/token";
+        let answer = tower::Service::call(&mut script.clone(), request);
+        async move {
+            if slow {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            answer.await
+        }
+    });
+    let transport = Transport::builder()
+        .credentials(Arc::new(StaticProvider::new(Credentials::basic(
+            "octo", "pat",
+        ))))
+        .wire(wire)
+        .build()
+        .unwrap();
+    let request = || get("https://registry.test/v2/o/a/tags/list", pull("o/a"));
+    transport.send_checked(request()).await.unwrap();
+    assert_eq!(transport.token_fetches(), 1);
+    revoked.store(true, std::sync::atomic::Ordering::SeqCst);
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let transport = transport.clone();
+            tokio::spawn(async move { transport.send_checked(request()).await.map(drop) })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        transport.token_fetches(),
+        2,
+        "one new token for all of them"
+    );
+}
