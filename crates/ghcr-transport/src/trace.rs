@@ -44,7 +44,7 @@ impl<S: Inner> Service<http::Request<Body>> for TraceService<S> {
         let span = tracing::debug_span!(
             "ghcr.request",
             method = %request.method(),
-            host = request.uri().authority().map_or("", http::uri::Authority::as_str),
+            host = %crate::error::host_and_port(request.uri()),
             path = request.uri().path(),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,

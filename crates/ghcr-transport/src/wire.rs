@@ -44,14 +44,11 @@ impl Wire {
         match uri.scheme_str() {
             Some("https") => Ok(()),
             Some("http") => {
-                let host = uri
-                    .authority()
-                    .map(http::uri::Authority::as_str)
-                    .unwrap_or_default();
+                let host = crate::error::host_and_port(uri);
                 let redirected_on_loopback =
                     request.extensions().get::<PlainHttpRedirect>().is_some()
-                        && ghcr_auth::is_loopback_host(host);
-                if self.plain_http_hosts.contains(host) || redirected_on_loopback {
+                        && ghcr_auth::is_loopback_host(&host);
+                if self.plain_http_hosts.contains(&host) || redirected_on_loopback {
                     Ok(())
                 } else {
                     Err(Error::Config {

@@ -56,11 +56,7 @@ impl<S: Inner> Service<http::Request<Body>> for AuthService<S> {
 }
 
 fn host_of(request: &http::Request<Body>) -> String {
-    request
-        .uri()
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .unwrap_or_default()
+    crate::error::host_and_port(request.uri())
 }
 
 async fn api<S: Inner>(

@@ -274,12 +274,24 @@ impl Error {
     }
 }
 
-/// `scheme://authority/path`, without the query (blob redirects carry
-/// signatures there) or fragment.
+/// `scheme://host[:port]/path`, without the query (blob redirects carry
+/// signatures there), the fragment, or any `user:password@`.
 pub fn redact_url(url: &Uri) -> String {
-    match (url.scheme_str(), url.authority()) {
-        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}{}", url.path()),
+    match url.scheme_str() {
+        Some(scheme) if url.host().is_some() => {
+            format!("{scheme}://{}{}", host_and_port(url), url.path())
+        }
         _ => url.path().to_owned(),
+    }
+}
+
+/// `host[:port]` of a URL, never its `user:password@`: what credentials are
+/// looked up by and what logs and errors may show.
+pub(crate) fn host_and_port(url: &Uri) -> String {
+    let host = url.host().unwrap_or_default();
+    match url.port_u16() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
     }
 }
 
@@ -345,6 +357,24 @@ mod tests {
                 .to_string()
                 .contains("Must have admin rights (see https://docs.github.com/rest)")
         );
+    }
+
+    #[test]
+    fn redacted_urls_keep_no_query_fragment_or_user_info() {
+        for (url, shown) in [
+            (
+                "https://ghcr.io/v2/o/a/blobs/sha256:x?sig=secret",
+                "https://ghcr.io/v2/o/a/blobs/sha256:x",
+            ),
+            (
+                "https://octo:pat@registry.example:5000/v2/?x=1",
+                "https://registry.example:5000/v2/",
+            ),
+            ("http://[::1]:8080/token", "http://[::1]:8080/token"),
+            ("/v2/o/a/tags/list?n=10", "/v2/o/a/tags/list"),
+        ] {
+            assert_eq!(redact_url(&url.parse().unwrap()), shown, "{url}");
+        }
     }
 
     #[test]

@@ -166,11 +166,7 @@ impl<S: Inner> Service<http::Request<Body>> for RateLimitService<S> {
                 request.extensions().get::<AuthScope>(),
                 Some(AuthScope::GitHubApi)
             );
-            let host = request
-                .uri()
-                .authority()
-                .map(|a| a.as_str().to_owned())
-                .unwrap_or_default();
+            let host = crate::error::host_and_port(request.uri());
             if api {
                 layer.pace(&host).await?;
             }

@@ -1,39 +1,18 @@
 //! Tokens never appear in Debug output, tracing output or errors.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ghcr_auth::{Credentials, StaticProvider};
 use ghcr_transport::{AuthScope, Transport};
 
-use crate::support::{Script, challenge, get, pull, reply};
+use crate::support::{LogCapture, Script, challenge, get, pull, reply};
 
 const PAT: &str = "ghp_PatThatMustNotLeak";
 const TOKEN: &str = "registry-token-that-must-not-leak";
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn tracing_debug_and_errors_carry_no_secret() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = LogCapture::start();
 
     let script = Script::new(|seen, _| {
         if seen.uri.path() == "/token" {
@@ -90,7 +69,7 @@ async fn tracing_debug_and_errors_carry_no_secret() {
     let seen = script.seen();
     let authorized = seen.iter().find(|s| s.authorization().is_some()).unwrap();
     assert!(authorized.headers[http::header::AUTHORIZATION].is_sensitive());
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("ghcr.request"), "the capture works: {logs}");
     let everything = format!(
         "{logs}\n{err}\n{err:?}\n{missing}\n{missing:?}\n{transport:?}\n{:?}",
@@ -100,5 +79,39 @@ async fn tracing_debug_and_errors_carry_no_secret() {
     );
     for secret in [PAT, TOKEN, "query-secret"] {
         assert!(!everything.contains(secret), "`{secret}` leaked");
+    }
+}
+
+#[tokio::test]
+async fn credentials_in_a_url_stay_out_of_logs_and_errors() {
+    let capture = LogCapture::start();
+    let script = Script::new(|_, _| reply(404, &[], "nothing"));
+    let transport = Transport::builder().wire(script).build().unwrap();
+    let err = transport
+        .send_checked(get(
+            "https://octo:url-secret@registry.test/v2/o/a/manifests/x?sig=query-secret",
+            AuthScope::Anonymous,
+        ))
+        .await
+        .unwrap_err();
+    let logs = capture.text();
+    // The request's span carries the stable fields, the path without its query.
+    for field in [
+        "ghcr.request",
+        "method=GET",
+        "host=registry.test",
+        r#"path="/v2/o/a/manifests/x""#,
+        "status=404",
+        "attempts=1",
+        "duration_ms=",
+    ] {
+        assert!(logs.contains(field), "no `{field}` in {logs}");
+    }
+    let everything = format!("{logs}\n{err}\n{err:?}");
+    for secret in ["url-secret", "query-secret"] {
+        assert!(
+            !everything.contains(secret),
+            "`{secret}` leaked: {everything}"
+        );
     }
 }

@@ -167,3 +167,60 @@ pub(crate) fn get(
 pub(crate) fn pull(repo: &str) -> ghcr_transport::AuthScope {
     ghcr_transport::AuthScope::Registry(ghcr_auth::ScopeSet::single(ghcr_auth::Scope::pull(repo)))
 }
+
+thread_local! {
+    /// Where this thread's log lines go, while a test captures them.
+    static SINK: std::cell::RefCell<Option<Arc<Mutex<Vec<u8>>>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes to the current thread's capture, if any.
+struct ThreadSink;
+
+impl std::io::Write for ThreadSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        SINK.with(|sink| {
+            if let Some(buffer) = sink.borrow().as_ref() {
+                buffer.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The log lines of the current thread (a `#[tokio::test]` runs its tasks
+/// on its own thread) until dropped.
+///
+/// One global subscriber at TRACE level serves every test: a per-test
+/// `set_default` races with other tests over tracing's global callsite
+/// interest cache and sometimes captures nothing.
+pub(crate) struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    pub(crate) fn start() -> Self {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(|| ThreadSink)
+                .init();
+        });
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        SINK.with(|sink| *sink.borrow_mut() = Some(buffer.clone()));
+        Self(buffer)
+    }
+
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        SINK.with(|sink| *sink.borrow_mut() = None);
+    }
+}
