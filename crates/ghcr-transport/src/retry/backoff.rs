@@ -20,7 +20,10 @@ impl Backoff {
 
     /// A delay after failed attempt `attempt`, scaled by `unit` in `[0, 1)`.
     pub(crate) fn delay(self, attempt: u32, unit: f64) -> Duration {
-        self.ceiling(attempt).mul_f64(unit.clamp(0.0, 1.0))
+        let ceiling = self.ceiling(attempt);
+        // Float rounding can push a huge ceiling past Duration::MAX.
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * unit.clamp(0.0, 1.0))
+            .map_or(ceiling, |delay| delay.min(ceiling))
     }
 }
 
@@ -39,5 +42,15 @@ mod tests {
         assert_eq!(backoff.delay(2, 0.5), Duration::from_secs(2));
         assert_eq!(backoff.delay(2, 0.0), Duration::ZERO);
         assert_eq!(backoff.ceiling(u32::MAX), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn huge_settings_do_not_panic() {
+        let backoff = Backoff {
+            base: Duration::MAX,
+            max: Duration::MAX,
+        };
+        assert_eq!(backoff.delay(3, 1.0), Duration::MAX);
+        assert!(backoff.delay(3, 0.5) <= Duration::MAX);
     }
 }
