@@ -444,3 +444,56 @@ async fn a_hundred_refusals_of_one_token_cause_one_fetch() {
         "one new token for all of them"
     );
 }
+
+#[tokio::test]
+async fn over_real_sockets_a_hundred_first_requests_share_one_token() {
+    let script = Script::new(|seen, _| {
+        if seen.uri.path() == "/token" {
+            return reply(200, &[], r#"{"token":"socket-token"}"#);
+        }
+        if seen.authorization().as_deref() == Some("Bearer socket-token") {
+            return reply(200, &[], "ok");
+        }
+        let realm = format!("http://{}/token", seen.headers["host"].to_str().unwrap());
+        reply(401, &[("www-authenticate", &challenge(&realm))], "")
+    });
+    let addr = crate::support::serve(script.clone()).await;
+    let transport = Transport::builder()
+        .credentials(Arc::new(StaticProvider::new(Credentials::basic(
+            "octo", "pat",
+        ))))
+        .allow_plain_http(addr.to_string())
+        .build()
+        .unwrap();
+    let calls: Vec<_> = (0..100)
+        .map(|i| {
+            let transport = transport.clone();
+            let url = format!("http://{addr}/v2/o/a/manifests/{i}");
+            tokio::spawn(async move {
+                transport
+                    .send_checked(get(&url, pull("o/a")))
+                    .await
+                    .map(|r| r.status())
+            })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap(), 200);
+    }
+    let tokens: Vec<_> = script
+        .seen()
+        .into_iter()
+        .filter(|s| s.uri.path() == "/token")
+        .collect();
+    assert_eq!(tokens.len(), 1, "one token fetch for a hundred requests");
+    assert!(tokens[0].authorization().unwrap().starts_with("Basic "));
+    assert!(
+        tokens[0]
+            .uri
+            .query()
+            .unwrap()
+            .contains("scope=repository%3Ao%2Fa%3Apull")
+    );
+    let answered = script.count(|s| s.authorization().as_deref() == Some("Bearer socket-token"));
+    assert_eq!(answered, 100);
+}

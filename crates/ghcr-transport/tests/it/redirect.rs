@@ -46,13 +46,19 @@ async fn a_redirect_to_another_port_carries_no_authorization() {
         .allow_plain_http(registry_addr.to_string())
         .build()
         .unwrap();
-    let response = transport
-        .send_checked(get(
-            &format!("http://{registry_addr}/v2/o/a/blobs/sha256:abc"),
-            pull("o/a"),
-        ))
-        .await
-        .unwrap();
+    let mut request = get(
+        &format!("http://{registry_addr}/v2/o/a/blobs/sha256:abc"),
+        pull("o/a"),
+    );
+    request.headers_mut().insert(
+        http::header::COOKIE,
+        "session=registry-only".parse().unwrap(),
+    );
+    request.headers_mut().insert(
+        http::header::PROXY_AUTHORIZATION,
+        "Basic cHJveHk6cGFzcw==".parse().unwrap(),
+    );
+    let response = transport.send_checked(request).await.unwrap();
     assert_eq!(
         response.into_body().collect().await.unwrap().to_bytes(),
         "blob bytes"
@@ -69,6 +75,13 @@ async fn a_redirect_to_another_port_carries_no_authorization() {
     let hops = storage.seen();
     assert_eq!(hops.len(), 1);
     assert_eq!(hops[0].authorization(), None);
+    assert!(blob_requests.last().unwrap().headers.contains_key("cookie"));
+    for header in ["cookie", "proxy-authorization"] {
+        assert!(
+            !hops[0].headers.contains_key(header),
+            "{header} crossed origins"
+        );
+    }
     assert_eq!(hops[0].uri.query(), Some("sig=signed"));
 }
 

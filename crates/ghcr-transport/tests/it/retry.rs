@@ -162,3 +162,39 @@ async fn timeouts_are_retried_then_reported() {
         started.elapsed()
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn default_limits_are_30_seconds_and_300_for_uploads() {
+    let wire = tower::service_fn(|_req: http::Request<ghcr_transport::HttpBody>| async {
+        std::future::pending::<
+            Result<http::Response<ghcr_transport::HttpBody>, ghcr_transport::BoxError>,
+        >()
+        .await
+    });
+    let transport = Transport::builder()
+        .wire(wire)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    assert_eq!(transport.upload_timeout(), Duration::from_secs(300));
+    let started = Instant::now();
+    let err = transport.send(get()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout { after, .. } if after == Duration::from_secs(30)),
+        "{err:?}"
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(30));
+    let mut upload = http::Request::put("https://registry.test/v2/o/a/blobs/uploads/x")
+        .body(Body::stream(Body::from("layer").into_http_body(), Some(5)))
+        .unwrap();
+    upload
+        .extensions_mut()
+        .insert(ghcr_transport::RequestTimeout(transport.upload_timeout()));
+    let started = Instant::now();
+    let err = transport.send(upload).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout { after, .. } if after == Duration::from_secs(300)),
+        "{err:?}"
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(300));
+}
