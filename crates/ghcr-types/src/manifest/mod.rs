@@ -171,10 +171,18 @@ impl Manifest {
             .map_or(&[], |index| index.manifests().as_slice())
     }
 
-    /// The platforms an index offers (children without a platform, such as
-    /// attestation manifests, are left out).
+    /// The platforms an index offers images for. Children without a
+    /// platform and attestation manifests (buildx lists them as
+    /// `unknown/unknown` with `vnd.docker.reference.type:
+    /// attestation-manifest`) are left out; see
+    /// [`Manifest::children_with_platforms`] for every child.
     pub fn platforms(&self) -> Vec<Platform> {
-        self.child_platforms.iter().flatten().cloned().collect()
+        self.children_with_platforms()
+            .filter(|(child, _)| !is_attestation_manifest(child))
+            .filter_map(|(_, platform)| platform)
+            .filter(|p| !(p.os == "unknown" && p.architecture == "unknown"))
+            .cloned()
+            .collect()
     }
 
     /// Each child of an index with its platform, when it has one.
@@ -282,6 +290,15 @@ impl Manifest {
         }
         expected.verify(&self.bytes)
     }
+}
+
+/// Whether an index child is buildx's attestation manifest for a sibling.
+fn is_attestation_manifest(child: &Descriptor) -> bool {
+    child
+        .annotations()
+        .as_ref()
+        .and_then(|annotations| annotations.get("vnd.docker.reference.type"))
+        .is_some_and(|kind| kind == "attestation-manifest")
 }
 
 impl PartialEq for Manifest {

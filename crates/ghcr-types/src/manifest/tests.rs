@@ -25,11 +25,14 @@ fn buildx_index_with_attestation_manifests() {
     );
     assert!(index.is_index());
     assert_eq!(index.children().len(), 3);
+    // The attestation manifest (unknown/unknown) is not an image to run.
     let platforms: Vec<String> = index.platforms().iter().map(ToString::to_string).collect();
-    assert_eq!(
-        platforms,
-        ["linux/amd64", "linux/arm64/v8", "unknown/unknown"]
-    );
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64/v8"]);
+    let all: Vec<String> = index
+        .children_with_platforms()
+        .filter_map(|(_, platform)| platform.map(ToString::to_string))
+        .collect();
+    assert_eq!(all, ["linux/amd64", "linux/arm64/v8", "unknown/unknown"]);
     let arm = index.child_for(&"linux/aarch64".parse().unwrap()).unwrap();
     assert!(arm.digest().as_ref().starts_with("sha256:2f4a"));
     assert!(index.child_for(&"linux/s390x".parse().unwrap()).is_none());
