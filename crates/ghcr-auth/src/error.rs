@@ -94,6 +94,59 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// A copy for the callers that waited on the same token fetch; `None`
+    /// for a failure to reach the endpoint, which the next caller may not
+    /// meet again.
+    pub(crate) fn shareable(&self) -> Option<Self> {
+        Some(match self {
+            Self::MalformedChallenge { position, reason } => Self::MalformedChallenge {
+                position: *position,
+                reason,
+            },
+            Self::InvalidScope { input } => Self::InvalidScope {
+                input: input.clone(),
+            },
+            Self::AuthFailed {
+                registry,
+                scope,
+                message,
+            } => Self::AuthFailed {
+                registry: registry.clone(),
+                scope: scope.clone(),
+                message: message.clone(),
+            },
+            Self::TokenEndpoint {
+                realm,
+                status,
+                message,
+            } => Self::TokenEndpoint {
+                realm: realm.clone(),
+                status: *status,
+                message: message.clone(),
+            },
+            Self::UnsafeRealm { realm, reason } => Self::UnsafeRealm {
+                realm: realm.clone(),
+                reason,
+            },
+            Self::DockerConfig { path, reason } => Self::DockerConfig {
+                path: path.clone(),
+                reason: reason.clone(),
+            },
+            Self::CredentialHelper {
+                helper,
+                registry,
+                reason,
+            } => Self::CredentialHelper {
+                helper: helper.clone(),
+                registry: registry.clone(),
+                reason: reason.clone(),
+            },
+            Self::TokenRequest { .. } => return None,
+        })
+    }
+}
+
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -91,6 +91,11 @@ struct Slot {
     /// so that revoking never waits for (or is lost to) a caller holding
     /// the token lock.
     revoked_below: AtomicU64,
+    /// How many fetches for this slot have ended.
+    ended: AtomicU64,
+    /// The last fetch's error, when it failed in a way worth sharing with
+    /// the callers that queued behind it.
+    failure: Mutex<Option<crate::Error>>,
 }
 
 impl Slot {
@@ -101,6 +106,25 @@ impl Slot {
     fn revoke_below(&self, serial: u64) {
         self.revoked_below.fetch_max(serial, Ordering::SeqCst);
     }
+
+    /// The error of the fetch that ended while the caller waited, if it
+    /// can be shared.
+    fn failure_since(&self, ended_before: u64) -> Option<crate::Error> {
+        if self.ended.load(Ordering::SeqCst) == ended_before {
+            return None;
+        }
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(crate::Error::shareable)
+    }
+
+    fn record_end(&self, outcome: &Result<BearerToken>) {
+        *self.failure.lock().unwrap_or_else(PoisonError::into_inner) =
+            outcome.as_ref().err().and_then(crate::Error::shareable);
+        self.ended.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 /// Fetches, caches and shares bearer tokens.
@@ -110,7 +134,9 @@ impl Slot {
 /// default; ghcr.io sends no lifetime), minus a refresh margin. Lifetimes
 /// under the spec's 60 s minimum are raised to it, as docker's client does,
 /// and none is trusted for more than a day. Concurrent callers asking for
-/// the same key wait for one fetch. Cloning shares the cache.
+/// the same key wait for one fetch and share its token, or its refusal
+/// (a failure to reach the endpoint is not shared: the next caller tries
+/// again). Cloning shares the cache.
 #[derive(Clone)]
 pub struct TokenManager {
     inner: Arc<Inner>,
@@ -243,10 +269,30 @@ impl TokenManager {
             scopes: scopes.clone(),
         };
         let slot = self.slot(&key);
+        let ended_before = slot.ended.load(Ordering::SeqCst);
         let mut guard = slot.token.lock().await;
         if let Some(token) = guard.as_ref().filter(|t| slot.usable(t)) {
             return Ok(token.clone());
         }
+        // A fetch failed while we waited: its answer is ours too, rather
+        // than one more request each to an endpoint that just refused.
+        if let Some(failure) = slot.failure_since(ended_before) {
+            return Err(failure);
+        }
+        let outcome = self.fetch(registry, realm, scopes).await;
+        slot.record_end(&outcome);
+        let token = outcome?;
+        *guard = Some(token.clone());
+        Ok(token)
+    }
+
+    /// One fetch from the realm, with the lifetime rules applied.
+    async fn fetch(
+        &self,
+        registry: &str,
+        realm: &TokenRealm,
+        scopes: &ScopeSet,
+    ) -> Result<BearerToken> {
         realm.check_safe(registry, &self.inner.plain_http_hosts)?;
         let credentials = self.inner.credentials.credentials(registry).await?;
         self.inner.fetches.fetch_add(1, Ordering::Relaxed);
@@ -269,7 +315,6 @@ impl TokenManager {
             serial: self.inner.next_serial.fetch_add(1, Ordering::SeqCst),
         };
         tracing::debug!(registry, scope = %scopes, lifetime_secs = lifetime.as_secs(), "fetched a registry token");
-        *guard = Some(token.clone());
         Ok(token)
     }
 

@@ -350,3 +350,35 @@ async fn invalidating_a_refused_token_keeps_a_newer_one() {
         header(&pushed)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn callers_queued_behind_a_refused_fetch_share_its_error() {
+    let script = Script::answering(&[(
+        403,
+        r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
+    )]);
+    let tokens = manager(&script);
+    let scopes = pull_key().scopes;
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let tokens = tokens.clone();
+            let scopes = scopes.clone();
+            tokio::spawn(async move { tokens.token("ghcr.io", &realm(), &scopes).await })
+        })
+        .collect();
+    for call in calls {
+        let err = call.await.unwrap().unwrap_err();
+        assert!(
+            matches!(&err, crate::Error::AuthFailed { message, .. } if message.contains("DENIED")),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        script.calls.load(Ordering::SeqCst),
+        1,
+        "one refusal is enough for everyone who was waiting for it"
+    );
+    // A later caller tries again (the credentials may have been fixed).
+    tokens.token("ghcr.io", &realm(), &scopes).await.unwrap();
+    assert_eq!(script.calls.load(Ordering::SeqCst), 2);
+}
