@@ -195,6 +195,7 @@ impl Error {
     ) -> Self {
         let body = Box::new(ErrorBody::parse(body));
         let method = method.clone();
+        let host = host_and_port(url);
         let url = redact_url(url);
         match status.as_u16() {
             401 | 403 => Self::Denied {
@@ -205,7 +206,7 @@ impl Error {
             },
             404 => Self::NotFound { method, url, body },
             429 => Self::RateLimited {
-                host: url,
+                host,
                 reset_at: None,
                 retry_after: None,
                 message: body.to_string(),
@@ -323,7 +324,10 @@ mod tests {
             Error::Denied { status: 403, .. }
         ));
         assert!(matches!(classify(404, ""), Error::NotFound { .. }));
-        assert!(matches!(classify(429, ""), Error::RateLimited { .. }));
+        assert!(matches!(
+            classify(429, ""),
+            Error::RateLimited { host, .. } if host == "ghcr.io"
+        ));
         assert!(matches!(
             classify(503, ""),
             Error::Server { attempts: 3, .. }
