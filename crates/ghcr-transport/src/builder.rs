@@ -293,7 +293,7 @@ impl TransportBuilder {
         let metrics = Arc::new(Metrics::new());
         let rate_limits = Arc::new(RateLimitState::default());
         let stack = stack::build(StackParts {
-            wire: Wire::new(wire, user_agent, plain_http_hosts.clone()),
+            wire: Wire::new(wire, user_agent, plain_http_hosts.clone(), metrics.clone()),
             tokens: tokens.clone(),
             metrics: metrics.clone(),
             rate_limits: rate_limits.clone(),

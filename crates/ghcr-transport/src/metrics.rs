@@ -1,6 +1,10 @@
 //! Request metrics in a `prometheus-client` registry the caller owns:
 //! counts by method, endpoint and status, durations, bytes both ways,
 //! retries, token fetches, rate-limit state and errors by kind.
+//!
+//! Request bytes are counted at the wire, as the innermost service reads
+//! them (retries, redirect hops and streams of unknown length included);
+//! response bytes as the caller reads the body it gets.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -100,7 +104,7 @@ impl Metrics {
         );
         registry.register(
             "bytes_sent",
-            "Request body bytes sent",
+            "Request body bytes sent on the wire, every attempt and hop included",
             self.bytes_sent.clone(),
         );
         registry.register(
@@ -129,6 +133,15 @@ impl Metrics {
             self.rate_limit_remaining.clone(),
         );
         registry.register("errors", "Failed requests by kind", self.errors.clone());
+    }
+
+    /// `body`, counting its bytes as sent as the wire reads them.
+    pub(crate) fn count_sent(&self, body: HttpBody) -> HttpBody {
+        CountingBody {
+            inner: body,
+            counter: self.bytes_sent.clone(),
+        }
+        .boxed_unsync()
     }
 
     pub(crate) fn retry(&self) {
@@ -205,9 +218,6 @@ impl<S: Inner> Service<http::Request<Body>> for MetricsService<S> {
             .get::<Endpoint>()
             .map_or("other", |e| e.0)
             .to_owned();
-        if let Some(length) = request.body().len() {
-            metrics.bytes_sent.inc_by(length);
-        }
         let inner = self.inner.clone();
         Box::pin(async move {
             let started = Instant::now();

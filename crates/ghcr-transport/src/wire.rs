@@ -10,6 +10,7 @@ use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
 use crate::body::{Body, BoxError, HttpBody};
+use crate::metrics::Metrics;
 use crate::request::PlainHttpRedirect;
 use crate::stack::ResponseFuture;
 use crate::{Error, error::redact_url};
@@ -24,6 +25,7 @@ pub(crate) struct Wire {
     inner: WireService,
     user_agent: HeaderValue,
     plain_http_hosts: Arc<HashSet<String>>,
+    metrics: Arc<Metrics>,
 }
 
 impl Wire {
@@ -31,11 +33,13 @@ impl Wire {
         inner: WireService,
         user_agent: HeaderValue,
         plain_http_hosts: Arc<HashSet<String>>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             inner,
             user_agent,
             plain_http_hosts,
+            metrics,
         }
     }
 
@@ -98,7 +102,8 @@ impl Service<http::Request<Body>> for Wire {
                 .headers
                 .insert(CONTENT_LENGTH, HeaderValue::from(length));
         }
-        let request = http::Request::from_parts(parts, body.into_http_body());
+        let body = self.metrics.count_sent(body.into_http_body());
+        let request = http::Request::from_parts(parts, body);
         let inner = self.inner.clone();
         Box::pin(inner.oneshot(request))
     }

@@ -150,10 +150,21 @@ async fn every_metric_is_registered_and_moves() {
         .send_checked(with_endpoint(upload, "manifests"))
         .await
         .unwrap();
-    transport
-        .send_checked(get("https://registry.test/v2/o/a/flaky", pull("o/a")))
-        .await
+    // A PUT that fails once: its body crosses the wire twice.
+    let mut flaky = http::Request::put("https://registry.test/v2/o/a/flaky")
+        .body(Body::from(vec![1u8; 100]))
         .unwrap();
+    flaky.extensions_mut().insert(pull("o/a"));
+    transport.send_checked(flaky).await.unwrap();
+    // A streamed body of unknown length still counts.
+    let mut streamed = http::Request::patch("https://registry.test/v2/o/a/blobs/uploads/s")
+        .body(Body::stream(
+            Body::from(vec![2u8; 50]).into_http_body(),
+            None,
+        ))
+        .unwrap();
+    streamed.extensions_mut().insert(pull("o/a"));
+    transport.send_checked(streamed).await.unwrap();
     transport
         .send_checked(get("https://registry.test/v2/o/a/limited", pull("o/a")))
         .await
@@ -199,6 +210,7 @@ async fn every_metric_is_registered_and_moves() {
         4321
     );
     assert_eq!(value(&text, r#"ghcr_errors_total{kind="config"}"#), 1);
-    assert!(value(&text, "ghcr_bytes_sent_total") >= 1234);
+    // Bytes on the wire: the manifest, the flaky PUT twice, the stream.
+    assert_eq!(value(&text, "ghcr_bytes_sent_total"), 1234 + 2 * 100 + 50);
     assert!(value(&text, "ghcr_bytes_received_total") >= 1000);
 }
