@@ -6,7 +6,7 @@ use std::time::Duration;
 use ghcr_auth::{Credentials, StaticProvider};
 use ghcr_transport::{Error, Transport};
 
-use crate::support::{Script, challenge, get, pull, reply};
+use crate::support::{Script, challenge_reply, get, pull, reply};
 
 /// A registry that wants `Bearer token-N` and issues tokens numbered by fetch.
 fn registry(expires_in: Option<u64>) -> Script {
@@ -21,14 +21,7 @@ fn registry(expires_in: Option<u64>) -> Script {
         }
         match seen.authorization() {
             Some(auth) if auth.starts_with("Bearer token-") => reply(200, &[], "ok"),
-            _ => reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge("https://registry.test/token"),
-                )],
-                "",
-            ),
+            _ => challenge_reply("https://registry.test/token"),
         }
     })
 }
@@ -136,14 +129,7 @@ async fn a_refused_fresh_token_is_unauthorized() {
         if seen.uri.path() == "/token" {
             reply(200, &[], r#"{"token":"useless"}"#)
         } else {
-            reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge("https://registry.test/token"),
-                )],
-                "",
-            )
+            challenge_reply("https://registry.test/token")
         }
     });
     let err = transport(&script)
@@ -176,14 +162,7 @@ async fn token_endpoint_denial_is_auth_failed_with_the_registry_message() {
                 r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
             )
         } else {
-            reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge("https://registry.test/token"),
-                )],
-                "",
-            )
+            challenge_reply("https://registry.test/token")
         }
     });
     let err = transport(&script)
@@ -209,14 +188,7 @@ async fn denied_without_challenge_fetches_a_token_for_the_known_realm_once() {
             return reply(200, &[], &format!(r#"{{"token":"t{index}"}}"#));
         }
         match seen.authorization().as_deref() {
-            None => reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge("https://registry.test/token"),
-                )],
-                "",
-            ),
+            None => challenge_reply("https://registry.test/token"),
             // The second repository's first token is refused without a challenge.
             Some("Bearer t3") => reply(
                 403,
@@ -303,14 +275,7 @@ async fn a_403_that_is_not_denied_is_left_to_the_rate_limiter() {
             return reply(200, &[], r#"{"token":"t"}"#);
         }
         if seen.authorization().is_none() {
-            return reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge("https://registry.test/token"),
-                )],
-                "",
-            );
+            return challenge_reply("https://registry.test/token");
         }
         if seen.uri.path().ends_with("/busy")
             && limited.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2
@@ -343,14 +308,7 @@ async fn a_second_denied_keeps_the_registry_message() {
             return reply(200, &[], r#"{"token":"t"}"#);
         }
         if seen.authorization().is_none() {
-            return reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge("https://registry.test/token"),
-                )],
-                "",
-            );
+            return challenge_reply("https://registry.test/token");
         }
         if seen.uri.path().ends_with("/private") {
             return reply(
@@ -388,34 +346,17 @@ async fn a_hundred_refusals_of_one_token_cause_one_fetch() {
         }
         let dead = refused.load(std::sync::atomic::Ordering::SeqCst);
         match seen.authorization().as_deref() {
-            Some("Bearer token-0") if dead => reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge("https://registry.test/token"),
-                )],
-                "",
-            ),
+            Some("Bearer token-0") if dead => challenge_reply("https://registry.test/token"),
             Some(auth) if auth.starts_with("Bearer token-") => reply(200, &[], "ok"),
-            _ => reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge("https://registry.test/token"),
-                )],
-                "",
-            ),
+            _ => challenge_reply("https://registry.test/token"),
         }
     });
     // Registry answers take 10 ms, the token endpoint answers at once.
-    let wire = tower::service_fn(move |request: http::Request<ghcr_transport::HttpBody>| {
-        let slow = request.uri().path() != "/token";
-        let answer = tower::Service::call(&mut script.clone(), request);
-        async move {
-            if slow {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            answer.await
+    let wire = script.delayed(|uri| {
+        if uri.path() == "/token" {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(10)
         }
     });
     let transport = Transport::builder()
@@ -455,7 +396,7 @@ async fn over_real_sockets_a_hundred_first_requests_share_one_token() {
             return reply(200, &[], "ok");
         }
         let realm = format!("http://{}/token", seen.headers["host"].to_str().unwrap());
-        reply(401, &[("www-authenticate", &challenge(&realm))], "")
+        challenge_reply(&realm)
     });
     let addr = crate::support::serve(script.clone()).await;
     let transport = Transport::builder()

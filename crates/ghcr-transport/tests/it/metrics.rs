@@ -9,7 +9,7 @@ use ghcr_transport::{AuthScope, Body, Endpoint, Transport};
 use http_body_util::BodyExt;
 use prometheus_client::registry::Registry;
 
-use crate::support::{Script, challenge, get, pull, reply};
+use crate::support::{Script, challenge_reply, get, pull, reply};
 
 /// The value of the sample named exactly `sample` (name and labels).
 fn value(text: &str, sample: &str) -> u64 {
@@ -71,14 +71,7 @@ fn instrumented() -> Transport {
             );
         }
         if seen.authorization().is_none() {
-            return reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge("https://registry.test/token"),
-                )],
-                "",
-            );
+            return challenge_reply("https://registry.test/token");
         }
         match path {
             // Each fails once, then works.
@@ -90,14 +83,11 @@ fn instrumented() -> Transport {
         }
     });
     // A token endpoint that takes a while, so that callers pile up behind the fetch.
-    let wire = tower::service_fn(move |request: http::Request<ghcr_transport::HttpBody>| {
-        let slow = request.uri().path() == "/token";
-        let answer = tower::Service::call(&mut script.clone(), request);
-        async move {
-            if slow {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            answer.await
+    let wire = script.delayed(|uri| {
+        if uri.path() == "/token" {
+            std::time::Duration::from_millis(50)
+        } else {
+            std::time::Duration::ZERO
         }
     });
     Transport::builder()

@@ -6,7 +6,7 @@ use ghcr_auth::{Credentials, StaticProvider};
 use ghcr_transport::{Body, Error, NoRedirect, Transport};
 use http_body_util::BodyExt;
 
-use crate::support::{Script, challenge, get, pull, reply, serve};
+use crate::support::{Script, challenge_reply, get, pull, reply, serve};
 
 #[tokio::test]
 async fn a_redirect_to_another_port_carries_no_authorization() {
@@ -23,17 +23,10 @@ async fn a_redirect_to_another_port_carries_no_authorization() {
             return reply(200, &[], r#"{"token":"registry-token"}"#);
         }
         if seen.authorization().as_deref() != Some("Bearer registry-token") {
-            return reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge(&format!(
-                        "http://{}/token",
-                        seen.headers["host"].to_str().unwrap()
-                    )),
-                )],
-                "",
-            );
+            return challenge_reply(&format!(
+                "http://{}/token",
+                seen.headers["host"].to_str().unwrap()
+            ));
         }
         let location = format!("http://{storage_addr}/blobs/abc?sig=signed");
         reply(307, &[("location", &location)], "")
@@ -175,11 +168,7 @@ async fn same_origin_redirects_keep_credentials_and_303_switches_to_get() {
             return reply(200, &[], r#"{"token":"t"}"#);
         }
         if seen.authorization().is_none() {
-            return reply(
-                401,
-                &[("www-authenticate", &challenge("https://ghcr.test/token"))],
-                "",
-            );
+            return challenge_reply("https://ghcr.test/token");
         }
         match seen.uri.path() {
             "/v2/o/a/blobs/uploads/" => {

@@ -21,6 +21,24 @@ fn transport(script: &Script) -> Transport {
     Transport::builder().wire(script.clone()).build().unwrap()
 }
 
+/// A wire that never answers.
+fn silent_wire() -> impl tower::Service<
+    http::Request<ghcr_transport::HttpBody>,
+    Response = http::Response<ghcr_transport::HttpBody>,
+    Error = ghcr_transport::BoxError,
+    Future: Send + 'static,
+> + Clone
++ Send
++ Sync
++ 'static {
+    tower::service_fn(|_req: http::Request<ghcr_transport::HttpBody>| async {
+        std::future::pending::<
+            Result<http::Response<ghcr_transport::HttpBody>, ghcr_transport::BoxError>,
+        >()
+        .await
+    })
+}
+
 fn get() -> http::Request<Body> {
     http::Request::get("https://registry.test/v2/")
         .body(Body::empty())
@@ -138,12 +156,7 @@ async fn dropped_connections_are_retried() {
 
 #[tokio::test(start_paused = true)]
 async fn timeouts_are_retried_then_reported() {
-    let wire = tower::service_fn(|_req: http::Request<ghcr_transport::HttpBody>| async {
-        std::future::pending::<
-            Result<http::Response<ghcr_transport::HttpBody>, ghcr_transport::BoxError>,
-        >()
-        .await
-    });
+    let wire = silent_wire();
     let transport = Transport::builder()
         .wire(wire)
         .timeout(Duration::from_secs(5))
@@ -165,12 +178,7 @@ async fn timeouts_are_retried_then_reported() {
 
 #[tokio::test(start_paused = true)]
 async fn default_limits_are_30_seconds_and_300_for_uploads() {
-    let wire = tower::service_fn(|_req: http::Request<ghcr_transport::HttpBody>| async {
-        std::future::pending::<
-            Result<http::Response<ghcr_transport::HttpBody>, ghcr_transport::BoxError>,
-        >()
-        .await
-    });
+    let wire = silent_wire();
     let transport = Transport::builder()
         .wire(wire)
         .max_retries(0)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use ghcr_auth::{Credentials, StaticProvider};
 use ghcr_transport::{AuthScope, Transport};
 
-use crate::support::{LogCapture, Script, challenge, get, pull, reply};
+use crate::support::{LogCapture, Script, challenge_reply, get, pull, reply};
 
 const PAT: &str = "ghp_PatThatMustNotLeak";
 const TOKEN: &str = "registry-token-that-must-not-leak";
@@ -26,14 +26,7 @@ async fn tracing_debug_and_errors_carry_no_secret() {
             ),
             Some(_) => reply(503, &[], "busy"),
             None if seen.uri.host() == Some("api.github.test") => reply(200, &[], "{}"),
-            None => reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    &challenge("https://registry.test/token"),
-                )],
-                "",
-            ),
+            None => challenge_reply("https://registry.test/token"),
         }
     });
     let transport = Transport::builder()

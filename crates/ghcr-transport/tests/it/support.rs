@@ -108,6 +108,36 @@ impl tower::Service<http::Request<HttpBody>> for Script {
     }
 }
 
+impl Script {
+    /// This script behind a wire that waits `delay(uri)` before each
+    /// answer, so that concurrent callers pile up (on a paused clock).
+    pub(crate) fn delayed(
+        self,
+        delay: fn(&http::Uri) -> std::time::Duration,
+    ) -> impl tower::Service<
+        http::Request<HttpBody>,
+        Response = http::Response<HttpBody>,
+        Error = BoxError,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static {
+        tower::service_fn(move |request: http::Request<HttpBody>| {
+            let wait = delay(request.uri());
+            let answer = tower::Service::call(&mut self.clone(), request);
+            async move {
+                // No timer at all for zero: even an elapsed one yields, and
+                // these tests depend on what runs without yielding.
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                answer.await
+            }
+        })
+    }
+}
+
 /// A response with a status, headers and body.
 pub(crate) fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> http::Response<Bytes> {
     let mut builder = http::Response::builder().status(status);
@@ -120,6 +150,11 @@ pub(crate) fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> http::
 /// The challenge a ghcr-like registry sends.
 pub(crate) fn challenge(realm: &str) -> String {
     format!(r#"Bearer realm="{realm}",service="registry.test",scope="repository:user/image:pull""#)
+}
+
+/// The 401 a ghcr-like registry answers without a token, pointing at `realm`.
+pub(crate) fn challenge_reply(realm: &str) -> http::Response<Bytes> {
+    reply(401, &[("www-authenticate", &challenge(realm))], "")
 }
 
 /// Serves `script` over plain HTTP on 127.0.0.1, until the test ends.
