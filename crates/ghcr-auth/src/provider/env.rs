@@ -112,17 +112,21 @@ impl CredentialProvider for EnvProvider {
 mod tests {
     use super::*;
 
-    async fn user_for(vars: &'static [(&'static str, &'static str)]) -> Option<String> {
-        let provider = EnvProvider::new().with_lookup(move |name| {
-            vars.iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v).to_owned())
-        });
-        provider
+    /// What the provider offers ghcr.io when only `vars` are set.
+    async fn found(vars: &'static [(&'static str, &'static str)]) -> Option<Credentials> {
+        EnvProvider::new()
+            .with_lookup(move |name| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
             .credentials("ghcr.io")
             .await
             .unwrap()
-            .map(|c| c.username().unwrap().to_owned())
+    }
+
+    async fn user_for(vars: &'static [(&'static str, &'static str)]) -> Option<String> {
+        found(vars).await.map(|c| c.username().unwrap().to_owned())
     }
 
     #[tokio::test]
@@ -155,14 +159,8 @@ mod tests {
 
     #[tokio::test]
     async fn precedence_of_tokens() {
-        let token_for = |vars: &'static [(&'static str, &'static str)]| async move {
-            let provider = EnvProvider::new().with_lookup(move |name| {
-                vars.iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| (*v).to_owned())
-            });
-            let creds = provider.credentials("api.github.com").await.unwrap()?;
-            let header = creds.api_bearer_authorization()?;
+        let token_for = |vars| async move {
+            let header = found(vars).await?.api_bearer_authorization()?;
             Some(
                 header
                     .to_str()
