@@ -265,11 +265,13 @@ async fn github_api_requests_carry_the_pat_as_bearer() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_403_that_is_not_denied_is_left_to_the_rate_limiter() {
-    // ghcr.io has refused pushes with "403 You have exceeded a secondary rate
-    // limit": that is not a token problem and must not end as Unauthorized.
-    let limited = std::sync::atomic::AtomicUsize::new(0);
+/// A registry that issues token `t` and answers `special()` (when it gives
+/// an answer) for paths ending in `suffix`, 200 otherwise; and a transport
+/// that has already learnt its realm.
+async fn registry_with_special_path(
+    suffix: &'static str,
+    special: impl Fn() -> Option<http::Response<bytes::Bytes>> + Send + Sync + 'static,
+) -> Transport {
     let script = Script::new(move |seen, _| {
         if seen.uri.path() == "/token" {
             return reply(200, &[], r#"{"token":"t"}"#);
@@ -277,22 +279,34 @@ async fn a_403_that_is_not_denied_is_left_to_the_rate_limiter() {
         if seen.authorization().is_none() {
             return challenge_reply("https://registry.test/token");
         }
-        if seen.uri.path().ends_with("/busy")
-            && limited.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2
-        {
-            return reply(
-                403,
-                &[],
-                r#"{"errors":[{"code":"DENIED","message":"You have exceeded a secondary rate limit"}]}"#,
-            );
+        match seen.uri.path().ends_with(suffix).then(&special).flatten() {
+            Some(answer) => answer,
+            None => reply(200, &[], "ok"),
         }
-        reply(200, &[], "ok")
     });
     let transport = transport(&script);
     transport
         .send_checked(get("https://registry.test/v2/o/a/x", pull("o/a")))
         .await
         .unwrap();
+    transport
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_403_that_is_not_denied_is_left_to_the_rate_limiter() {
+    // ghcr.io has refused pushes with "403 You have exceeded a secondary rate
+    // limit": that is not a token problem and must not end as Unauthorized.
+    let limited = std::sync::atomic::AtomicUsize::new(0);
+    let transport = registry_with_special_path("/busy", move || {
+        (limited.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2).then(|| {
+            reply(
+                403,
+                &[],
+                r#"{"errors":[{"code":"DENIED","message":"You have exceeded a secondary rate limit"}]}"#,
+            )
+        })
+    })
+    .await;
     let response = transport
         .send_checked(get("https://registry.test/v2/o/a/busy", pull("o/a")))
         .await
@@ -302,28 +316,15 @@ async fn a_403_that_is_not_denied_is_left_to_the_rate_limiter() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_second_denied_keeps_the_registry_message() {
-    let script = Script::new(|seen, _| {
-        if seen.uri.path() == "/token" {
-            return reply(200, &[], r#"{"token":"t"}"#);
-        }
-        if seen.authorization().is_none() {
-            return challenge_reply("https://registry.test/token");
-        }
-        if seen.uri.path().ends_with("/private") {
-            return reply(
-                403,
-                &[],
-                r#"{"errors":[{"code":"DENIED","message":"permission_denied: write_package"}]}"#,
-            );
-        }
-        reply(200, &[], "ok")
-    });
-    let transport = transport(&script);
-    transport
-        .send_checked(get("https://registry.test/v2/o/a/x", pull("o/a")))
-        .await
-        .unwrap();
+async fn a_denied_that_survives_a_fresh_token_is_unauthorized() {
+    let transport = registry_with_special_path("/private", || {
+        Some(reply(
+            403,
+            &[],
+            r#"{"errors":[{"code":"DENIED","message":"permission_denied: write_package"}]}"#,
+        ))
+    })
+    .await;
     let err = transport
         .send_checked(get("https://registry.test/v2/o/a/private", pull("o/a")))
         .await
