@@ -1,0 +1,260 @@
+//! Listeners, connections and the path of one request through the fake:
+//! faults first, then the route, then faults on the answer, then the log.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use http_body_util::BodyExt;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use percent_encoding::percent_decode_str;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use super::clock::Clock;
+use super::faults::{FaultAction, Faults, go_duration};
+use super::log::{AuthSeen, Listener, LoggedRequest, RequestLog};
+use super::routes;
+use super::state::{Config, State};
+use crate::body::{BoxError, HttpBody, full};
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) state: Mutex<State>,
+    pub(crate) clock: Clock,
+    pub(crate) log: RequestLog,
+    pub(crate) faults: Faults,
+    pub(crate) registry_host: String,
+    pub(crate) storage_host: String,
+    /// Signs storage URLs; random per fake.
+    pub(crate) signing_key: String,
+}
+
+impl Shared {
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A request with its body read.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: Option<String>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Request {
+    /// A header as text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Every value of a query parameter, decoded (`+` is a space).
+    pub(crate) fn params(&self, name: &str) -> Vec<String> {
+        self.query
+            .as_deref()
+            .unwrap_or_default()
+            .split('&')
+            .filter_map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(key) == name).then(|| decode(value))
+            })
+            .collect()
+    }
+
+    /// The first value of a query parameter.
+    pub(crate) fn param(&self, name: &str) -> Option<String> {
+        self.params(name).into_iter().next()
+    }
+}
+
+/// Percent-decodes a query component, `+` as a space.
+pub(crate) fn decode(text: &str) -> String {
+    percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Binds a listener.
+pub(crate) async fn bind(addr: &str) -> crate::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| crate::Error::Bind {
+            addr: addr.to_owned(),
+            source,
+        })
+}
+
+/// Serves `listener` until the returned task is aborted; aborting it also
+/// ends every open connection.
+pub(crate) fn spawn(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    which: Listener,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    let shared = shared.clone();
+                    connections.spawn(async move {
+                        let service = hyper::service::service_fn(move |request| {
+                            handle(shared.clone(), which, request)
+                        });
+                        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+    })
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    which: Listener,
+    request: http::Request<hyper::body::Incoming>,
+) -> Result<http::Response<HttpBody>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let request = Request {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body,
+    };
+    let actions = shared.faults.on_request(&request.method, &request.path);
+    for action in &actions {
+        if let FaultAction::Delay(delay) = action {
+            tokio::time::sleep(*delay).await;
+        }
+    }
+    let early = actions.iter().find_map(|action| match action {
+        FaultAction::Respond { status, body } => Some(
+            http::Response::builder()
+                .status(*status)
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
+                .unwrap_or_default(),
+        ),
+        FaultAction::TooManyRequests { retry_after } => {
+            Some(too_many_requests(&request, *retry_after))
+        }
+        _ => None,
+    });
+    let mut answer = match early {
+        Some(answer) => answer,
+        None => routes::route(&shared, which, &request),
+    };
+    if shared.config.profile == super::Profile::Ghcr && which == Listener::Registry {
+        let id = shared.state().next_request_id();
+        if let Ok(value) = id.parse() {
+            answer.headers_mut().insert("x-github-request-id", value);
+        }
+    }
+    shared.log.push(LoggedRequest {
+        listener: which,
+        method: request.method.clone(),
+        path: request.path.clone(),
+        query: request.query.clone(),
+        status: answer.status(),
+        authorization: AuthSeen::of(&request.headers),
+        body_len: request.body.len() as u64,
+    });
+    Ok(finish(answer, &actions))
+}
+
+/// ghcr.io's 429: the wait is a Go duration inside the message.
+fn too_many_requests(request: &Request, retry_after: std::time::Duration) -> http::Response<Bytes> {
+    let allowed = if request.method == Method::POST && request.path.contains("/blobs/uploads") {
+        "2000/minute"
+    } else {
+        "44000/minute"
+    };
+    let body = serde_json::json!({"errors": [{
+        "code": "TOOMANYREQUESTS",
+        "message": format!("retry-after: {}, allowed: {allowed}", go_duration(retry_after)),
+    }]});
+    http::Response::builder()
+        .status(StatusCode::TOO_MANY_REQUESTS)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Bytes::from(body.to_string()))
+        .unwrap_or_default()
+}
+
+/// Applies body faults and turns the answer into a wire response.
+fn finish(answer: http::Response<Bytes>, actions: &[FaultAction]) -> http::Response<HttpBody> {
+    let (parts, mut bytes) = answer.into_parts();
+    for action in actions {
+        if matches!(action, FaultAction::Corrupt) && !bytes.is_empty() {
+            let mut copy = bytes.to_vec();
+            let middle = copy.len() / 2;
+            if let Some(byte) = copy.get_mut(middle) {
+                *byte ^= 0xff;
+            }
+            bytes = Bytes::from(copy);
+        }
+    }
+    let cut = actions.iter().find_map(|action| match action {
+        FaultAction::DropAfter(keep) => Some(usize::try_from(*keep).unwrap_or(usize::MAX)),
+        _ => None,
+    });
+    let body = match cut {
+        Some(keep) if keep < bytes.len() => {
+            let error: BoxError = Box::new(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "fault injected: connection dropped",
+            ));
+            Cut {
+                data: Some(bytes.slice(..keep)),
+                paused: false,
+                error: Some(error),
+            }
+            .boxed_unsync()
+        }
+        _ => full(bytes),
+    };
+    http::Response::from_parts(parts, body)
+}
+
+/// A body cut short: its first bytes, one pause so they reach the client,
+/// then an error that makes hyper drop the connection.
+struct Cut {
+    data: Option<Bytes>,
+    paused: bool,
+    error: Option<BoxError>,
+}
+
+impl http_body::Body for Cut {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        if let Some(data) = self.data.take().filter(|d| !d.is_empty()) {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(data))));
+        }
+        if !self.paused {
+            self.paused = true;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(self.error.take().map(Err))
+    }
+}
