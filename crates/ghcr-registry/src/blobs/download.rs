@@ -1,0 +1,198 @@
+//! A blob into a file: hashed while it arrives, written by another thread,
+//! under a temporary name that becomes the real one only once verified.
+
+use std::io::{IoSlice, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ghcr_types::{Digest, Reference};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+
+use super::pull::BlobReader;
+use crate::client::RegistryClient;
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+
+/// Bytes received but not yet written, per download.
+const WRITE_BUDGET_KIB: u32 = 8 * 1024;
+
+impl RegistryClient {
+    /// Downloads a blob into `destination`, verified.
+    ///
+    /// The bytes go to a temporary file next to it, which is renamed to
+    /// `destination` only after the size and digest check out; on any
+    /// failure it is removed, so `destination` either holds the verified
+    /// blob or is left as it was. Hashing, receiving and writing overlap.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DigestMismatch`], [`Error::SizeMismatch`],
+    /// [`Error::BlobNotFound`], [`Error::Io`] and the transport's errors.
+    pub async fn download_blob(
+        &self,
+        repository: &Reference,
+        digest: &Digest,
+        size: Option<u64>,
+        destination: &Path,
+        progress: &Progress,
+    ) -> Result<u64> {
+        let temporary = temporary_name(destination);
+        let outcome = self
+            .download_into(repository, digest, size, &temporary, progress)
+            .await;
+        let outcome = match outcome {
+            Ok(size) => tokio::fs::rename(&temporary, destination)
+                .await
+                .map(|()| size)
+                .map_err(|err| Error::io(destination, err)),
+            Err(error) => Err(error),
+        };
+        if outcome.is_err() {
+            // Nothing half-written may stay behind.
+            let _ = tokio::fs::remove_file(&temporary).await;
+        }
+        outcome
+    }
+
+    async fn download_into(
+        &self,
+        repository: &Reference,
+        digest: &Digest,
+        size: Option<u64>,
+        temporary: &Path,
+        progress: &Progress,
+    ) -> Result<u64> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(temporary)
+            .map_err(|err| Error::io(temporary, err))?;
+        let mut reader =
+            BlobReader::open(self, repository, digest, 0, size, progress.clone()).await?;
+        let budget = Arc::new(Semaphore::new(WRITE_BUDGET_KIB as usize));
+        let (sender, receiver) = mpsc::unbounded_channel::<(Bytes, OwnedSemaphorePermit)>();
+        let path = temporary.to_path_buf();
+        let writer = tokio::task::spawn_blocking(move || write_all(file, receiver, &path));
+        let outcome = async {
+            while let Some(chunk) = reader.next().await? {
+                let kib = u32::try_from(chunk.len().div_ceil(1024))
+                    .unwrap_or(WRITE_BUDGET_KIB)
+                    .clamp(1, WRITE_BUDGET_KIB);
+                let Ok(permit) = budget.clone().acquire_many_owned(kib).await else {
+                    break;
+                };
+                if sender.send((chunk, permit)).is_err() {
+                    // The writer stopped: its error says why.
+                    break;
+                }
+            }
+            Ok::<_, Error>(reader)
+        }
+        .await;
+        drop(sender);
+        let written = writer.await.map_err(|err| Error::Io {
+            path: temporary.display().to_string(),
+            source: std::io::Error::other(err),
+        })?;
+        let reader = outcome?;
+        written?;
+        reader.finish()
+    }
+}
+
+fn temporary_name(destination: &Path) -> PathBuf {
+    let name = destination
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    destination.with_file_name(format!(".{name}.partial-{:08x}", fastrand::u32(..)))
+}
+
+/// Writes what arrives, several chunks per system call.
+fn write_all(
+    mut file: std::fs::File,
+    mut receiver: mpsc::UnboundedReceiver<(Bytes, OwnedSemaphorePermit)>,
+    path: &Path,
+) -> Result<()> {
+    let mut batch: Vec<(Bytes, OwnedSemaphorePermit)> = Vec::with_capacity(64);
+    while let Some(first) = receiver.blocking_recv() {
+        batch.push(first);
+        while batch.len() < 64 {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        write_batch(&mut file, &batch).map_err(|err| Error::io(path, err))?;
+        batch.clear();
+    }
+    file.flush().map_err(|err| Error::io(path, err))
+}
+
+fn write_batch(
+    file: &mut std::fs::File,
+    batch: &[(Bytes, OwnedSemaphorePermit)],
+) -> std::io::Result<()> {
+    let mut index = 0;
+    let mut offset = 0;
+    while index < batch.len() {
+        let slices: Vec<IoSlice<'_>> = std::iter::once(&batch[index].0[offset..])
+            .chain(batch[index + 1..].iter().map(|(bytes, _)| &bytes[..]))
+            .map(IoSlice::new)
+            .collect();
+        let mut written = file.write_vectored(&slices)?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while index < batch.len() {
+            let left = batch[index].0.len() - offset;
+            if written < left {
+                offset += written;
+                break;
+            }
+            written -= left;
+            index += 1;
+            offset = 0;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn batches_are_written_whole_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        let file = std::fs::File::create(&path).unwrap();
+        let budget = Arc::new(Semaphore::new(1000));
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let mut expected = Vec::new();
+        for i in 0..200u32 {
+            let chunk = Bytes::from(vec![(i % 251) as u8; 1 + (i as usize * 37) % 5000]);
+            expected.extend_from_slice(&chunk);
+            sender
+                .send((chunk, budget.clone().acquire_owned().await.unwrap()))
+                .unwrap();
+        }
+        drop(sender);
+        let path_for_writer = path.clone();
+        tokio::task::spawn_blocking(move || write_all(file, receiver, &path_for_writer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), expected);
+        assert_eq!(budget.available_permits(), 1000);
+    }
+
+    #[test]
+    fn temporary_names_are_hidden_siblings() {
+        let name = temporary_name(Path::new("/x/blobs/sha256/abc"));
+        assert_eq!(name.parent(), Some(Path::new("/x/blobs/sha256")));
+        let file = name.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(file.starts_with(".abc.partial-"), "{file}");
+    }
+}

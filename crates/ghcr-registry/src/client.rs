@@ -1,0 +1,324 @@
+//! `RegistryClient`: settings, and the URLs every operation builds on.
+
+use std::fmt;
+use std::sync::Arc;
+
+use ghcr_transport::Transport;
+use ghcr_types::Reference;
+use http::Uri;
+
+use crate::error::{Error, Result};
+
+/// ghcr.io's cap on a Content-Range PATCH body: 4 MiB.
+pub const GHCR_CHUNK_LIMIT: usize = 4 * 1024 * 1024;
+
+/// How blob bytes go up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UploadMode {
+    /// One request per blob. Blobs no larger than the chunk size go as one
+    /// monolithic `PUT ?digest=` with the body; larger ones as the whole
+    /// stream in one PATCH without Content-Range, then `PUT ?digest=` (what
+    /// docker does, and what ghcr.io accepts). One stream per blob is
+    /// 30-45 % faster than 4 MiB chunks against docker-registry.
+    #[default]
+    Streamed,
+    /// Every blob as one monolithic `PUT ?digest=` carrying the body.
+    Monolithic,
+    /// Content-Range PATCHes of the chunk size, each to the Location the
+    /// last answer gave; for registries or proxies that need bounded
+    /// requests.
+    Chunked,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) chunk_size: usize,
+    pub(crate) upload_mode: UploadMode,
+    pub(crate) concurrency: usize,
+    pub(crate) resume_buffer: usize,
+    pub(crate) resume_attempts: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            chunk_size: GHCR_CHUNK_LIMIT,
+            upload_mode: UploadMode::Streamed,
+            concurrency: 4,
+            resume_buffer: 8 * 1024 * 1024,
+            resume_attempts: 3,
+        }
+    }
+}
+
+/// A client for OCI Distribution registries; cheap to clone (clones share
+/// the transport: connections, tokens, rate limits, metrics).
+///
+/// One client talks to any registry: each [`Reference`] names its own.
+#[derive(Clone)]
+pub struct RegistryClient {
+    pub(crate) transport: Transport,
+    pub(crate) settings: Arc<Settings>,
+}
+
+impl fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryClient")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`RegistryClient`].
+#[derive(Debug)]
+pub struct RegistryClientBuilder {
+    transport: Transport,
+    settings: Settings,
+}
+
+impl RegistryClientBuilder {
+    /// Chunk size of [`UploadMode::Chunked`], and the largest blob that
+    /// [`UploadMode::Streamed`] sends as one monolithic PUT. On ghcr.io it is
+    /// capped at [`GHCR_CHUNK_LIMIT`] whatever is set here, and any registry
+    /// that answers 416 "too large" gets half the size. Default: 4 MiB
+    /// (the design's `GHCR_CHUNK_SIZE`).
+    #[must_use]
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.settings.chunk_size = bytes;
+        self
+    }
+
+    /// How blobs go up. Default: [`UploadMode::Streamed`].
+    #[must_use]
+    pub fn upload_mode(mut self, mode: UploadMode) -> Self {
+        self.settings.upload_mode = mode;
+        self
+    }
+
+    /// Blobs transferred at once by image push, pull and copy. Default: 4.
+    #[must_use]
+    pub fn concurrency(mut self, blobs: usize) -> Self {
+        self.settings.concurrency = blobs;
+        self
+    }
+
+    /// Bytes of an upload from an [`tokio::io::AsyncRead`] kept to send
+    /// again after an interruption (files and in-memory bytes are re-read
+    /// instead). Default: 8 MiB.
+    #[must_use]
+    pub fn resume_buffer(mut self, bytes: usize) -> Self {
+        self.settings.resume_buffer = bytes;
+        self
+    }
+
+    /// Times one blob's upload is resumed or restarted after a failure.
+    /// Default: 3.
+    #[must_use]
+    pub fn resume_attempts(mut self, attempts: u32) -> Self {
+        self.settings.resume_attempts = attempts;
+        self
+    }
+
+    /// Validates and builds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for a zero chunk size or concurrency.
+    pub fn build(self) -> Result<RegistryClient> {
+        if self.settings.chunk_size == 0 {
+            return Err(Error::Config {
+                setting: "chunk_size",
+                reason: "must be at least one byte; 4 MiB suits ghcr.io".into(),
+            });
+        }
+        if self.settings.concurrency == 0 {
+            return Err(Error::Config {
+                setting: "concurrency",
+                reason: "must be at least 1; 4 is the default".into(),
+            });
+        }
+        Ok(RegistryClient {
+            transport: self.transport,
+            settings: Arc::new(self.settings),
+        })
+    }
+}
+
+impl RegistryClient {
+    /// A client with default settings.
+    pub fn new(transport: Transport) -> Self {
+        Self {
+            transport,
+            settings: Arc::new(Settings::default()),
+        }
+    }
+
+    /// Starts a builder.
+    pub fn builder(transport: Transport) -> RegistryClientBuilder {
+        RegistryClientBuilder {
+            transport,
+            settings: Settings::default(),
+        }
+    }
+
+    /// The transport requests go through.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Blobs transferred at once by image operations.
+    pub fn concurrency(&self) -> usize {
+        self.settings.concurrency
+    }
+
+    /// The chunk size for `registry`: the setting, capped on ghcr.io.
+    pub(crate) fn chunk_size_for(&self, registry: &str) -> usize {
+        if is_ghcr(registry) {
+            self.settings.chunk_size.min(GHCR_CHUNK_LIMIT)
+        } else {
+            self.settings.chunk_size
+        }
+    }
+
+    /// `{scheme}://{registry}/v2/{repository}/{rest}`.
+    pub(crate) fn url(&self, reference: &Reference, rest: &str) -> Result<Uri> {
+        let registry = reference.registry();
+        let text = format!(
+            "{}://{registry}/v2/{}/{rest}",
+            self.transport.scheme_for(registry),
+            reference.repository()
+        );
+        text.parse()
+            .map_err(|_| Error::reference(reference, format!("`{rest}` does not make a URL")))
+    }
+
+    /// Resolves a Location header (absolute, or a path on the registry).
+    #[allow(clippy::unused_self)] // A method, like `url`, so that callers read alike.
+    pub(crate) fn resolve(&self, base: &Uri, location: &str) -> Result<Uri> {
+        let resolved = if location.starts_with('/') && !location.starts_with("//") {
+            let mut parts = base.clone().into_parts();
+            parts.path_and_query = location.parse().ok();
+            Uri::from_parts(parts).ok()
+        } else {
+            location
+                .parse::<Uri>()
+                .ok()
+                .filter(|uri| uri.scheme().is_some() && uri.authority().is_some())
+        };
+        resolved.ok_or_else(|| {
+            Error::protocol(
+                base,
+                format!("the Location `{location}` is not a usable URL"),
+            )
+        })
+    }
+}
+
+/// Whether `registry` is ghcr.io, with its 4 MiB chunk cap and no registry deletes.
+pub(crate) fn is_ghcr(registry: &str) -> bool {
+    registry.eq_ignore_ascii_case("ghcr.io")
+}
+
+/// `url` with `name=value` added to its query, whether or not it has one
+/// (ghcr.io answers 404 to `…/uploads/<id>&digest=`).
+pub(crate) fn with_query(url: &Uri, pairs: &[(&str, &str)]) -> Result<Uri> {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b':');
+    let mut text = url.to_string();
+    for (name, value) in pairs {
+        text.push(if url.query().is_some() || text.contains('?') {
+            '&'
+        } else {
+            '?'
+        });
+        text.push_str(name);
+        text.push('=');
+        text.extend(utf8_percent_encode(value, VALUE));
+    }
+    text.parse()
+        .map_err(|_| Error::protocol(url, "adding the query made an invalid URL"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_query(url: &str, pairs: &[(&str, &str)], expected: &str) {
+        let url: Uri = url.parse().unwrap();
+        assert_eq!(with_query(&url, pairs).unwrap().to_string(), expected);
+    }
+
+    #[test]
+    fn queries_are_added_with_the_right_separator() {
+        check_query(
+            "https://ghcr.io/v2/o/a/blobs/uploads/abc",
+            &[("digest", "sha256:00")],
+            "https://ghcr.io/v2/o/a/blobs/uploads/abc?digest=sha256:00",
+        );
+        check_query(
+            "http://127.0.0.1:5000/v2/o/a/blobs/uploads/abc?_state=x%3D",
+            &[("digest", "sha256:00")],
+            "http://127.0.0.1:5000/v2/o/a/blobs/uploads/abc?_state=x%3D&digest=sha256:00",
+        );
+        check_query(
+            "https://r.example/v2/o/a/blobs/uploads/",
+            &[("mount", "sha256:00"), ("from", "o/b")],
+            "https://r.example/v2/o/a/blobs/uploads/?mount=sha256:00&from=o%2Fb",
+        );
+        check_query(
+            "https://r.example/v2/o/a/referrers/sha256:00",
+            &[("artifactType", "application/vnd.dev+json")],
+            "https://r.example/v2/o/a/referrers/sha256:00?artifactType=application%2Fvnd.dev%2Bjson",
+        );
+    }
+
+    #[test]
+    fn locations_resolve_against_the_registry() {
+        let transport = Transport::builder().build().unwrap();
+        let client = RegistryClient::new(transport);
+        let base: Uri = "https://ghcr.io/v2/o/a/blobs/uploads/".parse().unwrap();
+        for (location, expected) in [
+            (
+                "/v2/o/a/blobs/uploads/u1?s=1",
+                Some("https://ghcr.io/v2/o/a/blobs/uploads/u1?s=1"),
+            ),
+            (
+                "https://other.example/up/u2",
+                Some("https://other.example/up/u2"),
+            ),
+            ("relative/path", None),
+            ("//evil.example/x", None),
+        ] {
+            let resolved = client.resolve(&base, location).ok().map(|u| u.to_string());
+            assert_eq!(resolved.as_deref(), expected, "{location}");
+        }
+    }
+
+    #[test]
+    fn builder_validates_and_ghcr_caps_chunks() {
+        let transport = Transport::builder().build().unwrap();
+        let error = RegistryClient::builder(transport.clone())
+            .concurrency(0)
+            .build()
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            Error::Config {
+                setting: "concurrency",
+                ..
+            }
+        ));
+        let client = RegistryClient::builder(transport)
+            .chunk_size(16 << 20)
+            .build()
+            .unwrap();
+        assert_eq!(client.chunk_size_for("ghcr.io"), GHCR_CHUNK_LIMIT);
+        assert_eq!(client.chunk_size_for("127.0.0.1:5000"), 16 << 20);
+    }
+}

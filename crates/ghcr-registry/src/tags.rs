@@ -1,0 +1,265 @@
+//! Tags: paginated listing (a stream, or collected), regex filters, tagging
+//! an existing image, retagging, and deleting a tag.
+
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use ghcr_transport::Body;
+use ghcr_transport::ghcr_auth::Scope;
+use ghcr_types::{Digest, Manifest, MediaType, Reference, Tag};
+use http::{Method, StatusCode, Uri};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::blobs::{BlobSource, UploadOptions};
+use crate::client::{RegistryClient, is_ghcr, with_query};
+use crate::error::{Error, Result};
+use crate::manifests::{not_found, read_limited, unsupported_delete};
+use crate::request::{Deleted, drain, failure, header};
+
+/// Tags as they arrive, page by page.
+pub type TagStream = BoxStream<'static, Result<Tag>>;
+
+#[derive(Deserialize)]
+struct TagPage {
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
+
+impl RegistryClient {
+    /// The repository's tags as a stream, fetched `page_size` at a time
+    /// (`n`, the registry's default when `None`), following each `Link`
+    /// even when a page holds fewer than `n` tags.
+    pub fn tags(&self, repository: &Reference, page_size: Option<usize>) -> TagStream {
+        let client = self.clone();
+        let repository = repository.without_tag_or_digest();
+        let first = self
+            .url(&repository, "tags/list")
+            .and_then(|url| match page_size {
+                Some(n) => with_query(&url, &[("n", &n.to_string())]),
+                None => Ok(url),
+            });
+        let state = (client, repository, Some(first));
+        futures_util::stream::try_unfold(state, |(client, repository, next)| async move {
+            let Some(url) = next else {
+                return Ok::<_, Error>(None);
+            };
+            let (tags, following) = client.tag_page(&repository, &url?).await?;
+            let page = futures_util::stream::iter(tags.into_iter().map(Ok));
+            Ok(Some((page, (client, repository, following.map(Ok)))))
+        })
+        .try_flatten()
+        .boxed()
+    }
+
+    /// Every tag of the repository.
+    ///
+    /// # Errors
+    ///
+    /// The transport's errors, [`Error::Protocol`] for a page that is not a
+    /// tag list, [`Error::Data`] for an invalid tag.
+    pub async fn list_tags(&self, repository: &Reference) -> Result<Vec<Tag>> {
+        self.tags(repository, None)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    /// The tags matching `pattern`, a regular expression searched anywhere
+    /// in the tag (anchor it with `^…$` to match whole tags).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidFilter`] for a bad pattern, and those of
+    /// [`RegistryClient::list_tags`].
+    pub async fn list_tags_matching(
+        &self,
+        repository: &Reference,
+        pattern: &str,
+    ) -> Result<Vec<Tag>> {
+        let regex = regex::Regex::new(pattern).map_err(|source| Error::InvalidFilter {
+            pattern: pattern.to_owned(),
+            source: Box::new(source),
+        })?;
+        let mut tags = self.list_tags(repository).await?;
+        tags.retain(|tag| regex.is_match(tag.as_str()));
+        Ok(tags)
+    }
+
+    async fn tag_page(&self, repository: &Reference, url: &Uri) -> Result<(Vec<Tag>, Option<Uri>)> {
+        let response = self
+            .call(
+                Method::GET,
+                url,
+                Scope::pull(repository.repository()),
+                "tags",
+            )
+            .send(Body::empty())
+            .await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Err(not_found(repository));
+        }
+        if !response.status().is_success() {
+            return Err(failure(response, &Method::GET, url).await);
+        }
+        let next = match header(&response, "link").and_then(next_link) {
+            Some(link) => Some(self.resolve(url, link)?),
+            None => None,
+        };
+        if next.as_ref() == Some(url) {
+            return Err(Error::protocol(
+                url,
+                "the next page's Link points at the same page",
+            ));
+        }
+        let bytes = read_limited(response.into_body(), 16 * 1024 * 1024, repository).await?;
+        let page: TagPage = serde_json::from_slice(&bytes)
+            .map_err(|err| Error::protocol(url, format!("not a tag list: {err}")))?;
+        let tags = page
+            .tags
+            .unwrap_or_default()
+            .iter()
+            .map(|tag| Tag::parse(tag))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((tags, next))
+    }
+
+    /// Tags the image `source` names with `tag` in the same repository:
+    /// the exact manifest bytes are put under the new tag, so the digest
+    /// stays the same. Returns that digest.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ManifestNotFound`], and those of [`RegistryClient::put_manifest`].
+    pub async fn tag(&self, source: &Reference, tag: &Tag) -> Result<Digest> {
+        let manifest = self.get_manifest(source).await?;
+        let target = source.with_tag(tag.as_str())?;
+        Ok(self.put_manifest_only(&target, &manifest).await?.0)
+    }
+
+    /// Renames tag `from` to `to` in `repository` and returns the digest.
+    ///
+    /// What is atomic: each step on its own. `to` is written first, with
+    /// the exact bytes `from` pointed at when they were read, in one PUT
+    /// (readers see the old `to` or the new one, never a mix); then `from`
+    /// is deleted ([`RegistryClient::delete_tag`]). What is not: the pair.
+    /// Between the steps both tags exist; if the delete fails both stay
+    /// (the image is never left untagged); and a push to `from` between
+    /// the read and the delete is deleted with it.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`RegistryClient::tag`] and [`RegistryClient::delete_tag`].
+    pub async fn retag(&self, repository: &Reference, from: &Tag, to: &Tag) -> Result<Digest> {
+        let source = repository.with_tag(from.as_str())?;
+        let digest = self.tag(&source, to).await?;
+        if from != to {
+            self.delete_tag(&source).await?;
+        }
+        Ok(digest)
+    }
+
+    /// Removes one tag, leaving the image and its other tags.
+    ///
+    /// Registries that accept `DELETE /manifests/<tag>` do it directly.
+    /// Those that only delete by digest (docker-registry 2.x) get a small
+    /// placeholder manifest pushed over the tag, which is then deleted by
+    /// digest. ghcr.io deletes nothing through the registry API: remove the
+    /// tag's package version through the GitHub Packages API.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidReference`] without a tag, [`Error::Unsupported`]
+    /// (ghcr.io, or deletes switched off), [`Error::ManifestNotFound`], and
+    /// the transport's errors.
+    pub async fn delete_tag(&self, reference: &Reference) -> Result<()> {
+        let Some(tag) = reference.tag().filter(|_| reference.digest().is_none()) else {
+            return Err(Error::reference(
+                reference,
+                "deleting a tag needs a tag and no digest",
+            ));
+        };
+        if is_ghcr(reference.registry()) {
+            return Err(unsupported_delete(reference.registry()));
+        }
+        let url = self.manifest_url(reference, tag.as_str())?;
+        match self.send_delete(&url, reference, "manifests").await? {
+            Deleted::Done => Ok(()),
+            Deleted::Missing => Err(not_found(reference)),
+            Deleted::Refused(response) => {
+                drain(response).await;
+                if self.head_manifest(reference).await?.is_none() {
+                    return Err(not_found(reference));
+                }
+                self.delete_tag_by_placeholder(reference).await
+            }
+        }
+    }
+
+    async fn delete_tag_by_placeholder(&self, reference: &Reference) -> Result<()> {
+        let empty = BlobSource::bytes(&b"{}"[..]);
+        let config = self
+            .push_blob(reference, empty, &UploadOptions::new())
+            .await?;
+        let placeholder = json!({
+            "schemaVersion": 2,
+            "mediaType": MediaType::OciManifest.as_str(),
+            "config": {
+                "mediaType": MediaType::OciEmptyJson.as_str(),
+                "digest": config.digest.as_str(),
+                "size": config.size,
+            },
+            "layers": [],
+            "annotations": {
+                "io.github.ghcr-rs.placeholder": format!("{}-{:016x}", reference, fastrand::u64(..)),
+            },
+        });
+        let bytes = serde_json::to_vec(&placeholder).map_err(|err| Error::Protocol {
+            url: reference.to_string(),
+            reason: format!("the placeholder manifest could not be written: {err}"),
+        })?;
+        let manifest = Manifest::from_bytes(bytes, Some(MediaType::OciManifest.as_str()))?;
+        self.put_manifest_only(reference, &manifest).await?;
+        self.delete_manifest(&reference.with_digest(manifest.digest().clone()))
+            .await
+    }
+}
+
+/// The target of `rel="next"` in a Link header.
+fn next_link(value: &str) -> Option<&str> {
+    value.split(',').find_map(|link| {
+        let (target, params) = link.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .any(|param| {
+                let param = param.trim().replace(' ', "");
+                param == "rel=\"next\"" || param == "rel=next"
+            })
+            .then_some(target)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_links() {
+        for (value, expected) in [
+            (
+                r#"</v2/o/a/tags/list?n=2&last=b>; rel="next""#,
+                Some("/v2/o/a/tags/list?n=2&last=b"),
+            ),
+            (r"<https://r/x>;rel=next", Some("https://r/x")),
+            (
+                r#"<https://r/p>; rel="prev", <https://r/n>; rel="next""#,
+                Some("https://r/n"),
+            ),
+            (r#"<https://r/p>; rel="prev""#, None),
+            ("garbage", None),
+        ] {
+            assert_eq!(next_link(value), expected, "{value}");
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Blob reads: verified streams, ranged reads, downloads that never leave
+//! a complete-looking wrong file, and deletes.
+
+use futures_util::StreamExt;
+use ghcr_registry::{Error, Progress, ProgressEvent, RegistryClient};
+use ghcr_types::{Digest, Reference};
+
+use crate::support::faulty::BadBlob;
+use crate::support::{self, Auth, Registry, data, faulty};
+
+#[tokio::test]
+async fn verified_streams_ranges_and_deletes_on_a_real_registry() {
+    let registry = Registry::start(Auth::None).await;
+    let client = support::client_for(&[&registry]).build().unwrap();
+    let repository = registry.reference("team/blobs");
+    let blob = data(3 * 1024 * 1024 + 5, 1);
+    let digest = Digest::sha256_of(&blob);
+    assert_eq!(
+        support::push_bytes(&client, &repository, &blob).await,
+        digest
+    );
+    assert_eq!(
+        client.blob_exists(&repository, &digest).await.unwrap(),
+        Some(blob.len() as u64)
+    );
+
+    let stream = client.get_blob(&repository, &digest).await.unwrap();
+    assert!(stream.is_verified());
+    assert_eq!(stream.size(), Some(blob.len() as u64));
+    let pieces: Vec<_> = stream.collect().await;
+    let whole: Vec<u8> = pieces.into_iter().flat_map(|p| p.unwrap()).collect();
+    assert_eq!(whole, blob.as_ref());
+
+    let tail = client
+        .get_blob_range(&repository, &digest, 1000)
+        .await
+        .unwrap();
+    assert!(!tail.is_verified());
+    let tail: Vec<u8> = tail
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flat_map(|p| p.unwrap())
+        .collect();
+    assert_eq!(tail, &blob[1000..]);
+
+    client.delete_blob(&repository, &digest).await.unwrap();
+    assert_eq!(
+        client.blob_exists(&repository, &digest).await.unwrap(),
+        None
+    );
+    let error = client.get_blob(&repository, &digest).await.unwrap_err();
+    assert!(matches!(error, Error::BlobNotFound { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn downloads_report_progress_and_land_whole() {
+    let registry = Registry::start(Auth::Token).await;
+    let client = support::client_for(&[&registry]).build().unwrap();
+    let repository = registry.reference("team/download");
+    let blob = data(5 * 1024 * 1024, 2);
+    let digest = Digest::sha256_of(&blob);
+    support::push_bytes(&client, &repository, &blob).await;
+    let dir = tempfile::tempdir().unwrap();
+    let destination = dir.path().join("blob");
+    let (progress, mut events) = Progress::channel();
+    let size = client
+        .download_blob(
+            &repository,
+            &digest,
+            Some(blob.len() as u64),
+            &destination,
+            &progress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(size, blob.len() as u64);
+    assert_eq!(std::fs::read(&destination).unwrap(), blob.as_ref());
+    let mut last_done = 0;
+    let mut finished = false;
+    while let Ok(event) = events.try_recv() {
+        match event {
+            ProgressEvent::Advanced { done, total, .. } => {
+                assert!(done > last_done && total == Some(size));
+                last_done = done;
+            }
+            ProgressEvent::Finished { digest: d, size: s } => {
+                finished = d == digest && s == size;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(last_done, size);
+    assert!(finished);
+}
+
+async fn bad_server(how: BadBlob) -> (RegistryClient, Reference, Digest, usize) {
+    let blob = data(2 * 1024 * 1024, 3);
+    let digest = Digest::sha256_of(&blob);
+    let addr = faulty::bad_blob_server(blob.clone(), how).await;
+    let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+    let repository = Reference::parse(&format!("{addr}/team/bad")).unwrap();
+    (client, repository, digest, blob.len())
+}
+
+#[tokio::test]
+async fn a_verified_stream_never_releases_its_last_chunk_when_wrong() {
+    for how in [
+        BadBlob::WrongBytes,
+        BadBlob::HalfAnswer,
+        BadBlob::CutHalfway,
+    ] {
+        let (client, repository, digest, len) = bad_server(how).await;
+        let mut stream = client.get_blob(&repository, &digest).await.unwrap();
+        let mut released = 0;
+        let mut failure = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(piece) => released += piece.len(),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        let failure =
+            failure.unwrap_or_else(|| panic!("{how:?}: the stream ended without an error"));
+        assert!(
+            released < len,
+            "{how:?}: {released} of {len} bytes released"
+        );
+        match how {
+            BadBlob::WrongBytes | BadBlob::HalfAnswer => {
+                assert!(failure.is_digest_mismatch(), "{how:?}: {failure}");
+            }
+            BadBlob::CutHalfway => {
+                assert!(
+                    matches!(failure, Error::Interrupted { .. }),
+                    "{how:?}: {failure}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn failed_downloads_leave_nothing_that_looks_complete() {
+    for how in [
+        BadBlob::WrongBytes,
+        BadBlob::HalfAnswer,
+        BadBlob::CutHalfway,
+    ] {
+        let (client, repository, digest, len) = bad_server(how).await;
+        let dir = tempfile::tempdir().unwrap();
+        let destination = dir.path().join(digest.encoded());
+        for size in [None, Some(len as u64)] {
+            let error = client
+                .download_blob(&repository, &digest, size, &destination, &Progress::none())
+                .await
+                .unwrap_err();
+            assert!(
+                error.is_digest_mismatch() || matches!(error, Error::Interrupted { .. }),
+                "{how:?} {size:?}: {error}"
+            );
+            let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert!(left.is_empty(), "{how:?} {size:?}: left {left:?}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of ghcr-registry: a real docker-registry (distribution
+//! 2.8) started per test, with and without token auth, skopeo for layout
+//! interoperability, and in-test servers that misbehave on purpose.
+
+mod blobs;
+mod manifests;
+mod support;
+mod tags;
+mod uploads;

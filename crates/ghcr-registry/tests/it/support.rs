@@ -1,0 +1,80 @@
+//! Shared glue: a real docker-registry per test (with or without token
+//! auth), clients pointed at it, test data, and small in-test servers that
+//! misbehave on purpose.
+
+pub(crate) mod faulty;
+pub(crate) mod proxy;
+pub(crate) mod registry;
+pub(crate) mod token;
+
+pub(crate) use registry::{Auth, Registry};
+
+use bytes::Bytes;
+use ghcr_registry::{RegistryClient, RegistryClientBuilder};
+use ghcr_transport::Transport;
+use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
+
+/// Deterministic, incompressible-looking bytes.
+pub(crate) fn data(len: usize, seed: u64) -> Bytes {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out.into()
+}
+
+/// Pushes `blob` from memory and returns its digest.
+pub(crate) async fn push_bytes(
+    client: &RegistryClient,
+    repository: &ghcr_types::Reference,
+    blob: &Bytes,
+) -> ghcr_types::Digest {
+    let source = ghcr_registry::BlobSource::bytes(blob.clone());
+    let options = ghcr_registry::UploadOptions::new();
+    let pushed = client
+        .push_blob(repository, source, &options)
+        .await
+        .unwrap();
+    assert_eq!(pushed.size, blob.len() as u64);
+    pushed.digest
+}
+
+/// A transport allowed plain HTTP to `hosts`, with Basic credentials for
+/// the token issuer when given.
+pub(crate) fn transport(hosts: &[&str], credentials: Option<(&str, &str)>) -> Transport {
+    let mut builder = Transport::builder().max_retries(1).retry_backoff(
+        std::time::Duration::from_millis(10),
+        std::time::Duration::from_millis(50),
+    );
+    for host in hosts {
+        builder = builder.allow_plain_http(*host);
+    }
+    if let Some((user, password)) = credentials {
+        builder = builder.credentials(std::sync::Arc::new(StaticProvider::new(
+            Credentials::basic(user, password),
+        )));
+    }
+    builder.build().unwrap()
+}
+
+/// A client builder for one or more registries.
+pub(crate) fn client_for(registries: &[&Registry]) -> RegistryClientBuilder {
+    let hosts: Vec<&str> = registries.iter().map(|r| r.host()).collect();
+    let credentials = registries.iter().find_map(|r| r.credentials());
+    RegistryClient::builder(transport(&hosts, credentials))
+}
+
+/// Fails with the install command when an external binary is missing.
+pub(crate) fn require(binary: &str, package: &str) -> std::path::PathBuf {
+    let path = std::path::PathBuf::from(binary);
+    assert!(
+        path.exists(),
+        "{binary} is missing; install it with `apt-get install -y {package}`"
+    );
+    path
+}

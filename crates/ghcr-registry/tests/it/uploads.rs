@@ -1,0 +1,338 @@
+//! Uploads on a real registry: every strategy and source, a 256 MiB
+//! stream, 1 KiB chunks, mounts, and what happens when a connection drops.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use ghcr_registry::{
+    BlobOutcome, BlobSource, Error, ExistsCheck, RegistryClient, UploadMode, UploadOptions,
+};
+use ghcr_types::{Digest, Reference};
+
+use crate::support::{self, Auth, Registry, data, faulty, proxy};
+
+async fn pull_back(client: &RegistryClient, repository: &Reference, digest: &Digest) -> Bytes {
+    client
+        .get_blob_bytes(repository, digest, 64 << 20)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_mode_and_source_gives_the_same_blob() {
+    let registry = Registry::start(Auth::None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let modes = [
+        UploadMode::Streamed,
+        UploadMode::Monolithic,
+        UploadMode::Chunked,
+    ];
+    for (m, mode) in modes.into_iter().enumerate() {
+        let client = support::client_for(&[&registry])
+            .upload_mode(mode)
+            .chunk_size(1 << 20)
+            .build()
+            .unwrap();
+        for (size, seed) in [(1000usize, 10u64), (3 * 1024 * 1024 + 77, 11)] {
+            let blob = data(size, seed + m as u64 * 100);
+            let digest = Digest::sha256_of(&blob);
+            let path = dir.path().join(format!("blob-{m}-{size}"));
+            std::fs::write(&path, &blob).unwrap();
+            let sources = [
+                ("bytes", BlobSource::bytes(blob.clone())),
+                ("file", BlobSource::file(&path)),
+                (
+                    "reader",
+                    BlobSource::reader(std::io::Cursor::new(blob.to_vec()), None),
+                ),
+                (
+                    "reader with digest",
+                    BlobSource::reader(std::io::Cursor::new(blob.to_vec()), Some(size as u64))
+                        .with_digest(digest.clone()),
+                ),
+            ];
+            for (i, (name, source)) in sources.into_iter().enumerate() {
+                let repository = registry.reference(&format!("modes/m{m}-s{size}-{i}"));
+                let pushed = client
+                    .push_blob(&repository, source, &UploadOptions::new())
+                    .await
+                    .unwrap();
+                assert_eq!(pushed.digest, digest, "{mode:?} {name} {size}");
+                assert_eq!(pushed.size, size as u64, "{mode:?} {name} {size}");
+                assert_eq!(pushed.outcome, BlobOutcome::Uploaded);
+                assert_eq!(
+                    pull_back(&client, &repository, &digest).await,
+                    blob,
+                    "{mode:?} {name} {size}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn chunked_upload_with_1_kib_chunks() {
+    let registry = Registry::start(Auth::Token).await;
+    let (addr, seen) = proxy::start(registry.host().to_owned(), Arc::new(|_, _| false)).await;
+    let host = addr.to_string();
+    let transport = support::transport(&[&host], registry.credentials());
+    let client = RegistryClient::builder(transport)
+        .upload_mode(UploadMode::Chunked)
+        .chunk_size(1024)
+        .build()
+        .unwrap();
+    let blob = data(10 * 1024 + 17, 20);
+    let repository = Reference::parse(&format!("{host}/team/chunked")).unwrap();
+    let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), None);
+    let pushed = client
+        .push_blob(&repository, source, &UploadOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(pushed.digest, Digest::sha256_of(&blob));
+    assert_eq!(
+        seen.count("PATCH "),
+        11,
+        "ten full chunks and one of 17 bytes"
+    );
+    assert_eq!(seen.count("PUT "), 1);
+    assert_eq!(pull_back(&client, &repository, &pushed.digest).await, blob);
+}
+
+/// 256 MiB from a generator whose size and digest nobody knows in advance.
+#[tokio::test]
+async fn streaming_upload_of_256_mib_from_a_generator() {
+    const PIECES: u64 = 256;
+    let registry = Registry::start(Auth::None).await;
+    let client = support::client_for(&[&registry]).build().unwrap();
+    let block = data(1 << 20, 30);
+    let piece = move |i: u64| {
+        let mut bytes = block.to_vec();
+        bytes[..8].copy_from_slice(&i.to_le_bytes());
+        Bytes::from(bytes)
+    };
+    let mut expected = ghcr_types::DigestHasher::new(ghcr_types::Algorithm::Sha256);
+    for i in 0..PIECES {
+        expected.update(&piece(i));
+    }
+    let generator =
+        futures_util::stream::iter((0..PIECES).map(move |i| Ok::<_, std::io::Error>(piece(i))));
+    let repository = registry.reference("team/big");
+    let pushed = client
+        .push_blob(
+            &repository,
+            BlobSource::stream(generator, None),
+            &UploadOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(pushed.digest, expected.finish());
+    assert_eq!(pushed.size, PIECES << 20);
+    assert_eq!(
+        client
+            .blob_exists(&repository, &pushed.digest)
+            .await
+            .unwrap(),
+        Some(PIECES << 20)
+    );
+}
+
+#[tokio::test]
+async fn mounts_between_repositories_and_the_202_fallback() {
+    let registry = Registry::start(Auth::Token).await;
+    let client = support::client_for(&[&registry]).build().unwrap();
+    let base = registry.reference("team/base");
+    let app = registry.reference("team/app");
+    let blob = data(100_000, 40);
+    let digest = Digest::sha256_of(&blob);
+    client
+        .push_blob(
+            &base,
+            BlobSource::bytes(blob.clone()),
+            &UploadOptions::new(),
+        )
+        .await
+        .unwrap();
+
+    let mount = UploadOptions::new().mount_from(base.clone());
+    let mounted = client
+        .push_blob(&app, BlobSource::bytes(blob.clone()), &mount)
+        .await
+        .unwrap();
+    assert_eq!(mounted.outcome, BlobOutcome::Mounted);
+    assert_eq!(pull_back(&client, &app, &digest).await, blob);
+    let asked = registry.issuer().unwrap().scopes_asked();
+    assert!(
+        asked.iter().any(|s| s == "repository:team/base:pull"),
+        "{asked:?}"
+    );
+
+    // The source lacks this one: the registry answers 202 and the upload goes on.
+    let other = data(50_000, 41);
+    let empty = registry.reference("team/empty");
+    let mount = UploadOptions::new().mount_from(empty);
+    let uploaded = client
+        .push_blob(&app, BlobSource::bytes(other.clone()), &mount)
+        .await
+        .unwrap();
+    assert_eq!(uploaded.outcome, BlobOutcome::Uploaded);
+    assert_eq!(pull_back(&client, &app, &uploaded.digest).await, other);
+
+    let again = client
+        .push_blob(
+            &app,
+            BlobSource::bytes(other.clone()),
+            &UploadOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.outcome, BlobOutcome::Existed);
+    let forced = UploadOptions::new().exists_check(ExistsCheck::Skip);
+    let sent = client
+        .push_blob(&app, BlobSource::bytes(other), &forced)
+        .await
+        .unwrap();
+    assert_eq!(sent.outcome, BlobOutcome::Uploaded);
+}
+
+#[tokio::test]
+async fn a_wrong_digest_is_caught_before_the_commit() {
+    let registry = Registry::start(Auth::None).await;
+    let client = support::client_for(&[&registry]).build().unwrap();
+    let repository = registry.reference("team/wrong");
+    let claimed = Digest::sha256_of(b"what the caller claims");
+    for size in [10usize, 6 << 20] {
+        let blob = data(size, 50);
+        let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), None)
+            .with_digest(claimed.clone());
+        let error = client
+            .push_blob(
+                &repository,
+                source,
+                &UploadOptions::new().exists_check(ExistsCheck::Skip),
+            )
+            .await
+            .unwrap_err();
+        assert!(error.is_digest_mismatch(), "{size}: {error}");
+        assert_eq!(
+            client
+                .blob_exists(&repository, &Digest::sha256_of(&blob))
+                .await
+                .unwrap(),
+            None,
+            "{size}"
+        );
+    }
+}
+
+/// A registry that keeps what a cut PATCH delivered: the upload goes on
+/// from its Range, resending only what it lacks from the reader's buffer.
+#[tokio::test]
+async fn a_streamed_upload_resumes_from_the_registrys_range() {
+    let state = Arc::new(Mutex::new(faulty::Uploads {
+        cut_after: Some(3 << 20),
+        ..faulty::Uploads::default()
+    }));
+    let addr = faulty::resumable_upload_server(state.clone()).await;
+    let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+    let repository = Reference::parse(&format!("{addr}/team/resume")).unwrap();
+    let blob = data(8 << 20, 60);
+    let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), Some(blob.len() as u64));
+    let pushed = client
+        .push_blob(&repository, source, &UploadOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(pushed.digest, Digest::sha256_of(&blob));
+    let state = state.lock().unwrap();
+    assert_eq!(state.blobs.get(pushed.digest.as_str()), Some(&blob));
+    let methods: Vec<&str> = state
+        .log
+        .iter()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["POST", "PATCH", "GET", "PATCH", "PUT"],
+        "{:?}",
+        state.log
+    );
+}
+
+/// docker-registry drops an upload whose PATCH was cut: it is started
+/// again from the file.
+#[tokio::test]
+async fn a_cut_upload_restarts_when_the_registry_dropped_it() {
+    let registry = Registry::start(Auth::None).await;
+    let cut: proxy::Cut = Arc::new(|_, forwarded| forwarded > (5 << 20));
+    let (addr, seen) = proxy::start(registry.host().to_owned(), cut).await;
+    let host = addr.to_string();
+    let client = RegistryClient::new(support::transport(&[&host], None));
+    let dir = tempfile::tempdir().unwrap();
+    let blob = data(12 << 20, 70);
+    let path = dir.path().join("layer");
+    std::fs::write(&path, &blob).unwrap();
+    let repository = Reference::parse(&format!("{host}/team/restart")).unwrap();
+    let pushed = client
+        .push_blob(&repository, BlobSource::file(&path), &UploadOptions::new())
+        .await
+        .unwrap();
+    assert!(seen.cut.load(Ordering::SeqCst));
+    assert_eq!(
+        seen.count("POST "),
+        2,
+        "{:?}",
+        seen.requests.lock().unwrap()
+    );
+    assert_eq!(pull_back(&client, &repository, &pushed.digest).await, blob);
+}
+
+/// A chunk whose request never reached docker-registry: its Range says
+/// where to go on, and no chunk is sent twice but that one.
+#[tokio::test]
+async fn a_chunked_upload_resumes_from_the_registrys_range() {
+    let registry = Registry::start(Auth::None).await;
+    let cut: proxy::Cut =
+        Arc::new(|piece, forwarded| piece.starts_with(b"PATCH ") && forwarded > (2 << 20));
+    let (addr, seen) = proxy::start(registry.host().to_owned(), cut).await;
+    let host = addr.to_string();
+    let client = RegistryClient::builder(support::transport(&[&host], None))
+        .upload_mode(UploadMode::Chunked)
+        .chunk_size(1 << 20)
+        .build()
+        .unwrap();
+    let blob = data(6 << 20, 80);
+    let repository = Reference::parse(&format!("{host}/team/chunks")).unwrap();
+    let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), None);
+    let pushed = client
+        .push_blob(&repository, source, &UploadOptions::new())
+        .await
+        .unwrap();
+    assert!(seen.cut.load(Ordering::SeqCst));
+    assert_eq!(seen.count("POST "), 1, "resumed, not restarted");
+    assert_eq!(seen.count("GET /v2/team/chunks/blobs/uploads/"), 1);
+    assert_eq!(seen.count("PATCH "), 7, "six chunks, one of them twice");
+    assert_eq!(pull_back(&client, &repository, &pushed.digest).await, blob);
+}
+
+#[tokio::test]
+async fn a_reader_too_far_past_the_registry_cannot_resume_and_says_so() {
+    let state = Arc::new(Mutex::new(faulty::Uploads {
+        cut_after: Some(1 << 20),
+        ..faulty::Uploads::default()
+    }));
+    let addr = faulty::resumable_upload_server(state.clone()).await;
+    let client = RegistryClient::builder(support::transport(&[&addr.to_string()], None))
+        .resume_buffer(0)
+        .build()
+        .unwrap();
+    let repository = Reference::parse(&format!("{addr}/team/lost")).unwrap();
+    let blob = data(8 << 20, 90);
+    let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), None);
+    let error = client
+        .push_blob(&repository, source, &UploadOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::UploadInterrupted { .. }), "{error}");
+    assert!(error.to_string().contains("run the push again"), "{error}");
+    assert!(state.lock().unwrap().blobs.is_empty());
+}
