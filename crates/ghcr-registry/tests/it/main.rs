@@ -3,7 +3,10 @@
 //! interoperability, and in-test servers that misbehave on purpose.
 
 mod blobs;
+mod images;
+mod interop;
 mod manifests;
+mod referrers;
 mod support;
 mod tags;
 mod uploads;

@@ -309,3 +309,43 @@ pub(crate) async fn paging_tag_server(
     });
     serve(handler).await
 }
+
+/// Counts requests and answers 429, like the page ghcr.io's referrers
+/// redirect leads to.
+pub(crate) async fn counting_server(hits: Arc<std::sync::atomic::AtomicUsize>) -> SocketAddr {
+    let handler: Handler = Arc::new(move |_request| {
+        hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async { Ok(full(429, &[], Bytes::new())) })
+    });
+    serve(handler).await
+}
+
+/// Serves `index` from the referrers API (`api`), or answers the API with
+/// a 303 to `redirect` and serves `index` under the fallback tag instead.
+pub(crate) async fn referrers_server(api: bool, index: String, redirect: String) -> SocketAddr {
+    let handler: Handler = Arc::new(move |request| {
+        let index = index.clone();
+        let redirect = redirect.clone();
+        Box::pin(async move {
+            let path = request.uri().path().to_owned();
+            let oci_index = || {
+                (
+                    "content-type",
+                    "application/vnd.oci.image.index.v1+json".to_owned(),
+                )
+            };
+            Ok(if path.contains("/referrers/") {
+                if api {
+                    full(200, &[oci_index()], Bytes::from(index))
+                } else {
+                    full(303, &[("location", redirect)], Bytes::new())
+                }
+            } else if path.contains("/manifests/sha256-") && !api {
+                full(200, &[oci_index()], Bytes::from(index))
+            } else {
+                full(404, &[], Bytes::new())
+            })
+        })
+    });
+    serve(handler).await
+}

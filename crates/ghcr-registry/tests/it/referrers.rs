@@ -1,0 +1,132 @@
+//! Referrers: the fallback tag on docker-registry 2.8 (no referrers API),
+//! and the API where a server offers it, never following its redirects.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ghcr_registry::{BlobSource, ImageParts, ReferrersSource, RegistryClient, TransferOptions};
+use ghcr_types::{Manifest, MediaType, Reference};
+
+use crate::images::platform_image;
+use crate::support::{self, Auth, Registry, faulty};
+
+const SBOM: &str = "application/spdx+json";
+const SIGNATURE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+
+async fn attach(
+    client: &RegistryClient,
+    repository: &Reference,
+    subject: &Manifest,
+    artifact_type: &str,
+    body: &[u8],
+) -> Manifest {
+    let parts = ImageParts::artifact(artifact_type.parse().unwrap())
+        .layer(
+            artifact_type.parse().unwrap(),
+            BlobSource::bytes(body.to_vec()),
+        )
+        .annotation("org.opencontainers.image.created", "2026-11-26T00:00:00Z")
+        .subject(subject.descriptor());
+    client
+        .push_image(repository, parts, &TransferOptions::new())
+        .await
+        .unwrap()
+        .manifest
+}
+
+#[tokio::test]
+async fn artifacts_with_a_subject_are_found_through_the_fallback_tag() {
+    let registry = Registry::start(Auth::Token).await;
+    let client = support::client_for(&[&registry]).build().unwrap();
+    let repository = registry.reference("team/signed");
+    let image = platform_image(&client, &repository, "linux/amd64", 3).await;
+    let subject = repository.with_tag("v1").unwrap();
+    client.put_manifest(&subject, &image).await.unwrap();
+    let none = client.referrers(&subject, None).await.unwrap();
+    assert!(none.descriptors.is_empty());
+
+    let spdx = b"{\"spdxVersion\":\"SPDX-2.3\"}";
+    let sbom = attach(&client, &repository, &image, SBOM, spdx).await;
+    let signature = attach(&client, &repository, &image, SIGNATURE, b"signature").await;
+    let same = attach(&client, &repository, &image, SBOM, spdx).await;
+    assert_eq!(same, sbom, "the same artifact again");
+
+    let found = client.referrers(&subject, None).await.unwrap();
+    assert_eq!(found.source, ReferrersSource::FallbackTag);
+    assert_eq!(found.subject, *image.digest());
+    let digests: Vec<String> = found
+        .descriptors
+        .iter()
+        .map(|d| d.digest().to_string())
+        .collect();
+    assert_eq!(
+        digests,
+        [sbom.digest().to_string(), signature.digest().to_string()],
+        "each referrer once"
+    );
+    let first = &found.descriptors[0];
+    assert_eq!(
+        first
+            .artifact_type()
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some(SBOM)
+    );
+    assert!(
+        first
+            .annotations()
+            .as_ref()
+            .unwrap()
+            .contains_key("org.opencontainers.image.created")
+    );
+
+    let only = client.referrers(&subject, Some(SIGNATURE)).await.unwrap();
+    assert_eq!(only.descriptors.len(), 1);
+    assert_eq!(
+        only.descriptors[0].digest().to_string(),
+        signature.digest().to_string()
+    );
+    let tags = client.list_tags(&repository).await.unwrap();
+    assert!(
+        tags.iter()
+            .any(|t| t.as_str() == image.digest().referrers_tag()),
+        "{tags:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_api_is_used_when_served_and_its_redirects_are_not_followed() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let elsewhere = faulty::counting_server(hits.clone()).await;
+    let subject = ghcr_types::Digest::sha256_of(b"subject");
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MediaType::OciIndex.as_str(),
+        "manifests": [{
+            "mediaType": MediaType::OciManifest.as_str(),
+            "digest": ghcr_types::Digest::sha256_of(b"a referrer").as_str(),
+            "size": 10,
+            "artifactType": SBOM,
+        }],
+    });
+    for (api, expected) in [
+        (true, ReferrersSource::Api),
+        (false, ReferrersSource::FallbackTag),
+    ] {
+        let addr = faulty::referrers_server(
+            api,
+            index.to_string(),
+            format!("http://{elsewhere}/elsewhere"),
+        )
+        .await;
+        let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+        let reference = Reference::parse(&format!("{addr}/team/app"))
+            .unwrap()
+            .with_digest(subject.clone());
+        let found = client.referrers(&reference, Some(SBOM)).await.unwrap();
+        assert_eq!(found.source, expected);
+        assert_eq!(found.descriptors.len(), 1, "{expected:?}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the 303 was not followed");
+}
