@@ -1,0 +1,142 @@
+//! Reachability: every digest a kept version needs, found by reading
+//! manifests before anything is deleted.
+//!
+//! On ghcr.io the parts of an image are versions of their own: platform
+//! manifests of a multi-arch index, buildx attestation manifests (no
+//! `platform`), nested indexes, and the artifacts attached through the
+//! `sha256-<hex>` referrers tag (signatures, SBOMs, attestations) and its
+//! index. Deleting "untagged versions" without this walk breaks images with
+//! `manifest unknown`. The walk follows index children and referrer tags of
+//! every reached digest, reads each manifest once, and reads only digests
+//! that are versions of the package.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use ghcr_types::{Digest, PackageVersion, PackageVersionId};
+
+use super::plan::Link;
+use super::policy::referrer_subject;
+use crate::error::{Error, Result};
+use crate::manifests::ManifestSource;
+
+/// How a digest was reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Via {
+    /// The root version the walk started from.
+    pub(crate) root: PackageVersionId,
+    /// The digest that references it directly.
+    pub(crate) parent: Digest,
+    /// How.
+    pub(crate) link: Link,
+}
+
+/// The package's versions, indexed for the walk.
+pub(crate) struct Graph<'a> {
+    by_digest: HashMap<Digest, &'a PackageVersion>,
+    referrers_of: HashMap<String, Vec<&'a PackageVersion>>,
+}
+
+impl<'a> Graph<'a> {
+    pub(crate) fn new(versions: &'a [PackageVersion]) -> Self {
+        let mut by_digest = HashMap::new();
+        let mut referrers_of: HashMap<String, Vec<&PackageVersion>> = HashMap::new();
+        for version in versions {
+            if let Ok(digest) = version.digest() {
+                by_digest.insert(digest, version);
+            }
+            for tag in version.tags() {
+                if let Some(subject) = referrer_subject(tag) {
+                    referrers_of.entry(subject).or_default().push(version);
+                }
+            }
+        }
+        Self {
+            by_digest,
+            referrers_of,
+        }
+    }
+
+    /// The version of a digest, when the package has one.
+    pub(crate) fn version(&self, digest: &Digest) -> Option<&'a PackageVersion> {
+        self.by_digest.get(digest).copied()
+    }
+
+    /// Versions carrying a referrer tag of `subject`.
+    pub(crate) fn referrers(&self, subject: &Digest) -> &[&'a PackageVersion] {
+        self.referrers_of
+            .get(subject.as_str())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every digest reachable from `roots` (the roots themselves excluded),
+    /// each with the first chain found. `stop` ends the walk early once it
+    /// says nothing more needs protecting.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unreachable`] when a reached version's manifest cannot be
+    /// read: what it references is then unknown, so nothing may be deleted.
+    pub(crate) async fn reachable(
+        &self,
+        roots: &[&PackageVersion],
+        source: &impl ManifestSource,
+        stop: impl Fn(&HashMap<Digest, Via>) -> bool,
+    ) -> Result<HashMap<Digest, Via>> {
+        let mut reached: HashMap<Digest, Via> = HashMap::new();
+        let mut seen: HashSet<Digest> = HashSet::new();
+        let mut queue: VecDeque<(Digest, PackageVersionId, Link)> = VecDeque::new();
+        for root in roots {
+            if let Ok(digest) = root.digest()
+                && seen.insert(digest.clone())
+            {
+                queue.push_back((digest, root.id, Link::IndexChild));
+            }
+        }
+        while let Some((digest, root, arrived_by)) = queue.pop_front() {
+            if stop(&reached) {
+                break;
+            }
+            let mut reach = |child: Digest, link: Link| {
+                if seen.insert(child.clone()) {
+                    reached.insert(
+                        child.clone(),
+                        Via {
+                            root,
+                            parent: digest.clone(),
+                            link,
+                        },
+                    );
+                    queue.push_back((child, root, link));
+                }
+            };
+            for referrer in self.referrers(&digest) {
+                if let Ok(child) = referrer.digest() {
+                    reach(child, Link::ReferrerIndex);
+                }
+            }
+            let Some(version) = self.version(&digest) else {
+                continue;
+            };
+            let manifest = source
+                .manifest(&digest)
+                .await
+                .map_err(|error| Error::Unreachable {
+                    digest: digest.clone(),
+                    context: format!("version {} of the package", version.id),
+                    source: Box::new(error),
+                })?;
+            // The entries of a referrers index are attached artifacts.
+            let link = if arrived_by == Link::ReferrerIndex {
+                Link::Referrer
+            } else {
+                Link::IndexChild
+            };
+            for child in manifest.children() {
+                if let Ok(child) = Digest::try_from(child.digest()) {
+                    reach(child, link);
+                }
+            }
+        }
+        Ok(reached)
+    }
+}

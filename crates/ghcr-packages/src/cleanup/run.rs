@@ -1,0 +1,126 @@
+//! The client's cleanup operations: plan (nothing deleted), carry out, and
+//! plan for every package a [`PolicySet`] covers.
+
+use std::sync::Arc;
+
+use ghcr_types::{Owner, PackageVersion};
+use time::OffsetDateTime;
+
+use super::CleanupReport;
+use super::plan::{self, CleanupPlan, PlanEntry};
+use super::policy::{self, PolicySet, RetentionPolicy};
+use super::protect;
+use crate::client::PackagesClient;
+use crate::error::Result;
+use crate::manifests::ManifestCache;
+use crate::versions::VersionState;
+
+impl PackagesClient {
+    /// Plans a cleanup of one package: lists its active versions, applies
+    /// the policy, and keeps everything the kept versions reference (reading
+    /// each needed manifest from the registry once). Deletes nothing.
+    ///
+    /// # Errors
+    ///
+    /// The listing's errors, and [`crate::Error::Unreachable`] when a kept
+    /// version's manifest cannot be read (what it references is then unknown).
+    pub async fn plan_cleanup(
+        &self,
+        owner: &Owner,
+        package: &str,
+        policy: &RetentionPolicy,
+    ) -> Result<CleanupPlan> {
+        let versions = self
+            .list_versions(owner, package, VersionState::Active)
+            .await?;
+        let repository = self.repository(owner, package).await?;
+        let manifests = Arc::new(ManifestCache::new(self.registry().clone(), repository));
+        let planned_at = OffsetDateTime::now_utc();
+        let entries = plan_versions(versions, policy, planned_at, manifests.as_ref()).await?;
+        Ok(CleanupPlan {
+            owner: owner.clone(),
+            package: package.to_owned(),
+            planned_at,
+            entries,
+            manifests,
+        })
+    }
+
+    /// Plans and carries out a cleanup of one package.
+    ///
+    /// # Errors
+    ///
+    /// As [`PackagesClient::plan_cleanup`]; failures while deleting are
+    /// lines of the report.
+    pub async fn cleanup(
+        &self,
+        owner: &Owner,
+        package: &str,
+        policy: &RetentionPolicy,
+    ) -> Result<CleanupReport> {
+        let plan = self.plan_cleanup(owner, package, policy).await?;
+        Ok(self.execute_cleanup(&plan).await)
+    }
+
+    /// Plans a cleanup of each of the owner's container packages that
+    /// `policies` has a policy for.
+    ///
+    /// # Errors
+    ///
+    /// The package listing's errors; each package's own planning error is
+    /// returned beside its name instead of stopping the others.
+    pub async fn plan_cleanups(
+        &self,
+        owner: &Owner,
+        policies: &PolicySet,
+    ) -> Result<Vec<(String, Result<CleanupPlan>)>> {
+        let mut plans = Vec::new();
+        for package in self.list_packages(owner, None).await? {
+            if let Some(policy) = policies.policy_for(&package.name) {
+                let plan = self.plan_cleanup(owner, &package.name, policy).await;
+                plans.push((package.name, plan));
+            }
+        }
+        Ok(plans)
+    }
+}
+
+/// The plan's entries for `versions`, newest first.
+pub(crate) async fn plan_versions(
+    mut versions: Vec<PackageVersion>,
+    policy: &RetentionPolicy,
+    now: OffsetDateTime,
+    manifests: &impl crate::manifests::ManifestSource,
+) -> Result<Vec<PlanEntry>> {
+    versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    let mut decisions = policy::decide(&versions, policy, now);
+    plan::keep_what_github_refuses(&versions, &mut decisions);
+    let reached = if decisions.iter().any(Result::is_err) {
+        let graph = protect::Graph::new(&versions);
+        let roots: Vec<&PackageVersion> = versions
+            .iter()
+            .zip(&decisions)
+            .filter(|(_, decision)| decision.is_ok())
+            .map(|(version, _)| version)
+            .collect();
+        let candidates: Vec<_> = versions
+            .iter()
+            .zip(&decisions)
+            .filter(|(_, decision)| decision.is_err())
+            .filter_map(|(version, _)| version.digest().ok())
+            .collect();
+        graph
+            .reachable(&roots, manifests, |reached| {
+                candidates.iter().all(|digest| reached.contains_key(digest))
+            })
+            .await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    let decisions = plan::protect_reached(&versions, decisions, &reached);
+    Ok(versions
+        .into_iter()
+        .zip(decisions)
+        .map(|(version, decision)| PlanEntry { version, decision })
+        .collect())
+}

@@ -1,0 +1,129 @@
+//! Packages: list (for a user, an organization, the authenticated user, or
+//! one repository's), get, delete, restore.
+
+use ghcr_types::{Owner, Package, Visibility};
+use http::Method;
+
+use crate::client::PackagesClient;
+use crate::error::Result;
+use crate::owner::{describe, package_path};
+use crate::page::{PageCursor, Pages};
+
+impl PackagesClient {
+    /// The owner's container packages, page by page, optionally only those
+    /// of one visibility (`internal` is accepted as a filter).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Config`] when the API base makes no valid URL.
+    /// Listing errors come from the pages: an Actions `GITHUB_TOKEN` listing
+    /// an organization's packages gets [`crate::Error::OrgListingForbidden`].
+    pub fn packages(
+        &self,
+        owner: &Owner,
+        visibility: Option<&Visibility>,
+    ) -> Result<Pages<Package>> {
+        let mut query = format!(
+            "{}/packages?package_type=container&per_page={}",
+            owner.api_path(),
+            self.inner.page_size
+        );
+        if let Some(visibility) = visibility {
+            query.push_str("&visibility=");
+            query.push_str(visibility.as_str());
+        }
+        let first = PageCursor::new(self.url(&query)?.to_string(), 1);
+        let org = match owner {
+            Owner::Org(login) => Some(login.clone()),
+            _ => None,
+        };
+        Ok(Pages::new(
+            self.clone(),
+            first,
+            format!("the container packages of {owner}"),
+            org,
+        ))
+    }
+
+    /// Continues a package listing from the cursor of [`crate::Error::Paging`].
+    pub fn resume_packages(&self, cursor: PageCursor) -> Pages<Package> {
+        Pages::new(self.clone(), cursor, "container packages".into(), None)
+    }
+
+    /// Every container package of the owner (FR-VIS-003, FR-VIS-004).
+    ///
+    /// # Errors
+    ///
+    /// As [`PackagesClient::packages`] and [`Pages::next_page`].
+    pub async fn list_packages(
+        &self,
+        owner: &Owner,
+        visibility: Option<&Visibility>,
+    ) -> Result<Vec<Package>> {
+        self.packages(owner, visibility)?.collect_all().await
+    }
+
+    /// The owner's container packages linked to `repository` (`name` or
+    /// `owner/name`, compared without case), FR-VIS-005. GitHub has no
+    /// per-repository listing for containers, so this lists the owner's
+    /// packages and keeps those whose `repository` matches.
+    ///
+    /// # Errors
+    ///
+    /// As [`PackagesClient::list_packages`].
+    pub async fn list_repository_packages(
+        &self,
+        owner: &Owner,
+        repository: &str,
+        visibility: Option<&Visibility>,
+    ) -> Result<Vec<Package>> {
+        let mut packages = self.list_packages(owner, visibility).await?;
+        packages.retain(|package| {
+            package.repository.as_ref().is_some_and(|linked| {
+                if repository.contains('/') {
+                    linked.full_name.eq_ignore_ascii_case(repository)
+                } else {
+                    linked.name.eq_ignore_ascii_case(repository)
+                }
+            })
+        });
+        Ok(packages)
+    }
+
+    /// One package.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::NotFound`] (which may also mean no access) and the API's errors.
+    pub async fn get_package(&self, owner: &Owner, name: &str) -> Result<Package> {
+        let url = self.url(&package_path(owner, name))?;
+        let (package, _) = self.get_json(&url, "get", &describe(owner, name)).await?;
+        Ok(package)
+    }
+
+    /// Deletes a whole package with all its versions; restorable for 30
+    /// days with [`PackagesClient::restore_package`]. GitHub refuses public
+    /// packages with a version downloaded more than 5,000 times.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Api`] with GitHub's reason (needs delete:packages and
+    /// admin on the package), [`crate::Error::NotFound`].
+    pub async fn delete_package(&self, owner: &Owner, name: &str) -> Result<()> {
+        let url = self.url(&package_path(owner, name))?;
+        self.send_empty(Method::DELETE, &url, "delete", &describe(owner, name))
+            .await
+    }
+
+    /// Restores a package deleted within the last 30 days, if its name was
+    /// not reused.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::NotFound`] when nothing can be restored, and the API's errors.
+    pub async fn restore_package(&self, owner: &Owner, name: &str) -> Result<()> {
+        let url = self.url(&format!("{}/restore", package_path(owner, name)))?;
+        self.send_empty(Method::POST, &url, "restore", &describe(owner, name))
+            .await
+    }
+}

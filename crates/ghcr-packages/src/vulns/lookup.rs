@@ -1,0 +1,224 @@
+//! The client's vulnerability operations (FR-VULN-001..004) in the
+//! design's shape, reading what really exists: scan attestations attached
+//! to the version's digest. No data is [`Error::VulnDataNotAvailable`] for
+//! one version, and a `without_data` entry in a listing.
+
+use std::collections::HashMap;
+
+use ghcr_types::{
+    Digest, Owner, OwnerType, PackageVersion, PackageVersionId, Severity, VulnerabilityReport,
+};
+
+use super::attestations::{Attached, Found, find};
+use super::github::AttestationsApi;
+use crate::cleanup::{name_tags, referrer_subject};
+use crate::client::PackagesClient;
+use crate::error::{Error, Result};
+use crate::gate::{GateResult, security_gate};
+use crate::manifests::ManifestCache;
+use crate::owner::describe;
+use crate::restore::VersionFailure;
+use crate::versions::VersionState;
+
+/// A version with findings at or above the asked severity.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct VulnerableVersion {
+    /// The version.
+    pub version: PackageVersion,
+    /// Its newest scan.
+    pub report: VulnerabilityReport,
+}
+
+/// What [`PackagesClient::list_vulnerable_versions`] found.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct VulnerableVersions {
+    /// Versions with findings at or above the severity.
+    pub vulnerable: Vec<VulnerableVersion>,
+    /// Scanned versions with nothing at or above it.
+    pub below_threshold: Vec<PackageVersionId>,
+    /// Tagged versions with no scan attached.
+    pub without_data: Vec<PackageVersionId>,
+    /// Versions whose attestations could not be read.
+    pub unreadable: Vec<VersionFailure>,
+}
+
+impl PackagesClient {
+    /// Turns what a search found into reports, or the error that explains none.
+    async fn reports_or_error(
+        &self,
+        owner: &Owner,
+        package: &str,
+        subject: &Digest,
+        mut found: Found,
+    ) -> Result<Vec<VulnerabilityReport>> {
+        if found.reports.is_empty() && self.inner.attestations_api == AttestationsApi::Consult {
+            found.reports = self.github_attestation_reports(owner, subject).await?;
+            found.looked.push_str(" and GitHub's attestations API");
+        }
+        if !found.reports.is_empty() {
+            return Ok(found.reports);
+        }
+        match found.problems.into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Err(Error::VulnDataNotAvailable {
+                package: describe(owner, package),
+                subject: subject.clone(),
+                looked: format!(
+                    "no cosign vuln or in-toto vulns attestation in {}",
+                    found.looked
+                ),
+            }),
+        }
+    }
+
+    /// Every vulnerability report attached to an image digest of a package,
+    /// newest scan first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::VulnDataNotAvailable`] when none is attached,
+    /// [`Error::InvalidAttestation`] when the only ones cannot be read, and
+    /// registry errors.
+    pub async fn vulnerability_reports(
+        &self,
+        owner: &Owner,
+        package: &str,
+        subject: &Digest,
+    ) -> Result<Vec<VulnerabilityReport>> {
+        let cache = ManifestCache::new(
+            self.registry().clone(),
+            self.repository(owner, package).await?,
+        );
+        let found = find(&cache, subject, &Attached::LookUp).await?;
+        self.reports_or_error(owner, package, subject, found).await
+    }
+
+    /// The newest vulnerability report of a package version (FR-VULN-001),
+    /// with severities (FR-VULN-003) and fixed versions (FR-VULN-004). Its
+    /// source says which attestation, scanner and database it came from;
+    /// signatures are not verified and the report says so.
+    ///
+    /// # Errors
+    ///
+    /// As [`PackagesClient::vulnerability_reports`], and
+    /// [`PackagesClient::get_version`]'s errors.
+    pub async fn get_vulnerabilities(
+        &self,
+        owner: &str,
+        package: &str,
+        version_id: PackageVersionId,
+        owner_type: OwnerType,
+    ) -> Result<VulnerabilityReport> {
+        let owner = Owner::new(owner_type, owner);
+        let version = self.get_version(&owner, package, version_id).await?;
+        let subject = version.digest()?;
+        let mut reports = self
+            .vulnerability_reports(&owner, package, &subject)
+            .await?;
+        let mut report = reports.remove(0);
+        report.package_version_id = Some(version_id);
+        Ok(report)
+    }
+
+    /// The package's versions with findings at `min_severity` or worse
+    /// (FR-VULN-002), from one version listing and the attestations its
+    /// referrer tags point at. Versions without data are listed, not errors.
+    ///
+    /// # Errors
+    ///
+    /// The version listing's errors.
+    pub async fn list_vulnerable_versions(
+        &self,
+        owner: &str,
+        package: &str,
+        owner_type: OwnerType,
+        min_severity: Severity,
+    ) -> Result<VulnerableVersions> {
+        let owner = Owner::new(owner_type, owner);
+        let versions = self
+            .list_versions(&owner, package, VersionState::Active)
+            .await?;
+        let mut attached: HashMap<String, Vec<Digest>> = HashMap::new();
+        for version in &versions {
+            for subject in version
+                .tags()
+                .iter()
+                .filter_map(|tag| referrer_subject(tag))
+            {
+                if let Ok(digest) = version.digest() {
+                    attached.entry(subject).or_default().push(digest);
+                }
+            }
+        }
+        let cache = ManifestCache::new(
+            self.registry().clone(),
+            self.repository(&owner, package).await?,
+        );
+        let mut listing = VulnerableVersions::default();
+        for version in versions {
+            let Ok(subject) = version.digest() else {
+                continue;
+            };
+            let named = name_tags(&version).next().is_some();
+            let Some(referrers) = attached.get(subject.as_str()) else {
+                if named {
+                    listing.without_data.push(version.id);
+                }
+                continue;
+            };
+            let found = match find(&cache, &subject, &Attached::Known(referrers.clone())).await {
+                Ok(found) => {
+                    self.reports_or_error(&owner, package, &subject, found)
+                        .await
+                }
+                Err(error) => Err(error),
+            };
+            match found {
+                Ok(mut reports) => {
+                    let mut report = reports.remove(0);
+                    report.package_version_id = Some(version.id);
+                    if report.at_least(min_severity).next().is_some() {
+                        listing
+                            .vulnerable
+                            .push(VulnerableVersion { version, report });
+                    } else {
+                        listing.below_threshold.push(version.id);
+                    }
+                }
+                Err(Error::VulnDataNotAvailable { .. }) => {
+                    if named {
+                        listing.without_data.push(version.id);
+                    }
+                }
+                Err(error) => listing
+                    .unreadable
+                    .push(VersionFailure::new(version.id, &error)),
+            }
+        }
+        Ok(listing)
+    }
+
+    /// Passes or blocks a version on its newest scan: findings at
+    /// `max_severity` or worse block (see [`crate::security_gate`]). Fails
+    /// closed: no scan is an error, not a pass.
+    ///
+    /// # Errors
+    ///
+    /// As [`PackagesClient::get_vulnerabilities`], notably
+    /// [`Error::VulnDataNotAvailable`].
+    pub async fn security_gate(
+        &self,
+        owner: &str,
+        package: &str,
+        version_id: PackageVersionId,
+        owner_type: OwnerType,
+        max_severity: Severity,
+    ) -> Result<GateResult> {
+        let report = self
+            .get_vulnerabilities(owner, package, version_id, owner_type)
+            .await?;
+        Ok(security_gate(&report, max_severity))
+    }
+}
