@@ -1,6 +1,10 @@
 //! Integration tests of `ghcr-packages` against `ghcr_sim::fake::FakeGhcr`
 //! (and replayed fixtures), one binary.
 
+mod cleanup;
+mod delete_image;
+mod hurts;
 mod packages;
+mod paging;
 mod support;
 mod versions;

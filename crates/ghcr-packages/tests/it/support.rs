@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ghcr_packages::PackagesClient;
+use ghcr_registry::RegistryClient;
 use ghcr_sim::fake::{FakeGhcr, FakeGhcrBuilder};
 use ghcr_transport::Transport;
 use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
@@ -18,6 +19,7 @@ pub(crate) const ORG: &str = "octo-org";
 pub(crate) struct Env {
     pub(crate) fake: FakeGhcr,
     pub(crate) client: PackagesClient,
+    pub(crate) registry: RegistryClient,
 }
 
 /// The fake's usual accounts: `octo` with a PAT, and `octo-org` it administers.
@@ -60,11 +62,48 @@ pub(crate) async fn start(builder: FakeGhcrBuilder) -> Env {
     let transport = transport(&fake, USER, TOKEN)
         .build()
         .unwrap_or_else(|error| panic!("transport: {error}"));
+    let registry = RegistryClient::new(transport.clone());
     let client = client_with(&fake, transport, 6_000_000);
-    Env { fake, client }
+    Env {
+        fake,
+        client,
+        registry,
+    }
 }
 
 impl Env {
+    /// `{registry}/{repository}`, as the registry client names it.
+    pub(crate) fn reference(&self, repository: &str) -> ghcr_types::Reference {
+        ghcr_types::Reference::new(self.fake.registry_host(), repository)
+            .unwrap_or_else(|error| panic!("{repository}: {error}"))
+    }
+
+    /// Pulls `reference` through the registry client: the manifest, every
+    /// manifest an index lists (recursively) and every blob, verified.
+    pub(crate) async fn pull(
+        &self,
+        reference: &ghcr_types::Reference,
+    ) -> Result<(), ghcr_registry::Error> {
+        let mut queue = vec![reference.clone()];
+        while let Some(next) = queue.pop() {
+            let manifest = self.registry.get_manifest(&next).await?;
+            for child in manifest.children() {
+                let digest = ghcr_types::Digest::try_from(child.digest())
+                    .map_err(ghcr_registry::Error::Data)?;
+                queue.push(next.with_digest(digest));
+            }
+            let blobs = manifest.config().into_iter().chain(manifest.layers());
+            for blob in blobs {
+                let digest = ghcr_types::Digest::try_from(blob.digest())
+                    .map_err(ghcr_registry::Error::Data)?;
+                self.registry
+                    .get_blob_bytes(&next.without_tag_or_digest(), &digest, 1 << 20)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Pushes `count` small untagged images to `repository`.
     pub(crate) fn push_untagged(&self, repository: &str, count: usize) -> Vec<ghcr_types::Digest> {
         (0..count)
