@@ -445,6 +445,35 @@ mod tests {
         assert_eq!(ghe_com.web_base(), "https://octo.ghe.com");
     }
 
+    #[tokio::test]
+    async fn requests_carry_githubs_headers_and_the_api_credentials() {
+        let (builder, seen) =
+            crate::scripted::client(|_, _| (200, vec![], "{\"login\":\"octo\"}".into()));
+        let client = builder
+            .api_base("https://ghe.example/api/v3")
+            .api_version("2026-03-10")
+            .build()
+            .unwrap();
+        assert_eq!(client.authenticated_login().await.unwrap(), "octo");
+        // Fetched once, then remembered.
+        assert_eq!(client.authenticated_login().await.unwrap(), "octo");
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        let (method, url, headers) = &seen[0];
+        assert_eq!(
+            (method, url.as_str()),
+            (&Method::GET, "https://ghe.example/api/v3/user")
+        );
+        assert_eq!(headers["accept"], "application/vnd.github+json");
+        assert_eq!(headers["x-github-api-version"], "2026-03-10");
+        assert!(
+            headers["user-agent"]
+                .to_str()
+                .unwrap()
+                .starts_with("ghcr-rs/")
+        );
+    }
+
     #[test]
     fn bad_settings_are_errors() {
         let table = [

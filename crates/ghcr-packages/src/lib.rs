@@ -70,6 +70,8 @@ mod pace;
 mod packages;
 mod page;
 mod restore;
+#[cfg(test)]
+mod scripted;
 mod versions;
 mod visibility;
 mod vulns;

@@ -127,3 +127,51 @@ impl PackagesClient {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(name: &str, repository: Option<&str>) -> serde_json::Value {
+        let mut package = serde_json::json!({
+            "id": 1, "name": name, "package_type": "container", "visibility": "private",
+            "url": "https://api.github.com/orgs/o/packages/container/x", "html_url": "https://github.com/orgs/o/packages/container/package/x",
+            "version_count": 1, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+        });
+        if let Some(full_name) = repository {
+            let (_, short) = full_name.split_once('/').unwrap_or(("o", full_name));
+            package["repository"] = serde_json::json!({
+                "id": 7, "name": short, "full_name": full_name, "private": true,
+                "html_url": format!("https://github.com/{full_name}"),
+            });
+        }
+        package
+    }
+
+    #[tokio::test]
+    async fn repository_packages_are_the_owners_filtered_on_their_link() {
+        let body = serde_json::json!([
+            package("api", Some("o/backend")),
+            package("worker", Some("o/Backend")),
+            package("web", Some("o/frontend")),
+            package("loose", None),
+        ])
+        .to_string();
+        let (builder, seen) = crate::scripted::client(move |_, _| (200, vec![], body.clone()));
+        let client = builder.build().unwrap();
+        let owner = Owner::org("o");
+        for repository in ["backend", "o/backend"] {
+            let found = client
+                .list_repository_packages(&owner, repository, Some(&Visibility::Private))
+                .await
+                .unwrap();
+            let names: Vec<&str> = found.iter().map(|p| p.name.as_str()).collect();
+            assert_eq!(names, ["api", "worker"], "{repository}");
+        }
+        let (_, url, _) = &seen.lock().unwrap()[0];
+        assert_eq!(
+            url,
+            "https://api.github.com/orgs/o/packages?package_type=container&per_page=100&visibility=private"
+        );
+    }
+}

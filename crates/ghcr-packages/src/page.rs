@@ -350,6 +350,43 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn links_to_other_hosts_are_refused_and_relative_ones_resolved() {
+        let (builder, seen) = crate::scripted::client(|_, url| {
+            let link = if url.contains("page=2") {
+                r#"<https://evil.example/user/packages?page=3>; rel="next""#
+            } else {
+                r#"</user/packages?package_type=container&page=2>; rel="next""#
+            };
+            (200, vec![("link", link.to_owned())], "[]".into())
+        });
+        let client = builder.build().unwrap();
+        let mut pages = client
+            .packages(&ghcr_types::Owner::AuthenticatedUser, None)
+            .unwrap();
+        assert_eq!(pages.next_page().await.unwrap(), Some(vec![]));
+        assert_eq!(
+            pages.cursor().unwrap().url(),
+            "https://api.github.com/user/packages?package_type=container&page=2"
+        );
+        let error = pages.next_page().await.unwrap_err();
+        let Error::Paging { source, .. } = &error else {
+            panic!("expected a paging error, got {error:?}");
+        };
+        assert!(
+            source
+                .to_string()
+                .contains("refused to send the token there"),
+            "{source}"
+        );
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        assert!(
+            seen.iter()
+                .all(|(_, url, _)| url.starts_with("https://api.github.com/"))
+        );
+    }
+
     #[test]
     fn cursors_read_their_page() {
         for (url, page) in [

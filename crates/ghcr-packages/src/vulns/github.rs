@@ -81,3 +81,85 @@ impl PackagesClient {
         Ok(reports)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use serde_json::json;
+
+    use super::*;
+
+    fn bundle(
+        predicate_type: &str,
+        predicate: &serde_json::Value,
+        subject: &Digest,
+    ) -> serde_json::Value {
+        let statement = json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "ghcr.io/o/app", "digest": {"sha256": subject.encoded()}}],
+            "predicateType": predicate_type,
+            "predicate": predicate,
+        });
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {},
+            "dsseEnvelope": {
+                "payloadType": "application/vnd.in-toto+json",
+                "payload": base64::engine::general_purpose::STANDARD.encode(statement.to_string()),
+                "signatures": [],
+            },
+        })
+    }
+
+    #[tokio::test]
+    async fn vulnerability_bundles_among_the_attestations_are_read() {
+        let subject = Digest::sha256_of(b"image");
+        let scan = json!({"scanner": {"uri": "pkg:github/anchore/grype@v0.74.0", "version": "0.74.0",
+            "result": {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "Grype"}}, "results": [
+                {"ruleId": "CVE-2024-1", "level": "error", "message": {"text": "m"}}]}]}}});
+        let body = json!({"attestations": [
+            {"bundle": bundle("https://slsa.dev/provenance/v1", &json!({}), &subject), "repository_id": 1},
+            {"bundle": bundle(crate::COSIGN_VULN_PREDICATE, &scan, &subject), "repository_id": 1},
+            {"bundle": null, "bundle_url": "https://example.invalid/b"},
+        ]})
+        .to_string();
+        let (builder, seen) = crate::scripted::client(move |_, url| {
+            if url.contains("/orgs/") {
+                (200, vec![], body.clone())
+            } else {
+                (404, vec![], r#"{"message":"Not Found"}"#.into())
+            }
+        });
+        let client = builder.build().unwrap();
+        let reports = client
+            .github_attestation_reports(&Owner::org("o"), &subject)
+            .await
+            .unwrap();
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0].source.scanner.as_deref(), Some("grype"));
+        assert_eq!(
+            reports[0].vulnerabilities[0].severity,
+            ghcr_types::Severity::High
+        );
+        assert!(!reports[0].source.signature_verified);
+        let none = client
+            .github_attestation_reports(&Owner::user("u"), &subject)
+            .await
+            .unwrap();
+        assert!(none.is_empty());
+        let urls: Vec<String> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, url, _)| url.clone())
+            .collect();
+        assert_eq!(
+            urls[0],
+            format!("https://api.github.com/orgs/o/attestations/{subject}?per_page=100")
+        );
+        assert_eq!(
+            urls[1],
+            format!("https://api.github.com/users/u/attestations/{subject}?per_page=100")
+        );
+    }
+}

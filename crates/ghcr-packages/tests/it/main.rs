@@ -8,3 +8,4 @@ mod packages;
 mod paging;
 mod support;
 mod versions;
+mod vulns;
