@@ -6,6 +6,7 @@ mod delete_image;
 mod hurts;
 mod packages;
 mod paging;
+mod replay;
 mod support;
 mod versions;
 mod vulns;

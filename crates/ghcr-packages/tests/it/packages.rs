@@ -40,15 +40,7 @@ async fn every_owner_kind_lists_and_gets_its_packages() {
         (Owner::user(USER), vec!["app"]),
         (Owner::org(ORG), vec!["team/api", "web"]),
     ] {
-        let mut names: Vec<String> = env
-            .client
-            .list_packages(&owner, None)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
-        names.sort();
+        let names = support::package_names(&env.client, &owner).await;
         assert_eq!(names, expected, "{owner}");
         for name in expected {
             let package = env.client.get_package(&owner, name).await.unwrap();

@@ -118,3 +118,57 @@ impl Env {
             .collect()
     }
 }
+
+/// The cassette folder of one of this crate's fixtures.
+pub(crate) fn fixture_dir(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
+}
+
+/// Starts fixture `name` (replayed, or recorded with `cargo xtask record`)
+/// and a packages client on its wire, pointed at the recorded hosts.
+pub(crate) async fn fixture(name: &str) -> (ghcr_sim::Fixture, PackagesClient) {
+    let fixture = ghcr_sim::Fixture::builder(name)
+        .dir(fixture_dir(name))
+        .start()
+        .await
+        .unwrap_or_else(|error| panic!("fixture {name}: {error}"));
+    let credentials = Credentials::basic(fixture.username(), fixture.token());
+    let mut builder = Transport::builder()
+        .credentials(Arc::new(StaticProvider::new(credentials)))
+        .retry_backoff(Duration::from_millis(1), Duration::from_millis(4));
+    if fixture.plain_http() {
+        builder = builder.allow_plain_http(fixture.registry_host());
+    }
+    let transport = match fixture.wire() {
+        ghcr_sim::FixtureWire::Replay(replayer) => builder.wire(replayer),
+        ghcr_sim::FixtureWire::Record(recorder) => builder.wire_layer(recorder),
+    }
+    .build()
+    .unwrap_or_else(|error| panic!("fixture transport: {error}"));
+    let client = PackagesClient::builder(transport)
+        .api_base(fixture.api_base())
+        .registry_host(fixture.registry_host())
+        .write_points_per_minute(6_000_000)
+        .build()
+        .unwrap_or_else(|error| panic!("fixture client: {error}"));
+    (fixture, client)
+}
+
+/// The owner's package names, sorted.
+pub(crate) async fn package_names(
+    client: &PackagesClient,
+    owner: &ghcr_types::Owner,
+) -> Vec<String> {
+    let mut names: Vec<String> = client
+        .list_packages(owner, None)
+        .await
+        .unwrap_or_else(|error| panic!("list packages of {owner}: {error}"))
+        .into_iter()
+        .map(|package| package.name)
+        .collect();
+    names.sort();
+    names
+}
