@@ -62,6 +62,7 @@ impl PackagesClient {
     /// [`DeleteTags::OnlyNamed`], [`Error::VersionNotFound`], and the API's
     /// errors (GitHub refuses the last tagged version and public versions
     /// downloaded more than 5,000 times).
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub async fn delete_image(
         &self,
         owner_type: OwnerType,

@@ -55,6 +55,7 @@ impl PackagesClient {
     /// # Errors
     ///
     /// As [`PackagesClient::packages`] and [`Pages::next_page`].
+    #[tracing::instrument(skip_all, fields(owner = %owner))]
     pub async fn list_packages(
         &self,
         owner: &Owner,

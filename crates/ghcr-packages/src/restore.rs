@@ -115,6 +115,7 @@ impl PackagesClient {
     /// Restores each version, one by one within the secondary-limit budget,
     /// and reports each outcome; a version that cannot be restored does not
     /// stop the others.
+    #[tracing::instrument(skip_all, fields(owner = %owner, package = %package))]
     pub async fn restore_versions(
         &self,
         owner: &Owner,

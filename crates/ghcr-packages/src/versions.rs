@@ -78,6 +78,7 @@ impl PackagesClient {
     /// # Errors
     ///
     /// As [`PackagesClient::versions`] and [`Pages::next_page`].
+    #[tracing::instrument(skip_all, fields(owner = %owner, package = %package))]
     pub async fn list_versions(
         &self,
         owner: &Owner,

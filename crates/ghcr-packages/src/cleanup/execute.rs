@@ -332,6 +332,7 @@ impl PackagesClient {
     /// refused version references are kept so it still pulls. The run stops
     /// when the rate limit outlasts the transport's wait, or after repeated
     /// network failures; what is left is reported as not attempted.
+    #[tracing::instrument(skip_all, fields(owner = %plan.owner, package = %plan.package))]
     pub async fn execute_cleanup(&self, plan: &CleanupPlan) -> CleanupReport {
         let mut run = Run::new(plan);
         let mut pacer = Pacer::new(self.inner.write_points_per_minute, WRITE_POINTS);

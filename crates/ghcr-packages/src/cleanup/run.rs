@@ -24,6 +24,7 @@ impl PackagesClient {
     ///
     /// The listing's errors, and [`crate::Error::Unreachable`] when a kept
     /// version's manifest cannot be read (what it references is then unknown).
+    #[tracing::instrument(skip_all, fields(owner = %owner, package = %package))]
     pub async fn plan_cleanup(
         &self,
         owner: &Owner,
@@ -52,6 +53,7 @@ impl PackagesClient {
     ///
     /// As [`PackagesClient::plan_cleanup`]; failures while deleting are
     /// lines of the report.
+    #[tracing::instrument(skip_all, fields(owner = %owner, package = %package))]
     pub async fn cleanup(
         &self,
         owner: &Owner,

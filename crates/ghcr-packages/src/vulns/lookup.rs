@@ -81,6 +81,7 @@ impl PackagesClient {
     /// [`Error::VulnDataNotAvailable`] when none is attached,
     /// [`Error::InvalidAttestation`] when the only ones cannot be read, and
     /// registry errors.
+    #[tracing::instrument(skip_all, fields(owner = %owner, package = %package, digest = %subject))]
     pub async fn vulnerability_reports(
         &self,
         owner: &Owner,
@@ -129,6 +130,7 @@ impl PackagesClient {
     /// # Errors
     ///
     /// The version listing's errors.
+    #[tracing::instrument(skip_all, fields(owner = %owner, package = %package))]
     pub async fn list_vulnerable_versions(
         &self,
         owner: &str,
@@ -162,13 +164,25 @@ impl PackagesClient {
                 continue;
             };
             let named = name_tags(&version).next().is_some();
-            let Some(referrers) = attached.get(subject.as_str()) else {
-                if named {
-                    listing.without_data.push(version.id);
+            let found = match attached.get(subject.as_str()) {
+                Some(referrers) => {
+                    find(&cache, &subject, &Attached::Known(referrers.clone())).await
                 }
-                continue;
+                // Nothing in the registry; GitHub's attestations API may still hold a scan.
+                None if named && self.inner.attestations_api == AttestationsApi::Consult => {
+                    Ok(Found {
+                        looked: "the registry".into(),
+                        ..Found::default()
+                    })
+                }
+                None => {
+                    if named {
+                        listing.without_data.push(version.id);
+                    }
+                    continue;
+                }
             };
-            let found = match find(&cache, &subject, &Attached::Known(referrers.clone())).await {
+            let found = match found {
                 Ok(found) => {
                     self.reports_or_error(&owner, package, &subject, found)
                         .await

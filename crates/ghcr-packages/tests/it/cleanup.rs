@@ -232,3 +232,44 @@ async fn a_failed_run_is_finished_by_running_it_again() {
         .collect();
     assert_eq!(left, seeded.kept);
 }
+
+#[tokio::test]
+async fn policies_apply_per_package() {
+    let env = support::start(support::accounts()).await;
+    let store = env.fake.store();
+    for n in 0..3 {
+        let layer = bytes::Bytes::from(format!("app {n}"));
+        store
+            .push_image(REPOSITORY, Some(&format!("v{n}")), &[layer])
+            .unwrap();
+    }
+    env.push_untagged("octo-org/web", 2);
+    store
+        .push_image(
+            "octo-org/web",
+            Some("v1"),
+            &[bytes::Bytes::from_static(b"web")],
+        )
+        .unwrap();
+    env.push_untagged("octo-org/other", 2);
+    let owner = Owner::org(ORG);
+    let own = RetentionPolicy::builder().keep_newest(1).build().unwrap();
+    let default = RetentionPolicy::builder().only_untagged().build().unwrap();
+
+    let only_app = ghcr_packages::PolicySet::new().package("app", own.clone());
+    let plans = env.client.plan_cleanups(&owner, &only_app).await.unwrap();
+    assert_eq!(plans.len(), 1, "packages without a policy are left alone");
+
+    let set = ghcr_packages::PolicySet::new()
+        .default_policy(default)
+        .package("app", own);
+    let plans = env.client.plan_cleanups(&owner, &set).await.unwrap();
+    let deletes: HashMap<String, usize> = plans
+        .into_iter()
+        .map(|(name, plan)| (name, plan.unwrap().to_delete().count()))
+        .collect();
+    let expected: HashMap<String, usize> =
+        [("app".into(), 2), ("web".into(), 2), ("other".into(), 1)].into();
+    // `other` holds only untagged versions: GitHub refuses to delete the last one.
+    assert_eq!(deletes, expected);
+}

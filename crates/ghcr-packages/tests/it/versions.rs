@@ -235,3 +235,77 @@ async fn deleting_and_restoring_a_package() {
         "old"
     );
 }
+
+#[tokio::test]
+async fn write_endpoints_for_each_owner_kind() {
+    let env = support::start(support::accounts()).await;
+    env.push_untagged(&format!("{USER}/mine"), 2);
+    env.push_untagged(&format!("{USER}/theirs"), 2);
+    env.push_untagged(&format!("{ORG}/team/ours"), 2);
+    for (owner, package) in [
+        (Owner::AuthenticatedUser, "mine"),
+        (Owner::user(USER), "theirs"),
+        (Owner::org(ORG), "team/ours"),
+    ] {
+        let versions = env
+            .client
+            .list_versions(&owner, package, VersionState::Active)
+            .await
+            .unwrap();
+        let id = versions[0].id;
+        assert_eq!(
+            env.client
+                .get_version(&owner, package, id)
+                .await
+                .unwrap()
+                .id,
+            id
+        );
+        env.client
+            .delete_version(&owner, package, id)
+            .await
+            .unwrap();
+        assert_eq!(
+            env.client
+                .list_versions(&owner, package, VersionState::Active)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        env.client
+            .restore_version(&owner, package, id)
+            .await
+            .unwrap();
+        env.client.delete_package(&owner, package).await.unwrap();
+        assert!(
+            env.client
+                .get_package(&owner, package)
+                .await
+                .unwrap_err()
+                .is_not_found(),
+            "{owner}"
+        );
+        env.client.restore_package(&owner, package).await.unwrap();
+        let restored = env
+            .client
+            .list_versions(&owner, package, VersionState::Active)
+            .await
+            .unwrap();
+        assert_eq!(restored.len(), 2, "{owner}");
+    }
+    let prefixes = [
+        "/user/packages/",
+        "/users/octo/packages/",
+        "/orgs/octo-org/packages/",
+    ];
+    for prefix in prefixes {
+        for method in [Method::DELETE, Method::POST] {
+            let count = env
+                .fake
+                .log()
+                .count_where(|e| e.method == method && e.path.starts_with(prefix));
+            assert_eq!(count, 2, "{method} {prefix}");
+        }
+    }
+}

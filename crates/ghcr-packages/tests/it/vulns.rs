@@ -316,3 +316,43 @@ async fn a_report_parsed_from_downloaded_bytes_matches() {
     assert_eq!(report.subject, image.manifest);
     assert_eq!(findings(&report), expected());
 }
+
+#[tokio::test]
+async fn the_attestations_api_is_asked_only_when_configured() {
+    let env = support::start(support::accounts()).await;
+    let store = env.fake.store();
+    let repository = format!("{ORG}/app");
+    let image = store
+        .push_image(&repository, Some("v1"), &[Bytes::from_static(b"one")])
+        .unwrap();
+    let asked = |env: &Env| {
+        env.fake
+            .log()
+            .count_where(|e| e.path.contains("/attestations/"))
+    };
+    let listing = env
+        .client
+        .list_vulnerable_versions(ORG, "app", OwnerType::Organization, Severity::Low)
+        .await
+        .unwrap();
+    assert_eq!(listing.without_data.len(), 1);
+    assert_eq!(asked(&env), 0);
+
+    let transport = support::transport(&env.fake, USER, support::TOKEN)
+        .build()
+        .unwrap();
+    let consulting = ghcr_packages::PackagesClient::builder(transport)
+        .api_base(&env.fake.api_base())
+        .registry_host(env.fake.registry_host())
+        .attestations_api(ghcr_packages::AttestationsApi::Consult)
+        .build()
+        .unwrap();
+    let listing = consulting
+        .list_vulnerable_versions(ORG, "app", OwnerType::Organization, Severity::Low)
+        .await
+        .unwrap();
+    // The fake stores no attestations there (404): still no data, not a failure.
+    assert_eq!(listing.without_data.len(), 1);
+    let path = format!("/orgs/{ORG}/attestations/{}", image.manifest);
+    assert_eq!(env.fake.log().count_where(|e| e.path == path), 1);
+}
