@@ -293,11 +293,33 @@ pub(crate) fn not_found(reference: &Reference) -> Error {
     }
 }
 
-pub(crate) fn unsupported_delete(registry: &str) -> Error {
+/// Which registry refused a delete.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refuser {
+    /// ghcr.io, or a GitHub registry (GHES `containers.HOST`), known by name
+    /// or by the `x-github-request-id` it answers with.
+    GitHub,
+    /// Any other registry.
+    Other,
+}
+
+impl Refuser {
+    pub(crate) fn of(registry: &str, response: Option<&http::Response<HttpBody>>) -> Self {
+        let github_answer =
+            response.is_some_and(|r| r.headers().contains_key("x-github-request-id"));
+        if is_ghcr(registry) || github_answer {
+            Self::GitHub
+        } else {
+            Self::Other
+        }
+    }
+}
+
+pub(crate) fn unsupported_delete(registry: &str, refuser: Refuser) -> Error {
     Error::Unsupported {
         registry: registry.to_owned(),
         operation: "deleting through the registry API (405)",
-        hint: if is_ghcr(registry) {
+        hint: if refuser == Refuser::GitHub {
             "on ghcr.io delete the package version through the GitHub Packages API (`ghcr rm`, ghcr_packages)"
         } else {
             "the registry has deletes switched off (docker-registry: storage.delete.enabled)"

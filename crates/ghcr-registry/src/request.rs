@@ -11,6 +11,7 @@ use http::{HeaderName, HeaderValue, Method, Uri};
 
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
+use crate::manifests::{Refuser, unsupported_delete};
 
 impl RegistryClient {
     /// Starts a request needing `scope`, labelled `endpoint` in metrics.
@@ -78,7 +79,9 @@ impl RegistryClient {
                 Deleted::Done
             }
             http::StatusCode::METHOD_NOT_ALLOWED => {
-                return Err(crate::manifests::unsupported_delete(repository.registry()));
+                let refuser = Refuser::of(repository.registry(), Some(&response));
+                drain(response).await;
+                return Err(unsupported_delete(repository.registry(), refuser));
             }
             http::StatusCode::NOT_FOUND => Deleted::Missing,
             _ => Deleted::Refused(response),

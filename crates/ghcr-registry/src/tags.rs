@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::blobs::{BlobSource, UploadOptions};
 use crate::client::{RegistryClient, is_ghcr, with_query};
 use crate::error::{Error, Result};
-use crate::manifests::{not_found, read_limited, unsupported_delete};
+use crate::manifests::{Refuser, not_found, read_limited, unsupported_delete};
 use crate::request::{Deleted, drain, failure, header};
 
 /// Tags as they arrive, page by page.
@@ -180,7 +180,7 @@ impl RegistryClient {
             ));
         };
         if is_ghcr(reference.registry()) {
-            return Err(unsupported_delete(reference.registry()));
+            return Err(unsupported_delete(reference.registry(), Refuser::GitHub));
         }
         let url = self.manifest_url(reference, tag.as_str())?;
         match self.send_delete(&url, reference, "manifests").await? {

@@ -30,14 +30,21 @@ impl RegistryClient {
         repository: &Reference,
         digest: &Digest,
     ) -> Result<Option<u64>> {
+        self.blob_size(repository, digest, Scope::pull(repository.repository()))
+            .await
+    }
+
+    /// HEAD of a blob with `scope` (a push asks with its push token, so one
+    /// token serves the whole push).
+    pub(crate) async fn blob_size(
+        &self,
+        repository: &Reference,
+        digest: &Digest,
+        scope: Scope,
+    ) -> Result<Option<u64>> {
         let url = self.blob_url(repository, digest)?;
         let response = self
-            .call(
-                Method::HEAD,
-                &url,
-                Scope::pull(repository.repository()),
-                "blobs",
-            )
+            .call(Method::HEAD, &url, scope, "blobs")
             .send(Body::empty())
             .await?;
         match response.status() {

@@ -3,10 +3,12 @@
 //! interoperability, and in-test servers that misbehave on purpose.
 
 mod blobs;
+mod ghcr;
 mod images;
 mod interop;
 mod manifests;
 mod referrers;
+mod replay;
 mod support;
 mod tags;
 mod uploads;

@@ -7,7 +7,7 @@ pub(crate) mod proxy;
 pub(crate) mod registry;
 pub(crate) mod token;
 
-pub(crate) use registry::{Auth, Registry};
+pub(crate) use registry::{Auth, Registry, require};
 
 use bytes::Bytes;
 use ghcr_registry::{RegistryClient, RegistryClientBuilder};
@@ -69,12 +69,27 @@ pub(crate) fn client_for(registries: &[&Registry]) -> RegistryClientBuilder {
     RegistryClient::builder(transport(&hosts, credentials))
 }
 
-/// Fails with the install command when an external binary is missing.
-pub(crate) fn require(binary: &str, package: &str) -> std::path::PathBuf {
-    let path = std::path::PathBuf::from(binary);
-    assert!(
-        path.exists(),
-        "{binary} is missing; install it with `apt-get install -y {package}`"
-    );
-    path
+/// A client for a fake ghcr.io, signed in as `user` with `token`.
+pub(crate) fn fake_client(
+    fake: &ghcr_sim::fake::FakeGhcr,
+    user: &str,
+    token: &str,
+) -> RegistryClientBuilder {
+    RegistryClient::builder(transport(&[fake.registry_host()], Some((user, token))))
+}
+
+/// A transport on a fixture's wire (replaying, or recording against the fake).
+pub(crate) fn fixture_transport(fixture: &ghcr_sim::Fixture) -> Transport {
+    let credentials = Credentials::basic(fixture.username(), fixture.token());
+    let mut builder =
+        Transport::builder().credentials(std::sync::Arc::new(StaticProvider::new(credentials)));
+    if fixture.plain_http() {
+        builder = builder.allow_plain_http(fixture.registry_host());
+    }
+    match fixture.wire() {
+        ghcr_sim::FixtureWire::Replay(replayer) => builder.wire(replayer),
+        ghcr_sim::FixtureWire::Record(recorder) => builder.wire_layer(recorder),
+    }
+    .build()
+    .unwrap()
 }

@@ -2,6 +2,7 @@
 //! answer gave. A 416 saying the body is too large (ghcr.io's 4 MiB cap)
 //! halves the chunk size and sends the same bytes again.
 
+use bytes::Bytes;
 use ghcr_transport::{Body, Retry};
 use http::header::{CONTENT_RANGE, CONTENT_TYPE};
 use http::{Method, StatusCode};
@@ -28,11 +29,18 @@ pub(super) async fn send(
     if let Some(min) = session.min_chunk.and_then(|m| usize::try_from(m).ok()) {
         *chunk_size = (*chunk_size).max(min);
     }
+    // Bytes read but not yet accepted: a refused chunk is sent again from
+    // here, in smaller pieces, without going back in the source.
+    let mut pending = Bytes::new();
     loop {
-        let start = feed.position();
-        let Some(chunk) = feed.next_exact(*chunk_size).await? else {
-            return Ok(Step::Sent);
-        };
+        if pending.is_empty() {
+            match feed.next_exact(*chunk_size).await? {
+                Some(chunk) => pending = chunk,
+                None => return Ok(Step::Sent),
+            }
+        }
+        let chunk = pending.slice(..pending.len().min(*chunk_size));
+        let start = feed.position() - pending.len() as u64;
         let end = start + chunk.len() as u64 - 1;
         let url = session.location.clone();
         let response = client
@@ -41,7 +49,7 @@ pub(super) async fn send(
             .header(CONTENT_RANGE, format!("{start}-{end}"))
             .retry(Retry::Never)
             .upload_timeout()
-            .send(Body::from(chunk))
+            .send(Body::from(chunk.clone()))
             .await?;
         let status = response.status();
         if status == StatusCode::RANGE_NOT_SATISFIABLE {
@@ -58,7 +66,6 @@ pub(super) async fn send(
                     "the registry refused the chunk as too large; halving the chunk size"
                 );
                 *chunk_size = smaller;
-                feed.rewind(start).await?;
                 continue;
             }
             return Err(error);
@@ -77,6 +84,7 @@ pub(super) async fn send(
             ));
         }
         drain(response).await;
+        pending = pending.slice(chunk.len()..);
         tracker.advanced(end + 1);
     }
 }

@@ -148,7 +148,9 @@ impl RegistryClient {
         let mut opened = None;
         if let Some(digest) = source.digest.clone() {
             if options.exists_check == ExistsCheck::Head
-                && let Some(size) = self.blob_exists(repository, &digest).await?
+                && let Some(size) = self
+                    .blob_size(repository, &digest, push_scope(repository))
+                    .await?
                 && source.size.is_none_or(|expected| expected == size)
             {
                 return Ok(skipped(options, digest, size, SkipReason::Exists));
@@ -161,7 +163,10 @@ impl RegistryClient {
                     Ok(Mount::Mounted) => {
                         let size = match source.size {
                             Some(size) => size,
-                            None => self.blob_exists(repository, &digest).await?.unwrap_or(0),
+                            None => self
+                                .blob_size(repository, &digest, push_scope(repository))
+                                .await?
+                                .unwrap_or(0),
                         };
                         return Ok(skipped(options, digest, size, SkipReason::Mounted));
                     }
@@ -231,10 +236,11 @@ impl RegistryClient {
             size,
             expected: expected.as_ref(),
         };
-        let window = if source.is_seekable() {
-            0
-        } else {
-            self.settings.resume_buffer
+        // What a reader or stream keeps to send again: at least a chunk.
+        let window = match (source.is_seekable(), plan.mode) {
+            (true, _) => 0,
+            (false, UploadMode::Chunked) => self.settings.resume_buffer.max(chunk_limit),
+            (false, _) => self.settings.resume_buffer,
         };
         let what = expected
             .as_ref()
@@ -367,6 +373,10 @@ impl RegistryClient {
         }
         Ok(false)
     }
+}
+
+fn push_scope(repository: &Reference) -> ghcr_transport::ghcr_auth::Scope {
+    ghcr_transport::ghcr_auth::Scope::push(repository.repository())
 }
 
 fn skipped(options: &UploadOptions, digest: Digest, size: u64, reason: SkipReason) -> PushedBlob {

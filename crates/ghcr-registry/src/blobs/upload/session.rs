@@ -137,7 +137,7 @@ impl UploadSession {
             // A first attempt that went through but whose answer was lost.
             drain(response).await;
             if client
-                .blob_exists(&self.repository, digest)
+                .blob_size(&self.repository, digest, self.scope())
                 .await?
                 .is_some()
             {

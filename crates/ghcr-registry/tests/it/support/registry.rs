@@ -32,7 +32,7 @@ pub(crate) struct Registry {
 impl Registry {
     /// Starts a registry and waits until it answers.
     pub(crate) async fn start(auth: Auth) -> Self {
-        let binary = super::require("/usr/bin/docker-registry", "docker-registry");
+        let binary = require("/usr/bin/docker-registry", "docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let issuer = match auth {
@@ -113,6 +113,16 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Fails with the install command when an external binary is missing.
+pub(crate) fn require(binary: &str, package: &str) -> std::path::PathBuf {
+    let path = std::path::PathBuf::from(binary);
+    assert!(
+        path.exists(),
+        "{binary} is missing; install it with `apt-get install -y {package}`"
+    );
+    path
 }
 
 fn free_port() -> u16 {
