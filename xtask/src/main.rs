@@ -3,8 +3,10 @@
 //! ```text
 //! cargo xtask ci      fmt, clippy, deny, tests; installs what a fresh machine lacks
 //! cargo xtask tidy    the repository's own lint (file headers, sizes, leftovers, secrets)
+//! cargo xtask bench   registry transfers against docker-registry, skopeo and curl
 //! ```
 
+mod bench;
 mod ci;
 mod install;
 mod tidy;
@@ -17,6 +19,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
         Some("tidy") => tidy::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -37,7 +40,8 @@ fn print_help() {
         "cargo xtask <task>\n\n\
          ci      run everything CI runs: fmt, clippy, cargo deny, the tests\n\
          \x20       (installs cargo-deny, docker-registry and skopeo when missing)\n\
-         tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures"
+         tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures\n\
+         bench [--reps N]  push, pull, copy vs skopeo and curl on loopback (not CI)"
     );
 }
 

@@ -1,0 +1,39 @@
+//! The registry-transfer benchmark behind `cargo xtask bench`.
+//!
+//! `registry_bench all [--reps N]` starts Debian's docker-registry on
+//! loopback, writes two incompressible OCI layouts (one 1 GiB layer; 16
+//! layers of 64 MiB), and runs each row as its own process under
+//! `/usr/bin/time` so peak RSS is per row: this crate, skopeo
+//! (`--preserve-digests`) and curl (one monolithic PUT, one GET to a file,
+//! the loopback ceiling). It prints the median wall time, MB/s, peak RSS
+//! and the ratio to skopeo. `registry_bench row …` is one of our rows.
+
+mod layouts;
+mod orchestrate;
+mod plan;
+mod rows;
+mod table;
+
+// The test suite's registry launcher and token issuer, shared as files.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../tests/it/support/registry.rs"]
+mod registry;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../tests/it/support/token.rs"]
+mod token;
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("all") => orchestrate::run(&args[1..]),
+        Some("row") => rows::run(&args[1..]),
+        _ => Err("usage: registry_bench all [--reps N] | row <kind> <args…>".to_owned()),
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("registry_bench: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Runs every row `--reps` times (3 by default), each as its own process
+//! under `/usr/bin/time -f %M`, and prints the medians.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::layouts;
+use crate::plan::{Tool, rows};
+use crate::registry::{Auth, Registry};
+use crate::table::print_table;
+
+/// One run of one row.
+pub(crate) struct Sample {
+    pub(crate) seconds: f64,
+    pub(crate) rss_kib: u64,
+    pub(crate) output: String,
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let reps: usize = match args.iter().position(|a| a == "--reps") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .ok_or("--reps needs a number")?,
+        None => 3,
+    };
+    let time = crate::registry::require("/usr/bin/time", "time");
+    crate::registry::require("/usr/bin/skopeo", "skopeo");
+    crate::registry::require("/usr/bin/curl", "curl");
+    let base = std::env::var_os("BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let work = tempfile::tempdir_in(base).map_err(|e| e.to_string())?;
+    println!(
+        "writing the layouts (1 x 1 GiB, 16 x 64 MiB) in {}",
+        work.path().display()
+    );
+    let one = layouts::write(&work.path().join("one"), 1, 1 << 30, 1)?;
+    let sixteen = layouts::write(&work.path().join("sixteen"), 16, 64 << 20, 100)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let registry = runtime.block_on(Registry::start(Auth::None));
+    let host = registry.host().to_owned();
+    println!("docker-registry on {host}; {reps} runs per row, medians shown\n");
+    let rows = rows(&host, &one, &sixteen)?;
+    let mut samples: BTreeMap<usize, Vec<Sample>> = BTreeMap::new();
+    let scratch = work.path().join("scratch");
+    for rep in 0..reps {
+        for (index, row) in rows.iter().enumerate() {
+            std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+            let command = (row.build)(rep, &scratch)?;
+            let sample = measure(&time, &command, &scratch.join("time.txt"))
+                .map_err(|e| format!("{} with {}: {e}", row.task, row.tool.name()))?;
+            if row.tool == Tool::Ours && row.bytes == 0 && !sample.output.starts_with("0 ") {
+                return Err(format!(
+                    "{}: blob bytes were sent: {}",
+                    row.task, sample.output
+                ));
+            }
+            samples.entry(index).or_default().push(sample);
+            std::fs::remove_dir_all(&scratch).map_err(|e| e.to_string())?;
+        }
+    }
+    print_table(&rows, &samples);
+    Ok(())
+}
+
+fn measure(time: &Path, command: &Command, report: &Path) -> Result<Sample, String> {
+    let mut timed = Command::new(time);
+    timed
+        .args(["-f", "%M", "-o"])
+        .arg(report)
+        .arg(command.get_program())
+        .args(command.get_args());
+    let started = Instant::now();
+    let output = timed.output().map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        return Err(format!(
+            "failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let rss_kib = std::fs::read_to_string(report)
+        .map_err(|e| e.to_string())?
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .ok_or("no RSS from /usr/bin/time")?;
+    Ok(Sample {
+        seconds,
+        rss_kib,
+        output: String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+    })
+}

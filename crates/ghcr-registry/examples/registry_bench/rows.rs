@@ -1,0 +1,72 @@
+//! Our rows, one per process: push a layout, pull into a layout, copy.
+//! Each prints one line: the blob bytes its report counts and the body
+//! bytes the transport put on the wire.
+
+use std::path::Path;
+
+use ghcr_registry::{RegistryClient, TransferOptions};
+use ghcr_transport::Transport;
+use ghcr_types::Reference;
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(row(args))
+}
+
+async fn row(args: &[String]) -> Result<(), String> {
+    let arg = |i: usize| args.get(i).map(String::as_str).ok_or("missing argument");
+    let reference = |text: &str| Reference::parse(text).map_err(|e| e.to_string());
+    let host = reference(arg(2)?)?.registry().to_owned();
+    let transport = Transport::builder()
+        .allow_plain_http(host)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut metrics = prometheus_client::registry::Registry::default();
+    transport.register_metrics(&mut metrics);
+    let client = RegistryClient::new(transport);
+    let options = TransferOptions::new();
+    let moved = match arg(0)? {
+        // push <layout> <target>
+        "push" => {
+            let report = client
+                .push_layout(
+                    Path::new(arg(1)?),
+                    Some("v1"),
+                    &reference(arg(2)?)?,
+                    &options,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            report.bytes_uploaded()
+        }
+        // pull <dir> <source>
+        "pull" => {
+            let report = client
+                .pull_to_layout(&reference(arg(2)?)?, Path::new(arg(1)?), &options)
+                .await
+                .map_err(|e| e.to_string())?;
+            report.bytes_downloaded
+        }
+        // copy <source> <target>
+        "copy" => {
+            let report = client
+                .copy_image(&reference(arg(1)?)?, &reference(arg(2)?)?, &options)
+                .await
+                .map_err(|e| e.to_string())?;
+            report.blobs.iter().map(|b| b.size).sum()
+        }
+        other => return Err(format!("unknown row `{other}`")),
+    };
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &metrics).map_err(|e| e.to_string())?;
+    let wire = text
+        .lines()
+        .find_map(|line| line.strip_prefix("ghcr_bytes_sent_total "))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    println!("{moved} {wire}");
+    Ok(())
+}
