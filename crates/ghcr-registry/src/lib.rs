@@ -26,31 +26,34 @@
 //! - [`Progress`] events per blob for progress bars.
 //!
 //! ```
-//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! use ghcr_registry::RegistryClient;
-//! use ghcr_transport::{HttpBody, Transport};
-//! use ghcr_types::{Digest, Reference};
-//! # use bytes::Bytes;
-//! # use http_body_util::{BodyExt, Full};
-//! # const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}"#;
-//! # // A scripted registry stands in for the network here.
-//! # let wire = tower::service_fn(|request: http::Request<HttpBody>| async move {
-//! #     assert_eq!(request.uri().path(), "/v2/octo-org/app/manifests/v1");
-//! #     let body: HttpBody = Full::new(Bytes::from(MANIFEST)).map_err(|never| match never {}).boxed_unsync();
-//! #     Ok::<_, ghcr_transport::BoxError>(http::Response::builder()
-//! #         .header("content-type", "application/vnd.oci.image.manifest.v1+json")
-//! #         .header("docker-content-digest", Digest::sha256_of(MANIFEST.as_bytes()).as_str())
-//! #         .body(body).unwrap())
-//! # });
+//! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+//! # // ghcr-sim's fake ghcr.io stands in for the network here.
+//! # let fake = ghcr_sim::fake::FakeGhcr::builder().user("octo", "a-token").start().await?;
+//! # let registry = fake.registry_host().to_owned();
+//! use std::sync::Arc;
 //!
+//! use ghcr_registry::{BlobSource, ImageParts, RegistryClient, TransferOptions};
+//! use ghcr_transport::Transport;
+//! use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
+//! use ghcr_types::{MediaType, Reference};
+//!
+//! let credentials = StaticProvider::new(Credentials::basic("octo", "a-token"));
 //! let transport = Transport::builder()
-//! #   .wire(wire)
+//!     .credentials(Arc::new(credentials))
+//! #   .allow_plain_http(registry.as_str())
 //!     .build()?;
 //! let client = RegistryClient::new(transport);
-//! let reference: Reference = "ghcr.io/octo-org/app:v1".parse()?;
-//! let manifest = client.get_manifest(&reference).await?;
-//! assert!(!manifest.is_index());
-//! assert_eq!(manifest.layers().len(), 0);
+//!
+//! // `ghcr.io/octo/app:v1` on the real thing.
+//! let target: Reference = format!("{registry}/octo/app:v1").parse()?;
+//! let image = ImageParts::new(&br#"{"architecture":"amd64","os":"linux"}"#[..])
+//!     .layer(MediaType::OciLayerTar, BlobSource::bytes(&b"layer bytes"[..]));
+//! let pushed = client.push_image(&target, image, &TransferOptions::new()).await?;
+//!
+//! let manifest = client.get_manifest(&target).await?;
+//! assert_eq!(manifest.digest(), &pushed.digest);
+//! let tags = client.list_tags(&target).await?;
+//! assert_eq!(tags[0].as_str(), "v1");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
