@@ -4,11 +4,14 @@
 //! cargo xtask ci      fmt, clippy, deny, tests; installs what a fresh machine lacks
 //! cargo xtask tidy    the repository's own lint (file headers, sizes, leftovers, secrets)
 //! cargo xtask bench   registry transfers against docker-registry, skopeo and curl
+//! cargo xtask record  re-record fixtures/ by running the replay tests against the fake
+//! cargo xtask fixtures-check  verify and replay every cassette in fixtures/
 //! ```
 
 mod bench;
 mod ci;
 mod install;
+mod record;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +23,8 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(&args[1..]),
         Some("tidy") => tidy::run(),
         Some("bench") => bench::run(&args[1..]),
+        Some("record") => record::record(&args[1..]),
+        Some("fixtures-check") => record::fixtures_check(),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -41,7 +46,9 @@ fn print_help() {
          ci      run everything CI runs: fmt, clippy, cargo deny, the tests\n\
          \x20       (installs cargo-deny, docker-registry and skopeo when missing)\n\
          tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures\n\
-         bench [--reps N]  push, pull, copy vs skopeo and curl on loopback (not CI)"
+         bench [--reps N]  push, pull, copy vs skopeo and curl on loopback (not CI)\n\
+         record [FILTER]  re-record fixtures/ (replay:: tests with GHCR_FIXTURES=record)\n\
+         fixtures-check   verify, self-replay and replay every cassette in fixtures/"
     );
 }
 

@@ -5,6 +5,7 @@
 //! ghcr-fake --addr 127.0.0.1:5000 --profile ghcr --user alice:token-a --org octo-org:alice
 //! ```
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -30,6 +31,13 @@ struct Args {
     /// An organization and its admins, `ORG:ADMIN[,ADMIN…]`; repeat for more.
     #[arg(long = "org", value_name = "ORG:ADMINS")]
     orgs: Vec<String>,
+}
+
+/// Prints a line; a closed stdout (the reader went away) is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
 }
 
 fn parse_profile(text: &str) -> Result<Profile, String> {
@@ -64,23 +72,23 @@ async fn run(args: Args) -> Result<(), String> {
         logins.push(format!("{name} (org)"));
     }
     let fake = builder.start().await.map_err(|err| err.to_string())?;
-    println!("ghcr-fake: {} profile", fake.profile().as_str());
-    println!(
+    say!("ghcr-fake: {} profile", fake.profile().as_str());
+    say!(
         "registry  {}  (plain HTTP: docker/skopeo need --tls-verify=false)",
         fake.registry_host()
     );
-    println!("token     {}", fake.token_realm());
-    println!("api       {}", fake.api_base());
-    println!("storage   {}", fake.storage_host());
+    say!("token     {}", fake.token_realm());
+    say!("api       {}", fake.api_base());
+    say!("storage   {}", fake.storage_host());
     if logins.is_empty() {
-        println!("accounts  none: add --user NAME:TOKEN to push");
+        say!("accounts  none: add --user NAME:TOKEN to push");
     } else {
-        println!("accounts  {}", logins.join(", "));
+        say!("accounts  {}", logins.join(", "));
     }
-    println!("press Ctrl-C to stop");
+    say!("press Ctrl-C to stop");
     wait_for_stop().await;
     fake.shutdown().await;
-    println!("ghcr-fake: stopped");
+    say!("ghcr-fake: stopped");
     Ok(())
 }
 

@@ -284,7 +284,15 @@ impl FakeGhcrBuilder {
             log: RequestLog::default(),
             faults,
             registry_host: registry_addr.to_string(),
-            storage_host: storage_addr.to_string(),
+            // A loopback storage host is named `localhost`: a different host
+            // name than the registry's, as on ghcr.io, so that clients which
+            // compare host names without ports (Go's, in docker and skopeo)
+            // drop Authorization on the redirect too.
+            storage_host: if storage_addr.ip().is_loopback() {
+                format!("localhost:{}", storage_addr.port())
+            } else {
+                storage_addr.to_string()
+            },
             signing_key: format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
         });
         let tasks = vec![

@@ -114,7 +114,8 @@ impl FakeGhcr {
         format!("http://{}/token", self.shared.registry_host)
     }
 
-    /// The storage host blob GETs are redirected to, `127.0.0.1:PORT2`.
+    /// The storage host blob GETs are redirected to, `localhost:PORT2` (a
+    /// second loopback listener, named apart from the registry's host).
     pub fn storage_host(&self) -> &str {
         &self.shared.storage_host
     }

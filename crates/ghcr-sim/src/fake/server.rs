@@ -160,6 +160,12 @@ async fn handle(
         Some(answer) => answer,
         None => routes::route(&shared, which, &request),
     };
+    if which == Listener::Registry && request.path.starts_with("/v2") {
+        answer.headers_mut().insert(
+            "docker-distribution-api-version",
+            http::HeaderValue::from_static("registry/2.0"),
+        );
+    }
     if shared.config.profile == super::Profile::Ghcr && which == Listener::Registry {
         let id = shared.state().next_request_id();
         if let Ok(value) = id.parse() {

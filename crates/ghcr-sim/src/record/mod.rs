@@ -228,10 +228,13 @@ where
                     let headers = redact::response_headers(&parts.headers);
                     let response_type = content_type(&parts.headers);
                     let finish = move |seen: &Capture| {
+                        let mut headers = headers;
+                        let body =
+                            redacted_body(&seen.bytes(), response_type.as_deref(), &mut headers);
                         let response = RecordedResponse {
                             status,
                             headers,
-                            body: redact::body(&seen.bytes(), response_type.as_deref()),
+                            body,
                             body_complete: seen.complete,
                             body_error: seen.error.clone(),
                         };
@@ -310,16 +313,33 @@ struct Pending {
 impl Pending {
     fn finish(self, outcome: Result<RecordedResponse, RecordedError>) -> Interaction {
         let seen = lock(&self.capture);
+        let mut headers = self.headers;
         let request = RecordedRequest {
-            body: redact::body(&seen.bytes(), self.content_type.as_deref()),
+            body: redacted_body(&seen.bytes(), self.content_type.as_deref(), &mut headers),
             body_complete: seen.complete,
             method: self.method,
             url: self.url,
-            headers: self.headers,
+            headers,
         };
         drop(seen);
         Interaction { request, outcome }
     }
+}
+
+/// Redacts a body; when that changed its length, the recorded
+/// `content-length` follows, so a replayed answer is self-consistent.
+fn redacted_body(
+    bytes: &bytes::Bytes,
+    content_type: Option<&str>,
+    headers: &mut crate::cassette::Headers,
+) -> bytes::Bytes {
+    let redacted = redact::body(bytes, content_type);
+    if redacted.len() != bytes.len()
+        && let Some(length) = headers.get_mut("content-length")
+    {
+        *length = vec![redacted.len().to_string()];
+    }
+    redacted
 }
 
 fn content_type(headers: &http::HeaderMap) -> Option<String> {

@@ -3,9 +3,12 @@
 //! attestations, faults, the `ghcr-fake` binary with skopeo, and the replay
 //! of every cassette in `fixtures/`.
 
+mod attest;
 mod faults;
 mod packages_api;
 mod quirks;
-mod record_replay;
+mod recording;
 mod registry;
+mod replay;
+mod skopeo;
 mod support;

@@ -7,5 +7,6 @@ mod rate_limit;
 mod redirect;
 mod retry;
 mod secrets;
+mod sim;
 mod support;
 mod tls;

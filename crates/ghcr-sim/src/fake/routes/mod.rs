@@ -34,7 +34,7 @@ pub(crate) fn route(shared: &Shared, which: Listener, request: &Request) -> http
                 .body(Bytes::new())
                 .unwrap_or_default(),
         },
-        _ if path.starts_with("/v2/") => with_api_version(registry::handle(shared, request)),
+        _ if path.starts_with("/v2/") => registry::handle(shared, request),
         "/rate_limit" | "/user" => packages::handle(shared, request),
         _ if ["/user/", "/users/", "/orgs/"]
             .iter()
@@ -44,15 +44,6 @@ pub(crate) fn route(shared: &Shared, which: Listener, request: &Request) -> http
         }
         _ => text(StatusCode::NOT_FOUND, "404 page not found\n"),
     }
-}
-
-/// Every registry answer names the API version.
-fn with_api_version(mut response: http::Response<Bytes>) -> http::Response<Bytes> {
-    response.headers_mut().insert(
-        "docker-distribution-api-version",
-        http::HeaderValue::from_static("registry/2.0"),
-    );
-    response
 }
 
 /// A refusal handlers return early: boxed, it keeps `Result`s small.
