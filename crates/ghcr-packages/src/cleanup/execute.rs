@@ -1,152 +1,31 @@
-//! Carrying out a plan: one DELETE at a time within the secondary-limit
-//! budget, parents before their parts, each outcome reported; a version
-//! GitHub refuses to delete keeps what it references.
+//! Carrying out a plan: re-check the package, then one DELETE at a time
+//! within the secondary-limit budget, parents before their parts, each
+//! outcome reported; a version GitHub refuses to delete keeps what it
+//! references.
+//!
+//! The package may have changed since the dry run: a leftover tagged, or a
+//! new index reusing a manifest the plan would delete. Execution lists the
+//! versions again and, when anything changed, plans again with the same
+//! policy; only versions both plans delete are deleted.
 
-use std::fmt;
+use std::collections::HashMap;
 
-use ghcr_types::{Owner, PackageVersion, PackageVersionId};
+use ghcr_types::{Digest, PackageVersion, PackageVersionId};
 use time::OffsetDateTime;
 
-use super::plan::{CleanupPlan, Decision, DeleteReason, KeepReason};
+use super::plan::{CleanupPlan, Decision, KeepReason};
 use super::policy::name_tags;
-use super::protect::Graph;
+use super::protect::{Graph, Via};
+use super::report::{CleanupReport, Outcome, ReportEntry};
+use super::run::plan_versions;
 use crate::client::{PackagesClient, WRITE_POINTS};
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::pace::Pacer;
-use crate::restore::{RestoreHint, VersionFailure};
+use crate::restore::VersionFailure;
+use crate::versions::VersionState;
 
 /// Transport failures in a row after which the run stops.
 const MAX_TRANSPORT_FAILURES: usize = 3;
-
-/// What happened to one version.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Outcome {
-    /// Deleted now.
-    Deleted(DeleteReason),
-    /// Already gone when its turn came (a re-run, or someone else).
-    AlreadyGone,
-    /// Kept, by the plan or because a failed deletion references it.
-    Kept(KeepReason),
-    /// GitHub (or the network) refused the deletion.
-    Failed(VersionFailure),
-    /// Not attempted: the run stopped before it.
-    Skipped {
-        /// Why the run stopped.
-        reason: String,
-    },
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Deleted(reason) => write!(f, "deleted: {reason}"),
-            Self::AlreadyGone => f.write_str("already deleted"),
-            Self::Kept(reason) => write!(f, "kept: {reason}"),
-            Self::Failed(failure) => write!(f, "failed: {}", failure.reason),
-            Self::Skipped { reason } => write!(f, "not attempted: {reason}"),
-        }
-    }
-}
-
-/// One version in a [`CleanupReport`].
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ReportEntry {
-    /// The version, as planned.
-    pub version: PackageVersion,
-    /// What happened.
-    pub outcome: Outcome,
-}
-
-/// What a cleanup did. Running the same policy again is safe: the plan is
-/// recomputed from what is left, and versions already gone are reported as such.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct CleanupReport {
-    /// The owner.
-    pub owner: Owner,
-    /// The package.
-    pub package: String,
-    /// Every version of the plan, in plan order.
-    pub entries: Vec<ReportEntry>,
-    /// When the run ended.
-    pub finished_at: OffsetDateTime,
-}
-
-impl CleanupReport {
-    fn ids(&self, wanted: impl Fn(&Outcome) -> bool) -> Vec<PackageVersionId> {
-        self.entries
-            .iter()
-            .filter(|e| wanted(&e.outcome))
-            .map(|e| e.version.id)
-            .collect()
-    }
-
-    /// Versions deleted by this run.
-    pub fn deleted(&self) -> Vec<PackageVersionId> {
-        self.ids(|o| matches!(o, Outcome::Deleted(_)))
-    }
-
-    /// Versions kept.
-    pub fn kept(&self) -> Vec<PackageVersionId> {
-        self.ids(|o| matches!(o, Outcome::Kept(_)))
-    }
-
-    /// Versions whose deletion failed, with why.
-    pub fn failed(&self) -> Vec<&VersionFailure> {
-        self.entries
-            .iter()
-            .filter_map(|e| match &e.outcome {
-                Outcome::Failed(failure) => Some(failure),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Versions not attempted because the run stopped.
-    pub fn skipped(&self) -> Vec<PackageVersionId> {
-        self.ids(|o| matches!(o, Outcome::Skipped { .. }))
-    }
-
-    /// Whether every planned deletion happened (or was already done).
-    pub fn is_complete(&self) -> bool {
-        self.failed().is_empty() && self.skipped().is_empty()
-    }
-
-    /// How to undo this run's deletions.
-    pub fn restore_hint(&self) -> RestoreHint {
-        RestoreHint::new(
-            self.owner.clone(),
-            &self.package,
-            self.deleted(),
-            self.finished_at,
-        )
-    }
-}
-
-impl fmt::Display for CleanupReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "cleanup of package {} of {}: {} deleted, {} kept, {} failed, {} not attempted",
-            self.package,
-            self.owner,
-            self.deleted().len(),
-            self.kept().len(),
-            self.failed().len(),
-            self.skipped().len()
-        )?;
-        for entry in &self.entries {
-            writeln!(
-                f,
-                "  {} {} {}",
-                entry.version.id, entry.version.name, entry.outcome
-            )?;
-        }
-        write!(f, "{}", self.restore_hint())
-    }
-}
 
 /// Deletion order: tagged versions (roots) first, then referrer-only ones,
 /// then untagged; newest first within each, so an index goes before the
@@ -202,17 +81,35 @@ fn stop_reason(error: &Error, transport_failures: &mut usize) -> Option<String> 
 /// One run over a plan.
 struct Run<'a> {
     plan: &'a CleanupPlan,
-    versions: Vec<PackageVersion>,
+    /// The package's versions now, for reachability after a failure.
+    current: Vec<PackageVersion>,
     outcomes: Vec<Option<Outcome>>,
     stopped: Option<String>,
     transport_failures: usize,
+}
+
+/// Whether two listings hold the same versions with the same tags.
+fn same_versions(planned: &[PackageVersion], current: &[PackageVersion]) -> bool {
+    let keys = |versions: &[PackageVersion]| {
+        let mut keys: Vec<(PackageVersionId, Vec<String>)> = versions
+            .iter()
+            .map(|v| {
+                let mut tags = v.tags().to_vec();
+                tags.sort();
+                (v.id, tags)
+            })
+            .collect();
+        keys.sort();
+        keys
+    };
+    keys(planned) == keys(current)
 }
 
 impl<'a> Run<'a> {
     fn new(plan: &'a CleanupPlan) -> Self {
         Self {
             plan,
-            versions: plan.entries.iter().map(|e| e.version.clone()).collect(),
+            current: plan.entries.iter().map(|e| e.version.clone()).collect(),
             outcomes: plan
                 .entries
                 .iter()
@@ -224,6 +121,53 @@ impl<'a> Run<'a> {
             stopped: None,
             transport_failures: 0,
         }
+    }
+
+    /// Lists the package again; when it changed, plans again and keeps
+    /// every planned deletion the new plan does not also make.
+    async fn recheck(&mut self, client: &PackagesClient) -> Result<()> {
+        let plan = self.plan;
+        let current = client
+            .list_versions(&plan.owner, &plan.package, VersionState::Active)
+            .await?;
+        if same_versions(&self.current, &current) {
+            return Ok(());
+        }
+        tracing::warn!("the package changed since the plan; planning again");
+        let fresh = plan_versions(
+            current.clone(),
+            &plan.policy,
+            plan.planned_at,
+            plan.manifests.as_ref(),
+        )
+        .await?;
+        let now: HashMap<PackageVersionId, Decision> = fresh
+            .into_iter()
+            .map(|entry| (entry.version.id, entry.decision))
+            .collect();
+        for (outcome, entry) in self.outcomes.iter_mut().zip(&plan.entries) {
+            match now.get(&entry.version.id) {
+                None => *outcome = Some(Outcome::AlreadyGone),
+                Some(Decision::Keep(reason)) if outcome.is_none() => {
+                    *outcome = Some(Outcome::Kept(reason.clone()));
+                }
+                Some(_) => {}
+            }
+        }
+        self.current = current;
+        Ok(())
+    }
+
+    /// Marks every pending deletion as not attempted.
+    fn stop(&mut self, reason: String) {
+        for outcome in &mut self.outcomes {
+            if outcome.is_none() {
+                *outcome = Some(Outcome::Skipped {
+                    reason: reason.clone(),
+                });
+            }
+        }
+        self.stopped = Some(reason);
     }
 
     /// Deletes the version at `index`, recording the outcome.
@@ -260,44 +204,44 @@ impl<'a> Run<'a> {
             entry.version.id,
             &error,
         )));
-        self.keep_referenced(index).await;
+        self.keep_referenced(&entry.version).await;
     }
 
-    /// The version at `index` stays: so must every pending version it references.
-    async fn keep_referenced(&mut self, index: usize) {
-        let graph = Graph::new(&self.versions);
-        let root = &self.versions[index];
-        let outcomes = &self.outcomes;
-        let versions = &self.versions;
-        let protected = |reached: &std::collections::HashMap<ghcr_types::Digest, _>| {
-            outcomes.iter().zip(versions).all(|(outcome, version)| {
-                outcome.is_some()
-                    || version
-                        .digest()
-                        .is_ok_and(|digest| reached.contains_key(&digest))
-            })
-        };
+    /// `root` stays: so must every pending version it references.
+    async fn keep_referenced(&mut self, root: &PackageVersion) {
+        let pending: Vec<(usize, Digest)> = self
+            .outcomes
+            .iter()
+            .zip(&self.plan.entries)
+            .enumerate()
+            .filter(|(_, (outcome, _))| outcome.is_none())
+            .filter_map(|(index, (_, entry))| Some((index, entry.version.digest().ok()?)))
+            .collect();
+        let graph = Graph::new(&self.current);
         let reached = graph
-            .reachable(&[root], self.plan.manifests.as_ref(), protected)
+            .reachable(&[root], self.plan.manifests.as_ref(), |reached| {
+                pending
+                    .iter()
+                    .all(|(_, digest)| reached.contains_key(digest))
+            })
             .await;
-        match reached {
-            Ok(reached) => {
-                for (outcome, version) in self.outcomes.iter_mut().zip(&self.versions) {
-                    let via = version.digest().ok().and_then(|d| reached.get(&d));
-                    if let (None, Some(via)) = (&outcome, via) {
-                        *outcome = Some(Outcome::Kept(KeepReason::ReferencedByFailed {
-                            root: via.root,
-                            parent: via.parent.clone(),
-                            link: via.link,
-                        }));
-                    }
-                }
-            }
+        let reached: HashMap<Digest, Via> = match reached {
+            Ok(reached) => reached,
             Err(error) => {
-                self.stopped = Some(format!(
+                self.stop(format!(
                     "version {} could not be deleted and what it references is unknown ({error}); nothing more was deleted",
                     root.id
                 ));
+                return;
+            }
+        };
+        for (index, digest) in pending {
+            if let Some(via) = reached.get(&digest) {
+                self.outcomes[index] = Some(Outcome::Kept(KeepReason::ReferencedByFailed {
+                    root: via.root,
+                    parent: via.parent.clone(),
+                    link: via.link,
+                }));
             }
         }
     }
@@ -325,16 +269,24 @@ impl<'a> Run<'a> {
 }
 
 impl PackagesClient {
-    /// Carries out a plan: deletes its versions one by one, paced within
-    /// the secondary-limit budget (DELETE = 5 points), and reports every
-    /// version. A refused deletion (GitHub's 400 for a public version with
-    /// over 5,000 downloads, a 403) is a failure line, and the parts the
-    /// refused version references are kept so it still pulls. The run stops
-    /// when the rate limit outlasts the transport's wait, or after repeated
-    /// network failures; what is left is reported as not attempted.
+    /// Carries out a plan: lists the package again (planning again with the
+    /// same policy if it changed, and deleting only what both plans delete),
+    /// then deletes one version at a time, paced within the secondary-limit
+    /// budget (DELETE = 5 points), and reports every version. A refused
+    /// deletion (GitHub's 400 for a public version with over 5,000
+    /// downloads, a 403) is a failure line, and the parts the refused
+    /// version references are kept so it still pulls. The run stops when the
+    /// rate limit outlasts the transport's wait, the token is refused, or
+    /// after repeated network failures; what is left is reported as not
+    /// attempted.
     #[tracing::instrument(skip_all, fields(owner = %plan.owner, package = %plan.package))]
     pub async fn execute_cleanup(&self, plan: &CleanupPlan) -> CleanupReport {
         let mut run = Run::new(plan);
+        if let Err(error) = run.recheck(self).await {
+            run.stop(format!(
+                "the package could not be checked again before deleting ({error}); nothing was deleted"
+            ));
+        }
         let mut pacer = Pacer::new(self.inner.write_points_per_minute, WRITE_POINTS);
         for index in deletion_order(plan) {
             if run.outcomes[index].is_none() {

@@ -18,11 +18,12 @@ mod execute;
 mod plan;
 mod policy;
 mod protect;
+mod report;
 mod run;
 
-pub use execute::{CleanupReport, Outcome, ReportEntry};
 pub use plan::{CleanupPlan, Decision, DeleteReason, KeepReason, Link, PlanEntry};
 pub use policy::{PolicySet, RetentionPolicy, RetentionPolicyBuilder};
+pub use report::{CleanupReport, Outcome, ReportEntry};
 
 pub(crate) use policy::{name_tags, referrer_subject};
 

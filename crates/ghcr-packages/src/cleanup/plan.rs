@@ -203,6 +203,7 @@ pub struct CleanupPlan {
     pub planned_at: OffsetDateTime,
     /// Every active version, newest first.
     pub entries: Vec<PlanEntry>,
+    pub(crate) policy: super::RetentionPolicy,
     pub(crate) manifests: Arc<ManifestCache>,
 }
 

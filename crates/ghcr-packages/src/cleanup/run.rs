@@ -6,10 +6,10 @@ use std::sync::Arc;
 use ghcr_types::{Owner, PackageVersion};
 use time::OffsetDateTime;
 
-use super::CleanupReport;
 use super::plan::{self, CleanupPlan, PlanEntry};
 use super::policy::{self, PolicySet, RetentionPolicy};
 use super::protect;
+use super::report::CleanupReport;
 use crate::client::PackagesClient;
 use crate::error::Result;
 use crate::manifests::ManifestCache;
@@ -43,6 +43,7 @@ impl PackagesClient {
             package: package.to_owned(),
             planned_at,
             entries,
+            policy: policy.clone(),
             manifests,
         })
     }

@@ -216,7 +216,7 @@ async fn keep_patterns_match_tags_never_the_digest_valued_name() {
 }
 
 #[tokio::test]
-async fn the_last_tagged_version_is_planned_for_and_a_late_refusal_is_a_line() {
+async fn the_last_tagged_version_is_planned_for_even_when_it_changes_late() {
     let env = support::start(support::accounts()).await;
     let owner = Owner::org(ORG);
     image(&env, Some("pr-1"), "one");
@@ -237,7 +237,8 @@ async fn the_last_tagged_version_is_planned_for_and_a_late_refusal_is_a_line() {
     );
     assert!(env.client.execute_cleanup(&plan).await.is_complete());
 
-    // The package changes between plan and execution: GitHub's 400 is a failure line.
+    // v3 keeps pr-2 deletable at plan time, then goes before execution:
+    // execution plans again and keeps pr-2 instead of earning GitHub's 400.
     let v3 = image(&env, Some("v3"), "three");
     env.push_untagged(REPOSITORY, 1);
     let policy = RetentionPolicy::builder().keep_tags("v3").build().unwrap();
@@ -256,21 +257,92 @@ async fn the_last_tagged_version_is_planned_for_and_a_late_refusal_is_a_line() {
         .delete_version(&owner, "app", v3_id)
         .await
         .unwrap();
+    env.fake.log().clear();
     let report = env.client.execute_cleanup(&plan).await;
-    let failed = report.failed();
-    assert_eq!(failed.len(), 1, "{report}");
-    assert_eq!(failed[0].status, Some(400));
-    assert!(
-        failed[0].reason.contains("last tagged version"),
-        "{}",
-        failed[0].reason
-    );
+    assert!(report.is_complete(), "{report}");
+    let pr2 = report
+        .entries
+        .iter()
+        .find(|e| e.version.digest().ok().as_ref() == Some(&newest.manifest))
+        .unwrap();
+    assert_eq!(pr2.outcome, Outcome::Kept(KeepReason::LastTagged));
     assert_eq!(
         report.deleted().len(),
         1,
         "the untagged leftover still went"
     );
+    assert_eq!(
+        env.fake.log().count_where(|e| e.method == Method::DELETE),
+        1
+    );
     assert!(pulls(&env, "pr-2").await);
+}
+
+#[tokio::test]
+async fn a_refusal_from_github_is_a_line_not_a_crash() {
+    let env = support::start(support::accounts()).await;
+    image(&env, Some("v1"), "kept");
+    let leftovers = env.push_untagged(REPOSITORY, 3);
+    let refused = env
+        .fake
+        .store()
+        .version_id(REPOSITORY, &leftovers[1])
+        .unwrap();
+    let body = Bytes::from_static(br#"{"message":"You cannot delete the last tagged version of a package. You must delete the package instead.","documentation_url":"https://docs.github.com/rest/packages/packages"}"#);
+    let route = ghcr_sim::fake::Route::new(
+        Method::DELETE,
+        &format!("/orgs/{ORG}/packages/container/app/versions/{refused}"),
+    );
+    let refusal = ghcr_sim::fake::FaultAction::Respond {
+        status: http::StatusCode::BAD_REQUEST,
+        body,
+    };
+    env.fake
+        .faults()
+        .add(ghcr_sim::fake::Fault::new(route, refusal));
+    let policy = RetentionPolicy::builder().only_untagged().build().unwrap();
+    let report = env
+        .client
+        .cleanup(&Owner::org(ORG), "app", &policy)
+        .await
+        .unwrap();
+    let failed = report.failed();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert_eq!((failed[0].id, failed[0].status), (refused, Some(400)));
+    assert!(
+        failed[0].reason.contains("last tagged version"),
+        "{}",
+        failed[0].reason
+    );
+    assert!(
+        failed[0]
+            .reason
+            .contains("https://docs.github.com/rest/packages/packages"),
+        "{}",
+        failed[0].reason
+    );
+    assert_eq!(report.deleted().len(), 2, "the others still went");
+}
+
+#[tokio::test]
+async fn a_manifest_reused_after_the_plan_is_not_deleted() {
+    let env = support::start(support::accounts()).await;
+    image(&env, Some("v1"), "v1");
+    let leftover = image(&env, None, "a platform build that v2 will reuse");
+    let policy = RetentionPolicy::builder().only_untagged().build().unwrap();
+    let owner = Owner::org(ORG);
+    let plan = env
+        .client
+        .plan_cleanup(&owner, "app", &policy)
+        .await
+        .unwrap();
+    assert!(decision(&plan, &leftover.manifest).is_delete());
+    // A release reuses the leftover as a platform manifest before execution.
+    index(&env, Some("v2"), &[entry(&leftover, Some("linux/amd64"))]);
+    let report = env.client.execute_cleanup(&plan).await;
+    assert!(report.deleted().is_empty(), "{report}");
+    assert!(decision_kept(&report, &leftover.manifest));
+    assert!(pulls(&env, "v2").await);
 }
 
 #[tokio::test]

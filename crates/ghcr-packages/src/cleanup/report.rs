@@ -1,0 +1,139 @@
+//! What a cleanup did: each version's outcome, and how to undo it.
+
+use std::fmt;
+
+use ghcr_types::{Owner, PackageVersion, PackageVersionId};
+use time::OffsetDateTime;
+
+use super::plan::{DeleteReason, KeepReason};
+use crate::restore::{RestoreHint, VersionFailure};
+
+/// What happened to one version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Deleted now.
+    Deleted(DeleteReason),
+    /// Already gone when its turn came (a re-run, or someone else).
+    AlreadyGone,
+    /// Kept, by the plan or because a failed deletion references it.
+    Kept(KeepReason),
+    /// GitHub (or the network) refused the deletion.
+    Failed(VersionFailure),
+    /// Not attempted: the run stopped before it.
+    Skipped {
+        /// Why the run stopped.
+        reason: String,
+    },
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Deleted(reason) => write!(f, "deleted: {reason}"),
+            Self::AlreadyGone => f.write_str("already deleted"),
+            Self::Kept(reason) => write!(f, "kept: {reason}"),
+            Self::Failed(failure) => write!(f, "failed: {}", failure.reason),
+            Self::Skipped { reason } => write!(f, "not attempted: {reason}"),
+        }
+    }
+}
+
+/// One version in a [`CleanupReport`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ReportEntry {
+    /// The version, as planned.
+    pub version: PackageVersion,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// What a cleanup did. Running the same policy again is safe: the plan is
+/// recomputed from what is left, and versions already gone are reported as such.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CleanupReport {
+    /// The owner.
+    pub owner: Owner,
+    /// The package.
+    pub package: String,
+    /// Every version of the plan, in plan order.
+    pub entries: Vec<ReportEntry>,
+    /// When the run ended.
+    pub finished_at: OffsetDateTime,
+}
+
+impl CleanupReport {
+    fn ids(&self, wanted: impl Fn(&Outcome) -> bool) -> Vec<PackageVersionId> {
+        self.entries
+            .iter()
+            .filter(|e| wanted(&e.outcome))
+            .map(|e| e.version.id)
+            .collect()
+    }
+
+    /// Versions deleted by this run.
+    pub fn deleted(&self) -> Vec<PackageVersionId> {
+        self.ids(|o| matches!(o, Outcome::Deleted(_)))
+    }
+
+    /// Versions kept.
+    pub fn kept(&self) -> Vec<PackageVersionId> {
+        self.ids(|o| matches!(o, Outcome::Kept(_)))
+    }
+
+    /// Versions whose deletion failed, with why.
+    pub fn failed(&self) -> Vec<&VersionFailure> {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.outcome {
+                Outcome::Failed(failure) => Some(failure),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Versions not attempted because the run stopped.
+    pub fn skipped(&self) -> Vec<PackageVersionId> {
+        self.ids(|o| matches!(o, Outcome::Skipped { .. }))
+    }
+
+    /// Whether every planned deletion happened (or was already done).
+    pub fn is_complete(&self) -> bool {
+        self.failed().is_empty() && self.skipped().is_empty()
+    }
+
+    /// How to undo this run's deletions.
+    pub fn restore_hint(&self) -> RestoreHint {
+        RestoreHint::new(
+            self.owner.clone(),
+            &self.package,
+            self.deleted(),
+            self.finished_at,
+        )
+    }
+}
+
+impl fmt::Display for CleanupReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "cleanup of package {} of {}: {} deleted, {} kept, {} failed, {} not attempted",
+            self.package,
+            self.owner,
+            self.deleted().len(),
+            self.kept().len(),
+            self.failed().len(),
+            self.skipped().len()
+        )?;
+        for entry in &self.entries {
+            writeln!(
+                f,
+                "  {} {} {}",
+                entry.version.id, entry.version.name, entry.outcome
+            )?;
+        }
+        write!(f, "{}", self.restore_hint())
+    }
+}
