@@ -124,3 +124,59 @@ impl Simulation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_from_values() {
+        let path = Some("fixtures/x");
+        for (mode, path, expected) in [
+            (None, None, Some(SimulationMode::Off)),
+            (Some("off"), path, Some(SimulationMode::Off)),
+            (
+                Some(" Record "),
+                path,
+                Some(SimulationMode::Record("fixtures/x".into())),
+            ),
+            (
+                Some("replay"),
+                path,
+                Some(SimulationMode::Replay("fixtures/x".into())),
+            ),
+            (Some("replay"), Some("  "), None),
+            (Some("record"), None, None),
+            (Some("playback"), path, None),
+        ] {
+            let parsed = SimulationMode::from_values(mode, path);
+            assert_eq!(
+                parsed.as_ref().ok(),
+                expected.as_ref(),
+                "{mode:?} {path:?}: {parsed:?}"
+            );
+        }
+        let err = SimulationMode::from_values(Some("playback"), None).unwrap_err();
+        assert!(err.to_string().contains("off, record or replay"), "{err}");
+    }
+
+    #[test]
+    fn starting_replay_needs_a_cassette_and_record_writes_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = SimulationMode::Replay(dir.path().join("absent"))
+            .start()
+            .unwrap_err();
+        assert!(matches!(missing, Error::Io { .. }), "{missing}");
+        let recording = SimulationMode::Record(dir.path().join("new"))
+            .start()
+            .unwrap();
+        assert!(matches!(recording, Simulation::Record(_)));
+        recording.finish().unwrap();
+        let replaying = SimulationMode::Replay(dir.path().join("new"))
+            .start()
+            .unwrap();
+        assert!(matches!(replaying, Simulation::Replay(_)));
+        replaying.finish().unwrap();
+        SimulationMode::Off.start().unwrap().finish().unwrap();
+    }
+}

@@ -579,3 +579,66 @@ async fn primary_and_secondary_rate_limits() {
     let wait: u64 = throttled.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
 }
+
+#[tokio::test]
+async fn the_visibility_filter_and_other_owners_packages() {
+    let fake = fake(Profile::Ghcr).await;
+    let store = fake.store();
+    for name in ["public-app", "private-app"] {
+        store
+            .push_image(
+                &format!("octo-org/{name}"),
+                Some("v1"),
+                &[Bytes::from(name)],
+            )
+            .unwrap();
+    }
+    store
+        .set_visibility("octo-org/public-app", Visibility::Public)
+        .unwrap();
+    let names = |reply: &Reply| -> Vec<String> {
+        each(reply, "package")
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let base = "/orgs/octo-org/packages?package_type=container";
+    assert_eq!(
+        names(&api(&fake, "GET", base, "t-octo").await),
+        ["private-app", "public-app"]
+    );
+    let public = api(&fake, "GET", &format!("{base}&visibility=public"), "t-octo").await;
+    assert_eq!(names(&public), ["public-app"]);
+    let private = api(
+        &fake,
+        "GET",
+        &format!("{base}&visibility=private"),
+        "t-octo",
+    )
+    .await;
+    assert_eq!(names(&private), ["private-app"]);
+    // bob sees only what he may read; another ecosystem lists nothing.
+    assert_eq!(
+        names(&api(&fake, "GET", base, "t-bob").await),
+        ["public-app"]
+    );
+    let npm = api(
+        &fake,
+        "GET",
+        "/orgs/octo-org/packages?package_type=npm",
+        "t-octo",
+    )
+    .await;
+    assert!(names(&npm).is_empty());
+    // A user path for an organization is not found.
+    error(
+        &api(
+            &fake,
+            "GET",
+            "/users/octo-org/packages?package_type=container",
+            "t-octo",
+        )
+        .await,
+        404,
+    );
+}

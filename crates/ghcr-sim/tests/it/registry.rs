@@ -377,3 +377,28 @@ async fn tag_pagination_with_relative_link() {
     assert_eq!(all.json()["tags"].as_array().unwrap().len(), 110);
     assert_eq!(all.header("link"), None);
 }
+
+#[tokio::test]
+async fn chunk_min_length_is_announced_when_configured() {
+    let fake = ghcr_sim::fake::FakeGhcr::builder()
+        .user("octo", "t-octo")
+        .chunk_min_length(5 * 1024 * 1024)
+        .start()
+        .await
+        .unwrap();
+    let auth = bearer(&fake, "octo", "t-octo", "repository:octo/app:pull,push").await;
+    let started = start_upload(&fake.registry_url(), &auth).await;
+    assert_eq!(started.header("oci-chunk-min-length"), Some("5242880"));
+    let plain = fake_default().await;
+    let auth = bearer(&plain, "octo", "t-octo", "repository:octo/app:pull,push").await;
+    assert_eq!(
+        start_upload(&plain.registry_url(), &auth)
+            .await
+            .header("oci-chunk-min-length"),
+        None
+    );
+}
+
+async fn fake_default() -> ghcr_sim::fake::FakeGhcr {
+    fake(Profile::Ghcr).await
+}
