@@ -164,3 +164,24 @@ async fn visibility_cannot_be_set_and_the_error_says_where_to_do_it() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_refused_token_never_shows_in_errors_or_debug() {
+    let env = support::start(support::accounts()).await;
+    let secret = "ghp_this-token-must-never-be-printed";
+    let transport = support::transport(&env.fake, USER, secret).build().unwrap();
+    let client = support::client_with(&env.fake, transport, 900);
+    let error = client
+        .list_packages(&Owner::org(ORG), None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(401), "{error:?}");
+    assert_eq!(error.github_message(), Some("Bad credentials"));
+    for text in [
+        error.to_string(),
+        format!("{error:?}"),
+        format!("{client:?}"),
+    ] {
+        assert!(!text.contains(secret), "{text}");
+    }
+}
