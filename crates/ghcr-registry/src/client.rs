@@ -6,6 +6,7 @@ use std::sync::Arc;
 use ghcr_transport::Transport;
 use ghcr_types::Reference;
 use http::Uri;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{Error, Result};
 
@@ -38,6 +39,7 @@ pub(crate) struct Settings {
     pub(crate) concurrency: usize,
     pub(crate) resume_buffer: usize,
     pub(crate) resume_attempts: u32,
+    pub(crate) memory_budget: usize,
 }
 
 impl Default for Settings {
@@ -48,6 +50,7 @@ impl Default for Settings {
             concurrency: 4,
             resume_buffer: 8 * 1024 * 1024,
             resume_attempts: 3,
+            memory_budget: 16 * 1024 * 1024,
         }
     }
 }
@@ -60,6 +63,35 @@ impl Default for Settings {
 pub struct RegistryClient {
     pub(crate) transport: Transport,
     pub(crate) settings: Arc<Settings>,
+    pub(crate) budget: Arc<Budget>,
+}
+
+/// The bytes of transfer buffers a client holds at once, shared by every
+/// transfer: pieces queued for the socket on upload, pieces waiting for
+/// the disk on download. Memory stays flat whatever the concurrency.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    kib: Arc<Semaphore>,
+    total_kib: u32,
+}
+
+impl Budget {
+    fn new(bytes: usize) -> Self {
+        let total_kib = u32::try_from(bytes / 1024).unwrap_or(u32::MAX).max(1);
+        Self {
+            kib: Arc::new(Semaphore::new(total_kib as usize)),
+            total_kib,
+        }
+    }
+
+    /// Waits until `bytes` fit; the permit gives them back when dropped.
+    pub(crate) async fn take(&self, bytes: usize) -> Option<OwnedSemaphorePermit> {
+        let kib = u32::try_from(bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.total_kib);
+        // The semaphore is never closed, so this only waits.
+        self.kib.clone().acquire_many_owned(kib).await.ok()
+    }
 }
 
 impl fmt::Debug for RegistryClient {
@@ -120,6 +152,15 @@ impl RegistryClientBuilder {
         self
     }
 
+    /// Bytes of transfer buffers held at once across every transfer of the
+    /// client (pieces queued for the socket, pieces waiting for the disk),
+    /// whatever the concurrency. Default: 16 MiB.
+    #[must_use]
+    pub fn memory_budget(mut self, bytes: usize) -> Self {
+        self.settings.memory_budget = bytes;
+        self
+    }
+
     /// Validates and builds.
     ///
     /// # Errors
@@ -132,6 +173,12 @@ impl RegistryClientBuilder {
                 reason: "must be at least one byte; 4 MiB suits ghcr.io".into(),
             });
         }
+        if self.settings.memory_budget < 1024 * 1024 {
+            return Err(Error::Config {
+                setting: "memory_budget",
+                reason: "must be at least 1 MiB; 16 MiB is the default".into(),
+            });
+        }
         if self.settings.concurrency == 0 {
             return Err(Error::Config {
                 setting: "concurrency",
@@ -140,6 +187,7 @@ impl RegistryClientBuilder {
         }
         Ok(RegistryClient {
             transport: self.transport,
+            budget: Arc::new(Budget::new(self.settings.memory_budget)),
             settings: Arc::new(self.settings),
         })
     }
@@ -148,9 +196,11 @@ impl RegistryClientBuilder {
 impl RegistryClient {
     /// A client with default settings.
     pub fn new(transport: Transport) -> Self {
+        let settings = Settings::default();
         Self {
             transport,
-            settings: Arc::new(Settings::default()),
+            budget: Arc::new(Budget::new(settings.memory_budget)),
+            settings: Arc::new(settings),
         }
     }
 
@@ -298,6 +348,24 @@ mod tests {
             let resolved = client.resolve(&base, location).ok().map(|u| u.to_string());
             assert_eq!(resolved.as_deref(), expected, "{location}");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_makes_transfers_wait_for_each_other() {
+        let budget = Budget::new(2 * 1024 * 1024);
+        let first = budget.take(1 << 20).await;
+        let oversized = budget.take(64 << 20);
+        // Larger than the whole budget: waits for all of it, then goes.
+        tokio::pin!(oversized);
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_secs(1), &mut oversized)
+                .await
+                .is_err(),
+            "it waits while another transfer holds part of the budget"
+        );
+        drop(first);
+        assert!(oversized.await.is_some());
+        assert_eq!(budget.kib.available_permits(), 2048);
     }
 
     #[test]

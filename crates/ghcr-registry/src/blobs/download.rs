@@ -3,19 +3,15 @@
 
 use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use bytes::Bytes;
 use ghcr_types::{Digest, Reference};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::pull::BlobReader;
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-
-/// Bytes received but not yet written, per download.
-const WRITE_BUDGET_KIB: u32 = 8 * 1024;
 
 impl RegistryClient {
     /// Downloads a blob into `destination`, verified.
@@ -70,18 +66,13 @@ impl RegistryClient {
             .map_err(|err| Error::io(temporary, err))?;
         let mut reader =
             BlobReader::open(self, repository, digest, 0, size, progress.clone()).await?;
-        let budget = Arc::new(Semaphore::new(WRITE_BUDGET_KIB as usize));
-        let (sender, receiver) = mpsc::unbounded_channel::<(Bytes, OwnedSemaphorePermit)>();
+        let (sender, receiver) = mpsc::unbounded_channel::<(Bytes, Option<OwnedSemaphorePermit>)>();
         let path = temporary.to_path_buf();
         let writer = tokio::task::spawn_blocking(move || write_all(file, receiver, &path));
         let outcome = async {
             while let Some(chunk) = reader.next().await? {
-                let kib = u32::try_from(chunk.len().div_ceil(1024))
-                    .unwrap_or(WRITE_BUDGET_KIB)
-                    .clamp(1, WRITE_BUDGET_KIB);
-                let Ok(permit) = budget.clone().acquire_many_owned(kib).await else {
-                    break;
-                };
+                // Waits while the disk is behind and the budget spent.
+                let permit = self.budget.take(chunk.len()).await;
                 if sender.send((chunk, permit)).is_err() {
                     // The writer stopped: its error says why.
                     break;
@@ -112,10 +103,10 @@ fn temporary_name(destination: &Path) -> PathBuf {
 /// Writes what arrives, several chunks per system call.
 fn write_all(
     mut file: std::fs::File,
-    mut receiver: mpsc::UnboundedReceiver<(Bytes, OwnedSemaphorePermit)>,
+    mut receiver: mpsc::UnboundedReceiver<(Bytes, Option<OwnedSemaphorePermit>)>,
     path: &Path,
 ) -> Result<()> {
-    let mut batch: Vec<(Bytes, OwnedSemaphorePermit)> = Vec::with_capacity(64);
+    let mut batch: Vec<(Bytes, Option<OwnedSemaphorePermit>)> = Vec::with_capacity(64);
     while let Some(first) = receiver.blocking_recv() {
         batch.push(first);
         while batch.len() < 64 {
@@ -132,7 +123,7 @@ fn write_all(
 
 fn write_batch(
     file: &mut std::fs::File,
-    batch: &[(Bytes, OwnedSemaphorePermit)],
+    batch: &[(Bytes, Option<OwnedSemaphorePermit>)],
 ) -> std::io::Result<()> {
     let mut index = 0;
     let mut offset = 0;
@@ -161,6 +152,10 @@ fn write_batch(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use tokio::sync::Semaphore;
+
     use super::*;
 
     #[tokio::test]
@@ -175,7 +170,7 @@ mod tests {
             let chunk = Bytes::from(vec![(i % 251) as u8; 1 + (i as usize * 37) % 5000]);
             expected.extend_from_slice(&chunk);
             sender
-                .send((chunk, budget.clone().acquire_owned().await.unwrap()))
+                .send((chunk, Some(budget.clone().acquire_owned().await.unwrap())))
                 .unwrap();
         }
         drop(sender);

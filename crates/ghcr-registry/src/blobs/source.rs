@@ -1,6 +1,8 @@
 //! Where an upload's bytes come from, and the feed that reads them once,
 //! hashes them once, and can go back to resend what the registry lost.
 
+mod file;
+
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::PathBuf;
@@ -10,7 +12,9 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use ghcr_transport::BoxError;
 use ghcr_types::{Algorithm, Digest, DigestHasher};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use file::FileInput;
 
 use crate::error::{Error, Result};
 
@@ -162,10 +166,7 @@ impl fmt::Debug for BlobSource {
 
 enum Input {
     Bytes(Bytes),
-    File {
-        path: PathBuf,
-        file: tokio::fs::File,
-    },
+    File(FileInput),
     Reader(Box<dyn AsyncRead + Send + Unpin>),
     Stream {
         stream: ByteStream,
@@ -205,12 +206,7 @@ impl Feed {
             .unwrap_or(Algorithm::Sha256);
         let input = match source.kind {
             SourceKind::Bytes(bytes) => Input::Bytes(bytes),
-            SourceKind::File(path) => {
-                let file = tokio::fs::File::open(&path)
-                    .await
-                    .map_err(|err| Error::io(&path, err))?;
-                Input::File { path, file }
-            }
+            SourceKind::File(path) => Input::File(FileInput::open(path).await?),
             SourceKind::Reader(reader) => Input::Reader(reader),
             SourceKind::Stream(stream) => Input::Stream {
                 stream,
@@ -267,7 +263,7 @@ impl Feed {
         {
             return Err(self.size_error(expected, self.read_end));
         }
-        if !matches!(self.input, Input::Bytes(_) | Input::File { .. }) && self.window_limit > 0 {
+        if !matches!(self.input, Input::Bytes(_) | Input::File(_)) && self.window_limit > 0 {
             self.window_bytes += fresh.len();
             self.window.push_back(fresh.clone());
             while self.window_bytes > self.window_limit {
@@ -307,11 +303,7 @@ impl Feed {
         }
         match &mut self.input {
             Input::Bytes(_) => {}
-            Input::File { path, file } => {
-                file.seek(std::io::SeekFrom::Start(offset))
-                    .await
-                    .map_err(|err| Error::io(path, err))?;
-            }
+            Input::File(file) => file.seek(offset).await?,
             Input::Reader(_) | Input::Stream { .. } => {
                 let window_start = self.read_end - self.window_bytes as u64;
                 if offset < window_start {
@@ -348,13 +340,7 @@ impl Feed {
                 let start = usize::try_from(self.position).unwrap_or(usize::MAX);
                 bytes.slice(start..start + wanted)
             }
-            Input::File { path, file } => {
-                let mut buffer = BytesMut::zeroed(wanted);
-                file.read_exact(&mut buffer)
-                    .await
-                    .map_err(|err| Error::io(path, err))?;
-                buffer.freeze()
-            }
+            Input::File(file) => file.read_exact(wanted).await?,
             Input::Reader(_) | Input::Stream { .. } => {
                 let mut offset = self.read_end - self.window_bytes as u64;
                 let mut found = Bytes::new();
@@ -384,9 +370,7 @@ impl Feed {
                 }
                 Ok(Some(bytes.slice(start..(start + max).min(bytes.len()))))
             }
-            Input::File { path, file } => read_some(file, max)
-                .await
-                .map_err(|err| Error::io(path, err)),
+            Input::File(file) => file.read(max).await,
             Input::Reader(reader) => read_some(reader, max).await.map_err(|err| Error::Io {
                 path: "the upload's reader".into(),
                 source: err,

@@ -5,6 +5,7 @@
 //! wire; a bounded channel of 1 MiB pieces keeps memory flat.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -14,17 +15,17 @@ use http::header::CONTENT_TYPE;
 use http::{Method, StatusCode};
 use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::session::UploadSession;
 use super::{Step, Tracker};
 use crate::blobs::source::{Feed, READ_SIZE};
-use crate::client::{RegistryClient, with_query};
+use crate::client::{Budget, RegistryClient, with_query};
 use crate::error::{Error, Result};
 use crate::request::{drain, failure};
 
-/// Pieces queued ahead of the socket.
-const QUEUE: usize = 4;
+/// Pieces queued ahead of the socket (each also holds the client's budget).
+const QUEUE: usize = 2;
 
 /// Which request carries the stream.
 #[derive(Clone, Copy)]
@@ -47,7 +48,12 @@ pub(super) async fn send(
 ) -> Result<(Feed, Result<Step>)> {
     let remaining = size.map(|size| size.saturating_sub(feed.position()));
     let (sender, receiver) = mpsc::channel(QUEUE);
-    let reading = tokio::spawn(produce(feed, sender, tracker.clone()));
+    let reading = tokio::spawn(produce(
+        feed,
+        sender,
+        tracker.clone(),
+        client.budget.clone(),
+    ));
     let body = ChannelBody {
         receiver,
         remaining,
@@ -113,13 +119,15 @@ async fn request(
 
 async fn produce(
     mut feed: Feed,
-    sender: mpsc::Sender<Result<Bytes, BoxError>>,
+    sender: mpsc::Sender<Piece>,
     tracker: Tracker,
+    budget: Arc<Budget>,
 ) -> (Feed, Result<()>) {
     loop {
+        let permit = budget.take(READ_SIZE).await;
         match feed.next(READ_SIZE).await {
             Ok(Some(piece)) => {
-                if sender.send(Ok(piece)).await.is_err() {
+                if sender.send(Ok((piece, permit))).await.is_err() {
                     // The request ended: its outcome says why.
                     return (feed, Ok(()));
                 }
@@ -136,9 +144,14 @@ async fn produce(
     }
 }
 
-/// A request body fed from a channel.
+/// A piece of the body and its share of the client's memory budget, or
+/// the reason reading stopped.
+type Piece = Result<(Bytes, Option<OwnedSemaphorePermit>), BoxError>;
+
+/// A request body fed from a channel; a piece's budget is given back when
+/// hyper takes it.
 struct ChannelBody {
-    receiver: mpsc::Receiver<Result<Bytes, BoxError>>,
+    receiver: mpsc::Receiver<Piece>,
     remaining: Option<u64>,
 }
 
@@ -151,7 +164,7 @@ impl http_body::Body for ChannelBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.receiver.poll_recv(cx) {
-            Poll::Ready(Some(Ok(bytes))) => {
+            Poll::Ready(Some(Ok((bytes, _permit)))) => {
                 if let Some(remaining) = &mut self.remaining {
                     *remaining = remaining.saturating_sub(bytes.len() as u64);
                 }
