@@ -1,7 +1,7 @@
-//! Replays of recorded sessions (`tests/fixtures/<name>`): listing with
+//! Replays of recorded sessions (`fixtures/<name>` at the workspace root): listing with
 //! pagination, a cleanup's deletes with their restore, and a
 //! vulnerability lookup. Recorded against the fake with
-//! `cargo xtask record packages_`, replayed with no server.
+//! `cargo xtask record`, replayed with no server.
 
 use bytes::Bytes;
 use ghcr_packages::{RetentionPolicy, VersionState};
@@ -89,8 +89,8 @@ async fn packages_delete() {
 }
 
 #[tokio::test]
-async fn packages_vulnerabilities() {
-    let (fixture, client) = support::fixture("packages_vulnerabilities").await;
+async fn vulnerabilities() {
+    let (fixture, client) = support::fixture("vulnerabilities").await;
     let org = fixture.organization().to_owned();
     let repository = format!("{org}/app");
     if let Some(fake) = fixture.fake() {

@@ -119,19 +119,10 @@ impl Env {
     }
 }
 
-/// The cassette folder of one of this crate's fixtures.
-pub(crate) fn fixture_dir(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join(name)
-}
-
 /// Starts fixture `name` (replayed, or recorded with `cargo xtask record`)
 /// and a packages client on its wire, pointed at the recorded hosts.
 pub(crate) async fn fixture(name: &str) -> (ghcr_sim::Fixture, PackagesClient) {
     let fixture = ghcr_sim::Fixture::builder(name)
-        .dir(fixture_dir(name))
         .start()
         .await
         .unwrap_or_else(|error| panic!("fixture {name}: {error}"));

@@ -343,35 +343,17 @@ async fn recordings_hold_no_secret() {
     assert!(cassette.contains("sig=REDACTED"));
 }
 
-/// Replay tests of the fixtures this crate records; `cargo xtask record`
-/// regenerates them. The fixtures the registry and packages crates will own
-/// (push_manifest, pull_manifest, list_tags, chunked_upload,
-/// vulnerabilities) are seeded here with plain transport requests until a
-/// replay test of theirs records the same fixture: the cassette then names
-/// that crate in `recorded_by`, and the seed here only checks the cassette
-/// replays against itself (delete the seed then).
+/// Replay tests of the fixtures this crate records (`rate_limited`);
+/// `cargo xtask record` regenerates them. The registry and packages crates
+/// replay the fixtures of their own operations.
 mod replay {
-    use ghcr_sim::attest::{Attachment, COSIGN_VULN_PREDICATE, Envelope, VulnFormat};
     use ghcr_sim::fake::{Fault, Route};
-    use ghcr_types::Manifest;
     use http::Method;
 
     use super::*;
 
-    /// The fixture and a transport on its wire, unless another crate owns
-    /// the fixture (then its cassette is verified and `None` returned).
-    async fn start(name: &str) -> Option<(Fixture, Transport)> {
-        let dir = ghcr_sim::fixtures_root().unwrap().join(name);
-        if let Ok(cassette) = ghcr_sim::Cassette::load(&dir)
-            && cassette
-                .meta()
-                .recorded_by
-                .as_deref()
-                .is_some_and(|owner| owner != env!("CARGO_PKG_NAME"))
-        {
-            ghcr_sim::verify_replay(&cassette).await.unwrap();
-            return None;
-        }
+    /// The fixture and a transport on its wire.
+    async fn start(name: &str) -> (Fixture, Transport) {
         let fixture = Fixture::start(name).await.unwrap();
         let plain = fixture
             .plain_http()
@@ -382,7 +364,7 @@ mod replay {
             fixture.token(),
             &fixture.wire(),
         );
-        Some((fixture, transport))
+        (fixture, transport)
     }
 
     fn session<'a>(fixture: &Fixture, transport: &'a Transport) -> Session<'a> {
@@ -393,208 +375,21 @@ mod replay {
         }
     }
 
-    /// Pushes an image with `tags` into the fake while recording.
-    fn seed_image(fixture: &Fixture, repository: &str, tags: &[&str]) {
+    /// Pushes an image tagged `tag` into the fake while recording.
+    fn seed_image(fixture: &Fixture, repository: &str, tag: &str) {
         let Some(fake) = fixture.fake() else { return };
         let layer = Bytes::from_static(b"layer of a seeded image");
-        let image = fake
-            .store()
-            .push_image(repository, tags.first().copied(), &[layer])
+        fake.store()
+            .push_image(repository, Some(tag), &[layer])
             .unwrap();
-        for tag in tags.iter().skip(1) {
-            fake.store().tag(repository, tag, &image.manifest).unwrap();
-        }
-    }
-
-    fn digest_of(descriptor: &ghcr_types::oci::Descriptor) -> Digest {
-        Digest::try_from(descriptor.digest()).unwrap()
-    }
-
-    #[tokio::test]
-    async fn push_manifest() {
-        let Some((fixture, transport)) = start("push_manifest").await else {
-            return;
-        };
-        let (_, _, manifest) = push(&session(&fixture, &transport)).await;
-        let url = format!("/v2/{}/app/manifests/v1", fixture.namespace());
-        let pushed = session(&fixture, &transport).read("HEAD", &url, &[]).await;
-        assert_eq!(
-            pushed.digest.as_deref(),
-            Some(Digest::sha256_of(manifest.as_bytes()).as_str())
-        );
-        fixture.finish().unwrap();
-    }
-
-    #[tokio::test]
-    async fn pull_manifest() {
-        let Some((fixture, transport)) = start("pull_manifest").await else {
-            return;
-        };
-        let session = session(&fixture, &transport);
-        seed_image(&fixture, &session.repository, &["v1"]);
-        let accept = [("accept", ghcr_types::MediaType::manifest_accept_header())];
-        let got = session
-            .read(
-                "GET",
-                &format!("/v2/{}/manifests/v1", session.repository),
-                &accept,
-            )
-            .await;
-        let manifest = Manifest::from_bytes(got.body.clone(), None).unwrap();
-        assert_eq!(got.digest.as_deref(), Some(manifest.digest().as_str()));
-        let blobs = manifest
-            .config()
-            .into_iter()
-            .chain(manifest.layers())
-            .map(digest_of);
-        for digest in blobs {
-            let blob = session
-                .read(
-                    "GET",
-                    &format!("/v2/{}/blobs/{digest}", session.repository),
-                    &[],
-                )
-                .await;
-            digest.verify(&blob.body).unwrap();
-        }
-        fixture.finish().unwrap();
-    }
-
-    #[tokio::test]
-    async fn list_tags() {
-        let Some((fixture, transport)) = start("list_tags").await else {
-            return;
-        };
-        let session = session(&fixture, &transport);
-        let expected = ["1.0", "1.1", "2.0", "latest", "main"];
-        seed_image(&fixture, &session.repository, &expected);
-        let mut url = format!("/v2/{}/tags/list?n=2", session.repository);
-        let mut tags = Vec::new();
-        loop {
-            let page = session.read("GET", &url, &[]).await;
-            let body: serde_json::Value = serde_json::from_slice(&page.body).unwrap();
-            tags.extend(
-                body["tags"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|t| t.as_str().unwrap().to_owned()),
-            );
-            let Some(link) = page.link else { break };
-            url = link
-                .trim_start_matches('<')
-                .split('>')
-                .next()
-                .unwrap()
-                .to_owned();
-        }
-        assert_eq!(tags, expected);
-        fixture.finish().unwrap();
-    }
-
-    #[tokio::test]
-    async fn chunked_upload() {
-        let Some((fixture, transport)) = start("chunked_upload").await else {
-            return;
-        };
-        let session = session(&fixture, &transport);
-        let blob = Bytes::from(
-            (0..60_000u32)
-                .map(|i| u8::try_from(i % 239).unwrap())
-                .collect::<Vec<_>>(),
-        );
-        let digest = Digest::sha256_of(&blob);
-        let uploads = format!("/v2/{}/blobs/uploads/", session.repository);
-        let mut location = session
-            .write("POST", &uploads, &[], Body::empty())
-            .await
-            .location
-            .unwrap();
-        for (index, chunk) in blob.chunks(20_000).enumerate() {
-            let range = format!("{}-{}", index * 20_000, index * 20_000 + chunk.len() - 1);
-            let body = streamed(Bytes::copy_from_slice(chunk));
-            let patched = session
-                .write("PATCH", &location, &[("content-range", &range)], body)
-                .await;
-            assert_eq!(patched.status, 202);
-            location = patched.location.unwrap();
-        }
-        let close = format!("{}?digest={digest}", session.url(&location));
-        let closed = session.write("PUT", &close, &[], Body::empty()).await;
-        assert_eq!(
-            (closed.status, closed.digest.as_deref()),
-            (201, Some(digest.as_str()))
-        );
-        fixture.finish().unwrap();
-    }
-
-    #[tokio::test]
-    async fn vulnerabilities() {
-        let Some((fixture, transport)) = start("vulnerabilities").await else {
-            return;
-        };
-        let session = session(&fixture, &transport);
-        let repository = session.repository.clone();
-        seed_image(&fixture, &repository, &["v1"]);
-        if let Some(fake) = fixture.fake() {
-            let store = fake.store();
-            let subject = Digest::sha256_of(&store.manifest(&repository, "v1").unwrap().0);
-            let vulns = Attachment::Vulnerabilities(VulnFormat::CosignTrivy, Envelope::Dsse);
-            store.attach(&repository, &subject, &vulns).unwrap();
-            store
-                .attach(&repository, &subject, &Attachment::Sbom)
-                .unwrap();
-        }
-        let head = session
-            .read("HEAD", &format!("/v2/{repository}/manifests/v1"), &[])
-            .await;
-        let subject: Digest = head.digest.unwrap().parse().unwrap();
-        let tag = subject.referrers_tag();
-        let index = session
-            .read("GET", &format!("/v2/{repository}/manifests/{tag}"), &[])
-            .await;
-        let index = Manifest::from_bytes(index.body, None).unwrap();
-        let attestation = index
-            .children()
-            .iter()
-            .find(|d| {
-                d.annotations()
-                    .as_ref()
-                    .and_then(|a| a.get("predicateType"))
-                    .map(String::as_str)
-                    == Some(COSIGN_VULN_PREDICATE)
-            })
-            .expect("a vulnerability attestation");
-        let url = format!("/v2/{repository}/manifests/{}", attestation.digest());
-        let artifact =
-            Manifest::from_bytes(session.read("GET", &url, &[]).await.body, None).unwrap();
-        assert_eq!(
-            artifact.subject().unwrap().digest().as_ref(),
-            subject.as_str()
-        );
-        let layer = &artifact.layers()[0];
-        assert_eq!(
-            layer.media_type().to_string(),
-            "application/vnd.dsse.envelope.v1+json"
-        );
-        let digest = digest_of(layer);
-        let envelope = session
-            .read("GET", &format!("/v2/{repository}/blobs/{digest}"), &[])
-            .await;
-        digest.verify(&envelope.body).unwrap();
-        let envelope: serde_json::Value = serde_json::from_slice(&envelope.body).unwrap();
-        assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
-        fixture.finish().unwrap();
     }
 
     /// Owned by this crate: the transport waits out ghcr.io's 429 storm.
     #[tokio::test]
     async fn rate_limited() {
-        let Some((fixture, transport)) = start("rate_limited").await else {
-            return;
-        };
+        let (fixture, transport) = start("rate_limited").await;
         let session = session(&fixture, &transport);
-        seed_image(&fixture, &session.repository, &["v1"]);
+        seed_image(&fixture, &session.repository, "v1");
         if let Some(fake) = fixture.fake() {
             fake.faults().add(Fault::too_many_requests(
                 Route::new(Method::GET, "/v2/*/manifests/*"),
