@@ -160,6 +160,15 @@ fn repeat_and_copy_rows<'a>(host: &'a str, sixteen: &'a Image) -> Vec<Row<'a>> {
         }),
     });
     rows.push(Row {
+        task: "push 16 x 64 MiB, 16 at once",
+        tool: Tool::Ours,
+        bytes: sixteen.bytes,
+        build: Box::new(move |rep, _| {
+            let target = repo(format!("ours-wide-{rep}"));
+            ours(&["push".into(), layout(sixteen), target, "16".into()])
+        }),
+    });
+    rows.push(Row {
         task: "copy 16 x 64 MiB to another repo",
         tool: Tool::Ours,
         bytes: sixteen.bytes,

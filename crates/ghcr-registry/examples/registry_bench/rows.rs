@@ -27,9 +27,13 @@ async fn row(args: &[String]) -> Result<(), String> {
     let mut metrics = prometheus_client::registry::Registry::default();
     transport.register_metrics(&mut metrics);
     let client = RegistryClient::new(transport);
-    let options = TransferOptions::new();
+    // An optional last argument: blobs at once (the client's 4 otherwise).
+    let options = match args.get(3).and_then(|n| n.parse().ok()) {
+        Some(concurrency) => TransferOptions::new().concurrency(concurrency),
+        None => TransferOptions::new(),
+    };
     let moved = match arg(0)? {
-        // push <layout> <target>
+        // push <layout> <target> [concurrency]
         "push" => {
             let report = client
                 .push_layout(

@@ -124,22 +124,41 @@ impl BlobSource {
         self.size
     }
 
-    /// Fills in what can be learnt without reading everything: the size of
-    /// a file, the digest of in-memory bytes.
-    pub(crate) async fn prepare(&mut self) -> Result<()> {
-        match &self.kind {
-            SourceKind::Bytes(bytes) if self.digest.is_none() => {
-                self.digest = Some(Digest::sha256_of(bytes));
-            }
-            SourceKind::File(path) if self.size.is_none() => {
-                let metadata = tokio::fs::metadata(path)
-                    .await
-                    .map_err(|err| Error::io(path, err))?;
-                self.size = Some(metadata.len());
-            }
-            _ => {}
+    /// Fills in what can be learnt cheaply: the size of a file, the
+    /// digest of in-memory bytes; and a source of at most `small` bytes
+    /// without a digest is read into memory and hashed, so that it can be
+    /// checked for (HEAD) and sent in one request.
+    pub(crate) async fn prepare(mut self, small: usize) -> Result<Self> {
+        if let SourceKind::File(path) = &self.kind
+            && self.size.is_none()
+        {
+            let metadata = tokio::fs::metadata(path)
+                .await
+                .map_err(|err| Error::io(path, err))?;
+            self.size = Some(metadata.len());
         }
-        Ok(())
+        if self.digest.is_some() {
+            return Ok(self);
+        }
+        if let SourceKind::Bytes(bytes) = &self.kind {
+            self.digest = Some(Digest::sha256_of(bytes));
+            return Ok(self);
+        }
+        if self.size.is_none_or(|size| size > small as u64) {
+            return Ok(self);
+        }
+        let size = self.size;
+        let mut feed = Feed::open(self, 0, "a small blob".into()).await?;
+        let mut bytes = BytesMut::new();
+        while let Some(piece) = feed.next(READ_SIZE).await? {
+            bytes.extend_from_slice(&piece);
+        }
+        let (digest, _) = feed.finish();
+        Ok(Self {
+            kind: SourceKind::Bytes(bytes.freeze()),
+            size,
+            digest: Some(digest),
+        })
     }
 
     /// Whether the bytes can be read again from any offset.
@@ -313,6 +332,11 @@ impl Feed {
         }
         self.position = offset;
         Ok(true)
+    }
+
+    /// The digest and size of everything read so far.
+    pub(crate) fn digest_so_far(&self) -> (Digest, u64) {
+        (self.hasher.clone().finish(), self.read_end)
     }
 
     /// The digest and size of everything read; call once [`Feed::is_done`].

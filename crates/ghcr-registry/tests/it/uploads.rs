@@ -203,7 +203,7 @@ async fn a_wrong_digest_is_caught_before_the_commit() {
     let claimed = Digest::sha256_of(b"what the caller claims");
     for size in [10usize, 6 << 20] {
         let blob = data(size, 50);
-        let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), None)
+        let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), Some(size as u64))
             .with_digest(claimed.clone());
         let error = client
             .push_blob(

@@ -96,17 +96,38 @@ async fn announced_sizes_are_checked_both_ways() {
 }
 
 #[tokio::test]
-async fn prepare_learns_file_sizes_and_memory_digests() {
+async fn prepare_learns_sizes_and_reads_small_sources_into_memory() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f");
     tokio::fs::write(&path, b"12345").await.unwrap();
-    let mut file = BlobSource::file(&path);
-    file.prepare().await.unwrap();
-    assert_eq!(file.size(), Some(5));
-    assert!(file.digest().is_none());
-    let mut memory = BlobSource::bytes(&b"12345"[..]);
-    memory.prepare().await.unwrap();
+    let large = BlobSource::file(&path).prepare(4).await.unwrap();
+    assert_eq!(large.size(), Some(5));
+    assert!(
+        large.digest().is_none(),
+        "larger than `small`: hashed on the way"
+    );
+    let small = BlobSource::file(&path).prepare(5).await.unwrap();
+    assert_eq!(small.digest(), Some(&Digest::sha256_of(b"12345")));
+    assert!(matches!(small.kind, SourceKind::Bytes(_)));
+    let reader = BlobSource::reader(std::io::Cursor::new(b"12345".to_vec()), Some(5));
+    let reader = reader.prepare(1 << 20).await.unwrap();
+    assert_eq!(reader.digest(), Some(&Digest::sha256_of(b"12345")));
+    let unsized_reader = BlobSource::reader(std::io::Cursor::new(b"12345".to_vec()), None);
+    assert!(
+        unsized_reader
+            .prepare(1 << 20)
+            .await
+            .unwrap()
+            .digest()
+            .is_none()
+    );
+    let memory = BlobSource::bytes(&b"12345"[..]).prepare(0).await.unwrap();
     assert_eq!(memory.digest(), Some(&Digest::sha256_of(b"12345")));
-    let mut missing = BlobSource::file(dir.path().join("missing"));
-    assert!(matches!(missing.prepare().await, Err(Error::Io { .. })));
+    let lying = BlobSource::reader(std::io::Cursor::new(b"123".to_vec()), Some(5));
+    assert!(
+        lying.prepare(1 << 20).await.is_err(),
+        "the announced size is checked"
+    );
+    let missing = BlobSource::file(dir.path().join("missing"));
+    assert!(matches!(missing.prepare(0).await, Err(Error::Io { .. })));
 }

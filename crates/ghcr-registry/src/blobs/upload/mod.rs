@@ -141,10 +141,11 @@ impl RegistryClient {
     pub async fn push_blob(
         &self,
         repository: &Reference,
-        mut source: BlobSource,
+        source: BlobSource,
         options: &UploadOptions,
     ) -> Result<PushedBlob> {
-        source.prepare().await?;
+        let small = self.chunk_size_for(repository.registry());
+        let source = source.prepare(small).await?;
         let mut opened = None;
         if let Some(digest) = source.digest.clone() {
             if options.exists_check == ExistsCheck::Head
@@ -329,25 +330,32 @@ impl RegistryClient {
         tracker: &Tracker,
     ) -> Result<Step> {
         let start = feed.position();
-        let mut rest = bytes::BytesMut::new();
+        let mut pieces = Vec::new();
         while let Some(piece) = feed.next(usize::MAX).await? {
-            rest.extend_from_slice(&piece);
+            pieces.push(piece);
         }
-        let rest: Bytes = rest.freeze();
-        let digest = match expected {
-            Some(digest) => digest.clone(),
-            // Hashes a second time, but only blobs no larger than a chunk.
-            None if start == 0 => Digest::sha256_of(&rest),
-            None => {
-                return Err(Error::protocol(
-                    &session.location,
-                    "resuming needs the digest",
-                ));
-            }
+        let rest: Bytes = match pieces.as_slice() {
+            [one] => one.clone(),
+            _ => pieces.concat().into(),
         };
+        // Small sources are read and hashed when prepared: the digest is known.
+        let Some(digest) = expected else {
+            return Err(Error::protocol(
+                &session.location,
+                "a blob sent in one PUT needs its digest first",
+            ));
+        };
+        let (actual, _) = feed.digest_so_far();
+        if actual != *digest {
+            return Err(Error::mismatch(
+                format!("upload to {}", session.repository.without_tag_or_digest()),
+                digest,
+                actual,
+            ));
+        }
         let end = start + rest.len() as u64;
         session
-            .commit(self, &digest, ghcr_transport::Body::from(rest))
+            .commit(self, digest, ghcr_transport::Body::from(rest))
             .await?;
         tracker.advanced(end);
         Ok(Step::Committed)
