@@ -1,10 +1,11 @@
 //! Integration tests of ghcr-sim: the fake driven with raw HTTP (no client
-//! of ours), record/replay, the Packages API against GitHub's schemas,
+//! of ours), hostile input, record/replay, the Packages API against GitHub's schemas,
 //! attestations, faults, the `ghcr-fake` binary with skopeo, and the replay
 //! of every cassette in `fixtures/`.
 
 mod attest;
 mod faults;
+mod hostile;
 mod packages_api;
 mod quirks;
 mod recording;

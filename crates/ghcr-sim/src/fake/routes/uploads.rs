@@ -153,7 +153,8 @@ fn patch(
             }
             return Ok(refusal);
         }
-        if end + 1 - start != length {
+        // `start <= end`, but `end` may be u64::MAX: no `end + 1`.
+        if (end - start).checked_add(1) != Some(length) {
             return Err(RegistryError::new(
                 StatusCode::BAD_REQUEST,
                 "BLOB_UPLOAD_INVALID",
