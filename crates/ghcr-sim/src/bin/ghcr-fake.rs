@@ -31,6 +31,9 @@ struct Args {
     /// An organization and its admins, `ORG:ADMIN[,ADMIN…]`; repeat for more.
     #[arg(long = "org", value_name = "ORG:ADMINS")]
     orgs: Vec<String>,
+    /// The largest request body accepted, in bytes (blobs are kept in memory).
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024 * 1024)]
+    max_request_body: u64,
 }
 
 /// Prints a line; a closed stdout (the reader went away) is not an error.
@@ -58,7 +61,8 @@ async fn run(args: Args) -> Result<(), String> {
     let mut builder = FakeGhcr::builder()
         .profile(args.profile)
         .addr(&args.addr)
-        .storage_addr(&args.storage_addr);
+        .storage_addr(&args.storage_addr)
+        .max_request_body(args.max_request_body);
     let mut logins = Vec::new();
     for user in &args.users {
         let (name, token) = split_pair(user, "NAME:TOKEN")?;

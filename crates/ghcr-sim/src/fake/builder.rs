@@ -15,6 +15,9 @@ use crate::error::{Error, Result};
 /// ghcr.io's cap on a `Content-Range` PATCH body.
 const GHCR_PATCH_LIMIT: u64 = 4 * 1024 * 1024;
 
+/// The largest request body the fake reads by default.
+pub(crate) const DEFAULT_MAX_REQUEST_BODY: u64 = 1024 * 1024 * 1024;
+
 /// Builds and starts a [`FakeGhcr`].
 ///
 /// ```
@@ -52,6 +55,7 @@ pub struct FakeGhcrBuilder {
     api_window: Duration,
     secondary_points: Option<u32>,
     restore_window: Duration,
+    max_request_body: u64,
     faults: Vec<Fault>,
 }
 
@@ -72,6 +76,7 @@ impl Default for FakeGhcrBuilder {
             api_window: Duration::from_secs(3600),
             secondary_points: None,
             restore_window: Duration::from_secs(30 * 24 * 3600),
+            max_request_body: DEFAULT_MAX_REQUEST_BODY,
             faults: Vec::new(),
         }
     }
@@ -202,6 +207,15 @@ impl FakeGhcrBuilder {
         self
     }
 
+    /// The largest request body the fake reads; a larger one is answered
+    /// 413 `SIZE_INVALID` without being stored (the fake keeps everything in
+    /// memory). Default: 1 GiB.
+    #[must_use]
+    pub fn max_request_body(mut self, bytes: u64) -> Self {
+        self.max_request_body = bytes;
+        self
+    }
+
     /// Arms a fault from the start (more can be added with [`FakeGhcr::faults`]).
     #[must_use]
     pub fn fault(mut self, fault: Fault) -> Self {
@@ -218,6 +232,12 @@ impl FakeGhcrBuilder {
             if value.is_zero() {
                 return Err(Error::setting(name, "must be longer than zero"));
             }
+        }
+        if self.max_request_body == 0 {
+            return Err(Error::setting(
+                "max_request_body",
+                "must be at least 1 byte",
+            ));
         }
         if self.api_limit == 0 {
             return Err(Error::setting(
@@ -246,7 +266,7 @@ impl FakeGhcrBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] for a zero duration or limit or a token
+    /// [`Error::InvalidSetting`] for a zero duration, limit or body size or a token
     /// given twice, [`Error::Bind`] when an address cannot be listened on.
     pub async fn start(self) -> Result<FakeGhcr> {
         self.validate()?;
@@ -272,6 +292,7 @@ impl FakeGhcrBuilder {
             api_window: self.api_window,
             secondary_points: self.secondary_points,
             restore_window: self.restore_window,
+            max_request_body: self.max_request_body,
         };
         let faults = Faults::default();
         for fault in self.faults {

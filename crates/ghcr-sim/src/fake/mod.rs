@@ -33,6 +33,11 @@
 //! `pkg` (`NAME/team/app` creates `team/app`, `team%2Fapp` in the API) and a
 //! version per manifest digest, as on ghcr.io.
 //!
+//! Hostile input gets an answer: request bodies are read up to
+//! [`FakeGhcrBuilder::max_request_body`] (1 GiB; larger ones are answered
+//! 413 unread), a body that breaks off is answered 400 and not handled, and
+//! malformed paths, headers and queries are errors, never panics.
+//!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};

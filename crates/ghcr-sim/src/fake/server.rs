@@ -16,7 +16,7 @@ use super::clock::Clock;
 use super::faults::{FaultAction, Faults, go_duration};
 use super::log::{AuthSeen, Listener, LoggedRequest, RequestLog};
 use super::routes;
-use super::state::{Config, State};
+use super::state::{Config, RegistryError, State};
 use crate::body::{BoxError, HttpBody, full};
 
 /// Everything the handlers share.
@@ -126,9 +126,10 @@ async fn handle(
     request: http::Request<hyper::body::Incoming>,
 ) -> Result<http::Response<HttpBody>, Infallible> {
     let (parts, body) = request.into_parts();
-    let body = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => Bytes::new(),
+    let read = read_body(body, &parts.headers, shared.config.max_request_body).await;
+    let (body, refused) = match read {
+        Ok(body) => (body, None),
+        Err(refusal) => (Bytes::new(), Some(refusal)),
     };
     let request = Request {
         method: parts.method,
@@ -137,6 +138,10 @@ async fn handle(
         headers: parts.headers,
         body,
     };
+    if let Some(refusal) = refused {
+        log(&shared, which, &request, refusal.status());
+        return Ok(refusal.map(full));
+    }
     let actions = shared.faults.on_request(&request.method, &request.path);
     for action in &actions {
         if let FaultAction::Delay(delay) = action {
@@ -172,16 +177,57 @@ async fn handle(
             answer.headers_mut().insert("x-github-request-id", value);
         }
     }
+    log(&shared, which, &request, answer.status());
+    Ok(finish(answer, &actions))
+}
+
+fn log(shared: &Shared, which: Listener, request: &Request, status: StatusCode) {
     shared.log.push(LoggedRequest {
         listener: which,
         method: request.method.clone(),
         path: request.path.clone(),
         query: request.query.clone(),
-        status: answer.status(),
+        status,
         authorization: AuthSeen::of(&request.headers),
         body_len: request.body.len() as u64,
     });
-    Ok(finish(answer, &actions))
+}
+
+/// Reads a request body of at most `limit` bytes. A larger one (announced
+/// or sent) is answered 413 without being kept; a body that breaks off is
+/// answered 400 and the request is not handled, so a truncated chunk never
+/// reaches an upload.
+async fn read_body(
+    body: hyper::body::Incoming,
+    headers: &HeaderMap,
+    limit: u64,
+) -> Result<Bytes, http::Response<Bytes>> {
+    let too_large = || {
+        routes::registry_error(&RegistryError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "SIZE_INVALID",
+            format!(
+                "the request body exceeds the fake's limit of {limit} bytes; raise it with FakeGhcrBuilder::max_request_body (ghcr-fake --max-request-body)"
+            ),
+        ))
+    };
+    let announced = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    match http_body_util::Limited::new(body, cap).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(_) => Err(routes::registry_error(&RegistryError::new(
+            StatusCode::BAD_REQUEST,
+            "BLOB_UPLOAD_INVALID",
+            "the request body broke off before its end; send it again",
+        ))),
+    }
 }
 
 /// ghcr.io's 429: the wait is a Go duration inside the message.

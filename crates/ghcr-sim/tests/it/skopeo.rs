@@ -191,16 +191,17 @@ fn stop(mut server: Server) {
 
 #[test]
 fn the_binary_refuses_bad_arguments() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ghcr-fake"))
-        .args(["--user", "no-token-here"])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("NAME:TOKEN"));
-    let output = Command::new(env!("CARGO_BIN_EXE_ghcr-fake"))
-        .args(["--profile", "quay"])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("ghcr or generic"));
+    for (args, says) in [
+        (&["--user", "no-token-here"][..], "NAME:TOKEN"),
+        (&["--profile", "quay"][..], "ghcr or generic"),
+        (&["--max-request-body", "0"][..], "max_request_body"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_ghcr-fake"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
 }

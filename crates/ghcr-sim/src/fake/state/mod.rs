@@ -54,6 +54,7 @@ pub(crate) struct Config {
     pub(crate) api_window: Duration,
     pub(crate) secondary_points: Option<u32>,
     pub(crate) restore_window: Duration,
+    pub(crate) max_request_body: u64,
 }
 
 /// A manifest as stored, with what the referrers API needs.
