@@ -27,7 +27,7 @@ pub struct Clock {
 impl Clock {
     /// The fake's current time, in whole seconds as GitHub reports dates.
     pub fn now(&self) -> OffsetDateTime {
-        let now = OffsetDateTime::now_utc() + *self.lock();
+        let now = OffsetDateTime::now_utc().saturating_add(*self.lock());
         now.replace_nanosecond(0).unwrap_or(now)
     }
 

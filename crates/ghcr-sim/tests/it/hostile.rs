@@ -119,3 +119,39 @@ async fn a_body_that_breaks_off_is_not_handled() {
     let status = authed("GET", &location, &auth).await;
     assert_eq!((status.status, status.header("range")), (204, Some("0-0")));
 }
+
+#[tokio::test]
+async fn the_longest_settings_and_clock_moves_do_not_overflow() {
+    let forever = std::time::Duration::MAX;
+    let fake = ghcr_sim::fake::FakeGhcr::builder()
+        .user("octo", "t-octo")
+        .token_lifetime(forever)
+        .storage_url_lifetime(forever)
+        .restore_window(forever)
+        .api_rate_limit(5, forever)
+        .start()
+        .await
+        .unwrap();
+    fake.store()
+        .push_image("octo/app", Some("v1"), &[Bytes::from_static(b"l")])
+        .unwrap();
+    fake.clock().advance(forever);
+    let auth = bearer(&fake, "octo", "t-octo", "repository:octo/app:pull").await;
+    let tags = authed(
+        "GET",
+        &format!("{}/v2/octo/app/tags/list", fake.registry_url()),
+        &auth,
+    )
+    .await;
+    assert_eq!(tags.status, 200, "{}", tags.text());
+    let api = send(
+        "GET",
+        &format!("{}/user/packages/container/app", fake.api_base()),
+        &[("user-agent", "tests"), ("authorization", "Bearer t-octo")],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(api.status, 200, "{}", api.text());
+    let reset: i64 = api.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    assert!(reset >= fake.clock().now().unix_timestamp());
+}

@@ -141,7 +141,7 @@ fn window(budget: &mut Budget, now: OffsetDateTime, length: std::time::Duration)
         budget.window_start = now;
         budget.used = 0;
     }
-    (budget.window_start + length).unix_timestamp()
+    budget.window_start.saturating_add(length).unix_timestamp()
 }
 
 /// Looks at a caller's primary budget without charging it.

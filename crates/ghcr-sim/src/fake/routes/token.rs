@@ -99,7 +99,8 @@ pub(super) fn handle(shared: &Shared, request: &Request) -> http::Response<Bytes
         token.clone(),
         Bearer {
             access,
-            expires_at: now + time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX),
+            expires_at: now
+                .saturating_add(time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX)),
         },
     );
     match shared.config.profile {
