@@ -1,12 +1,13 @@
-//! Listings under failure and load: a 500 in the middle of a huge package
+//! Requests under failure and load: a 500 in the middle of a huge package
 //! (retried, then a resumable cursor), rate-limit headers slowing the
-//! client, and a secondary-limit 403 waited out. Time is virtual.
+//! client, a secondary-limit 403 waited out, and deletes and restores paced
+//! within the fake's own secondary limit. Time is virtual.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ghcr_packages::{Error, VersionState};
+use ghcr_packages::{Error, RetentionPolicy, VersionState};
 use ghcr_sim::fake::{Fault, FaultAction, Route};
 use ghcr_types::Owner;
 use http::{Method, StatusCode};
@@ -77,18 +78,24 @@ async fn rate_limit_headers_slow_the_client() {
     }
     let unthrottled = start.elapsed();
     assert!(unthrottled < Duration::from_secs(1), "{unthrottled:?}");
-    // Past 80 % of the budget the transport spreads the rest until the reset.
-    let start = Instant::now();
-    for _ in 0..4 {
+    // Past 80 % of the budget the transport spreads the rest until the
+    // reset, so 10 more requests (25 in all, the budget is 20 a minute)
+    // cross into the fake's next window without one refusal.
+    for _ in 0..10 {
         env.client.get_package(&owner, "app").await.unwrap();
     }
     assert!(
-        start.elapsed() >= Duration::from_secs(20),
+        start.elapsed() >= Duration::from_secs(60),
         "{:?}",
         start.elapsed()
     );
+    let refused = env
+        .fake
+        .log()
+        .count_where(|e| e.status == StatusCode::FORBIDDEN);
+    assert_eq!(refused, 0, "the client never ran into the limit");
     let budget = env.client.transport().rate_limits();
-    assert_eq!(budget[0].remaining, 1, "{budget:?}");
+    assert_eq!(budget[0].limit, 20, "{budget:?}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -125,4 +132,55 @@ async fn a_secondary_limit_403_is_waited_out() {
         .map(|e| e.status.as_u16())
         .collect();
     assert_eq!(statuses, [403, 200]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn paced_deletes_and_restores_stay_within_the_secondary_limit() {
+    let env = support::start(support::accounts().secondary_rate_limit(900)).await;
+    env.fake
+        .store()
+        .push_image(
+            &format!("{ORG}/app"),
+            Some("v1"),
+            &[Bytes::from_static(b"v1")],
+        )
+        .unwrap();
+    env.push_untagged(&format!("{ORG}/app"), 200);
+    let owner = Owner::org(ORG);
+    let transport = support::transport(&env.fake, support::USER, support::TOKEN)
+        .build()
+        .unwrap();
+    // GitHub's figure: 900 points a minute, 5 per DELETE or restore POST.
+    let paced = support::client_with(&env.fake, transport, 900);
+    let policy = RetentionPolicy::builder().only_untagged().build().unwrap();
+    let plan = paced.plan_cleanup(&owner, "app", &policy).await.unwrap();
+    let start = Instant::now();
+    let report = paced.execute_cleanup(&plan).await;
+    assert!(report.is_complete(), "{report}");
+    assert_eq!(report.deleted().len(), 200);
+    // 200 deletes are 1,000 points: they need more than one minute.
+    assert!(
+        start.elapsed() >= Duration::from_secs(66),
+        "{:?}",
+        start.elapsed()
+    );
+    let restored = paced
+        .restore_versions(&owner, "app", &report.restore_hint().ids)
+        .await;
+    assert_eq!(restored.restored.len(), 200, "{:?}", restored.failed);
+    let refused = |env: &support::Env| {
+        env.fake
+            .log()
+            .count_where(|e| e.status == StatusCode::FORBIDDEN)
+    };
+    assert_eq!(
+        refused(&env),
+        0,
+        "the fake never had to refuse a paced write"
+    );
+
+    // Unpaced, the same run trips the fake's limit (and waits it out).
+    let unpaced = env.client.execute_cleanup(&plan).await;
+    assert!(unpaced.is_complete(), "{unpaced}");
+    assert!(refused(&env) > 0, "the limit is real");
 }

@@ -191,9 +191,11 @@ impl FakeGhcrBuilder {
         self
     }
 
-    /// The secondary limit in points per minute (reads 1, writes such as
-    /// DELETE 5), answered with GitHub's 403 and `retry-after`. Default: off
-    /// (GitHub's own figure is 900 per endpoint).
+    /// The secondary limit in points per minute per endpoint (method and
+    /// route, as GitHub counts them; reads cost 1, writes such as DELETE 5),
+    /// answered with GitHub's 403 and `retry-after`. Windows follow the
+    /// fake's [`Clock`], so a paused tokio clock drives them. Default: off
+    /// (GitHub's own figure is 900).
     #[must_use]
     pub fn secondary_rate_limit(mut self, points_per_minute: u32) -> Self {
         self.secondary_points = Some(points_per_minute);

@@ -513,7 +513,7 @@ async fn auth_forms_user_agent_and_permissions() {
 }
 
 #[tokio::test]
-async fn primary_and_secondary_rate_limits() {
+async fn primary_rate_limits_spend_and_reset() {
     let fake = FakeGhcr::builder()
         .user("octo", "t-octo")
         .api_rate_limit(3, Duration::from_secs(3600))
@@ -548,7 +548,12 @@ async fn primary_and_secondary_rate_limits() {
         200,
         "a new window"
     );
+}
 
+/// The secondary limit counts points per endpoint in windows of the fake's
+/// clock, which follows tokio's: a paused test drives it.
+#[tokio::test(start_paused = true)]
+async fn secondary_limits_count_per_endpoint_on_tokios_clock() {
     let fake = FakeGhcr::builder()
         .user("octo", "t-octo")
         .secondary_rate_limit(11)
@@ -556,28 +561,37 @@ async fn primary_and_secondary_rate_limits() {
         .await
         .unwrap();
     let store = fake.store();
-    for tag in ["a", "b", "c"] {
+    for tag in ["a", "b", "c", "d"] {
         store
             .push_image("octo/app", Some(tag), &[Bytes::from(tag.to_owned())])
             .unwrap();
     }
     let ids: Vec<_> = store.versions("octo/app").iter().map(|v| v.id).collect();
+    let delete = |id| format!("/user/packages/container/app/versions/{id}");
     for id in &ids[..2] {
-        let deleted = api(
-            &fake,
-            "DELETE",
-            &format!("/user/packages/container/app/versions/{id}"),
-            "t-octo",
-        )
-        .await;
-        assert_eq!(deleted.status, 204);
+        assert_eq!(
+            api(&fake, "DELETE", &delete(id), "t-octo").await.status,
+            204
+        );
     }
-    let listed = api(&fake, "GET", "/user/packages/container/app", "t-octo").await;
-    assert_eq!(listed.status, 200, "10 points spent, a read costs 1");
-    let throttled = api(&fake, "GET", "/user/packages/container/app", "t-octo").await;
+    // Another endpoint has its own budget: 11 reads pass.
+    for _ in 0..11 {
+        let read = api(&fake, "GET", "/user/packages/container/app", "t-octo").await;
+        assert_eq!(read.status, 200, "{}", read.text());
+    }
+    // 10 points spent on the delete endpoint; a third delete (5) is refused.
+    let throttled = api(&fake, "DELETE", &delete(&ids[2]), "t-octo").await;
     assert!(error(&throttled, 403).contains("secondary rate limit"));
     let wait: u64 = throttled.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
+    // Not yet: the window has not moved.
+    tokio::time::advance(Duration::from_secs(wait - 1)).await;
+    let early = api(&fake, "DELETE", &delete(&ids[2]), "t-octo").await;
+    assert_eq!(early.status, 403, "{}", early.text());
+    // Once tokio's clock passes the wait, the new window takes the delete.
+    tokio::time::advance(Duration::from_secs(1)).await;
+    let later = api(&fake, "DELETE", &delete(&ids[2]), "t-octo").await;
+    assert_eq!(later.status, 204, "{}", later.text());
 }
 
 #[tokio::test]

@@ -162,7 +162,7 @@ pub(crate) fn quota(shared: &Shared, caller: Option<&TokenInfo>) -> Quota {
 }
 
 /// Charges a request to the caller's budgets: the primary budget by one,
-/// the secondary by points (5 for writes, 1 for reads).
+/// the secondary budget of `endpoint` by points (5 for writes, 1 for reads).
 ///
 /// # Errors
 ///
@@ -171,6 +171,7 @@ pub(crate) fn charge(
     shared: &Shared,
     caller: Option<&TokenInfo>,
     method: &Method,
+    endpoint: &str,
 ) -> Result<Quota, super::Refusal> {
     let (key, limit) = budget_of(shared, caller);
     let now = shared.clock.now();
@@ -199,10 +200,13 @@ pub(crate) fn charge(
         } else {
             5
         };
-        let spent = state.points.entry(key.clone()).or_insert(Budget {
-            used: 0,
-            window_start: now,
-        });
+        let spent = state
+            .points
+            .entry(format!("{key} {endpoint}"))
+            .or_insert(Budget {
+                used: 0,
+                window_start: now,
+            });
         let ends = window(spent, now, std::time::Duration::from_secs(60));
         if spent.used + points > per_minute {
             let request_id = state.next_request_id();

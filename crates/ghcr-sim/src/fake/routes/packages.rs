@@ -60,6 +60,31 @@ fn parse(path: &str) -> Option<(Owner, Target)> {
     Some((owner, target))
 }
 
+/// The endpoint a request is counted against for the secondary limit:
+/// the method and the route, as GitHub documents it
+/// (`DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}`).
+fn endpoint(method: &Method, path: &str) -> String {
+    let Some((owner, target)) = parse(path) else {
+        return format!("{method} {path}");
+    };
+    let owner = match owner {
+        Owner::Me => "/user",
+        Owner::User(_) => "/users/{username}",
+        Owner::Org(_) => "/orgs/{org}",
+    };
+    let package = "/{package_type}/{package_name}";
+    let version = "/versions/{package_version_id}";
+    let target = match target {
+        Target::List => String::new(),
+        Target::Package(_) => package.to_owned(),
+        Target::RestorePackage(_) => format!("{package}/restore"),
+        Target::Versions(_) => format!("{package}/versions"),
+        Target::Version(..) => format!("{package}{version}"),
+        Target::RestoreVersion(..) => format!("{package}{version}/restore"),
+    };
+    format!("{method} {owner}/packages{target}")
+}
+
 /// The `package_type` segment, when the path has one.
 fn package_type(path: &str) -> Option<&str> {
     let after = path.split("/packages/").nth(1)?;
@@ -77,7 +102,8 @@ pub(super) fn handle(shared: &Shared, request: &Request) -> http::Response<Bytes
     if request.path == "/rate_limit" {
         return rate_limit(shared, caller.as_ref());
     }
-    let quota = match charge(shared, caller.as_ref(), &request.method) {
+    let endpoint = endpoint(&request.method, &request.path);
+    let quota = match charge(shared, caller.as_ref(), &request.method, &endpoint) {
         Ok(quota) => quota,
         Err(refusal) => return *refusal,
     };
@@ -511,5 +537,35 @@ mod tests {
             assert_eq!(parse(path), expected, "{path}");
         }
         assert_eq!(package_type("/user/packages/npm/x"), Some("npm"));
+    }
+
+    #[test]
+    fn endpoints_are_routes() {
+        for (method, path, expected) in [
+            (
+                Method::DELETE,
+                "/orgs/o/packages/container/team%2Fapp/versions/12",
+                "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}",
+            ),
+            (
+                Method::DELETE,
+                "/orgs/p/packages/container/other/versions/99",
+                "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}",
+            ),
+            (
+                Method::GET,
+                "/users/u/packages/container/app/versions",
+                "GET /users/{username}/packages/{package_type}/{package_name}/versions",
+            ),
+            (
+                Method::POST,
+                "/user/packages/container/app/restore",
+                "POST /user/packages/{package_type}/{package_name}/restore",
+            ),
+            (Method::GET, "/user/packages", "GET /user/packages"),
+            (Method::GET, "/user", "GET /user"),
+        ] {
+            assert_eq!(endpoint(&method, path), expected, "{method} {path}");
+        }
     }
 }
