@@ -145,7 +145,7 @@ impl PackagesClientBuilder {
 
     /// The secondary-limit budget that paced deletes and restores stay
     /// within, in points per minute (each costs 5). Default: 900, GitHub's
-    /// documented limit per endpoint: one request every 333 ms.
+    /// documented limit per endpoint: one request every 334 ms.
     #[must_use]
     pub fn write_points_per_minute(mut self, points: u32) -> Self {
         self.write_points_per_minute = points;

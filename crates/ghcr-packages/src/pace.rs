@@ -18,10 +18,14 @@ pub(crate) struct Pacer {
 
 impl Pacer {
     /// Requests costing `cost` points within `points_per_minute`.
+    ///
+    /// The spacing is rounded up to whole milliseconds: 60 s / 180 writes is
+    /// 333.33… ms, and 180 gaps of 333.333333 ms fit 181 writes in a minute.
     pub(crate) fn new(points_per_minute: u32, cost: u32) -> Self {
-        let per_minute = f64::from(points_per_minute.max(1)) / f64::from(cost.max(1));
+        let millis =
+            (60_000 * u64::from(cost.max(1))).div_ceil(u64::from(points_per_minute.max(1)));
         Self {
-            spacing: Duration::from_secs_f64(60.0 / per_minute),
+            spacing: Duration::from_millis(millis),
             next: None,
         }
     }
@@ -47,10 +51,22 @@ mod tests {
 
     #[test]
     fn spacing_follows_the_budget() {
-        for (points, cost, millis) in [(900, 5, 333), (300, 5, 1000), (60, 1, 1000), (5, 5, 60_000)]
-        {
+        for (points, cost, millis) in [
+            (900, 5, 334),
+            (300, 5, 1000),
+            (60, 1, 1000),
+            (5, 5, 60_000),
+            (7, 1, 8572),
+            (6_000_000, 5, 1),
+        ] {
             let spacing = Pacer::new(points, cost).spacing();
             assert_eq!(spacing.as_millis(), millis, "{points} {cost}");
+            // However the clock ticks, a minute never holds more than the budget.
+            let writes_per_minute = points / cost;
+            assert!(
+                spacing * writes_per_minute >= Duration::from_secs(60),
+                "{points} {cost}: {spacing:?}"
+            );
         }
     }
 
@@ -73,7 +89,7 @@ mod tests {
             assert!(in_window <= 180, "{in_window} writes from {at:?}");
         }
         // And the pacer does not wait longer than it must.
-        assert!(sent[399] < Duration::from_secs(134), "{:?}", sent[399]);
+        assert_eq!(sent[399], Duration::from_millis(399 * 334));
     }
 
     #[tokio::test(start_paused = true)]

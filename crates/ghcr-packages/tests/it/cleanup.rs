@@ -144,7 +144,7 @@ async fn cleanup_keeps_exactly_what_kept_images_reach() {
     let start = Instant::now();
     let report = paced.execute_cleanup(&plan).await;
     assert!(
-        start.elapsed() >= Duration::from_millis(51 * 333),
+        start.elapsed() >= Duration::from_millis(51 * 334),
         "{:?}",
         start.elapsed()
     );
