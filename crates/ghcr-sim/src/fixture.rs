@@ -274,7 +274,8 @@ fn workspace_root(start: &Path) -> Option<PathBuf> {
 ///
 /// Call [`Fixture::finish`] at the end of the test: it writes the cassette
 /// when recording and checks every interaction was replayed when replaying.
-#[derive(Debug)]
+/// Its `Debug` never shows the token (a real one when recording against a
+/// real registry).
 pub struct Fixture {
     name: String,
     dir: PathBuf,
@@ -284,6 +285,18 @@ pub struct Fixture {
     meta: CassetteMeta,
     fake: Option<FakeGhcr>,
     finished: bool,
+}
+
+impl std::fmt::Debug for Fixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fixture")
+            .field("name", &self.name)
+            .field("dir", &self.dir)
+            .field("mode", &self.mode)
+            .field("meta", &self.meta)
+            .field("fake", &self.fake)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Fixture {

@@ -86,13 +86,24 @@ pub(crate) struct Account {
     pub(crate) admins: BTreeSet<String>,
 }
 
-/// Everything about identities and grants.
-#[derive(Clone, Debug, Default)]
+/// Everything about identities and grants. Its `Debug` names the logins
+/// and counts the tokens: it never prints one.
+#[derive(Clone, Default)]
 pub(crate) struct Accounts {
     by_login: BTreeMap<String, Account>,
     tokens: HashMap<String, TokenInfo>,
     grants: HashMap<(String, String), Permission>,
     next_id: u64,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts")
+            .field("logins", &self.by_login.keys().collect::<Vec<_>>())
+            .field("tokens", &self.tokens.len())
+            .field("grants", &self.grants.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Accounts {

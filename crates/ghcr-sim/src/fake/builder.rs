@@ -39,7 +39,6 @@ pub(crate) const DEFAULT_MAX_REQUEST_BODY: u64 = 1024 * 1024 * 1024;
 /// # Ok::<(), ghcr_sim::Error>(())
 /// # });
 /// ```
-#[derive(Debug)]
 pub struct FakeGhcrBuilder {
     profile: Profile,
     addr: String,
@@ -57,6 +56,19 @@ pub struct FakeGhcrBuilder {
     restore_window: Duration,
     max_request_body: u64,
     faults: Vec<Fault>,
+}
+
+impl std::fmt::Debug for FakeGhcrBuilder {
+    /// The settings and logins; never the tokens.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeGhcrBuilder")
+            .field("profile", &self.profile)
+            .field("addr", &self.addr)
+            .field("storage_addr", &self.storage_addr)
+            .field("accounts", &self.accounts)
+            .field("faults", &self.faults.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for FakeGhcrBuilder {

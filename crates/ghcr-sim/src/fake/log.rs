@@ -26,7 +26,8 @@ pub enum AuthSeen {
     Basic,
     /// `Bearer …` (or GitHub's `token …`).
     Bearer,
-    /// Any other scheme, as sent.
+    /// Any other scheme, as sent; empty when the header has no scheme (a
+    /// bare credential is never kept).
     Other(String),
 }
 
@@ -36,7 +37,9 @@ impl AuthSeen {
             return Self::None;
         };
         let text = String::from_utf8_lossy(value.as_bytes());
-        let scheme = text.split(' ').next().unwrap_or_default();
+        let Some((scheme, _)) = text.trim_start().split_once(' ') else {
+            return Self::Other(String::new());
+        };
         match scheme.to_ascii_lowercase().as_str() {
             "basic" => Self::Basic,
             "bearer" | "token" => Self::Bearer,

@@ -19,8 +19,8 @@ use super::routes;
 use super::state::{Config, RegistryError, State};
 use crate::body::{BoxError, HttpBody, full};
 
-/// Everything the handlers share.
-#[derive(Debug)]
+/// Everything the handlers share. Its `Debug` shows the settings and
+/// hosts, not the state (tokens issued, accounts' tokens) or signing key.
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) state: Mutex<State>,
@@ -31,6 +31,16 @@ pub(crate) struct Shared {
     pub(crate) storage_host: String,
     /// Signs storage URLs; random per fake.
     pub(crate) signing_key: String,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("config", &self.config)
+            .field("registry_host", &self.registry_host)
+            .field("storage_host", &self.storage_host)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Shared {

@@ -1,5 +1,5 @@
 //! Integration tests of ghcr-sim: the fake driven with raw HTTP (no client
-//! of ours), hostile input, record/replay, the Packages API against GitHub's schemas,
+//! of ours), hostile input, secrets kept out of Debug, record/replay, the Packages API against GitHub's schemas,
 //! attestations, faults, the `ghcr-fake` binary with skopeo, and the replay
 //! of every cassette in `fixtures/`.
 
@@ -11,5 +11,6 @@ mod quirks;
 mod recording;
 mod registry;
 mod replay;
+mod secrets;
 mod skopeo;
 mod support;
