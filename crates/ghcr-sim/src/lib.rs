@@ -121,12 +121,13 @@
 //!
 //! Redaction happens before anything is kept: `Authorization` and
 //! `Proxy-Authorization` become `<redacted:Scheme>`, cookies `<redacted>`;
-//! `token`, `access_token`, `refresh_token` and `id_token` in JSON bodies
-//! and form bodies become [`TOKEN_MARKER`] (so a replayed client sends
-//! `Bearer ghcr-sim-redacted-token`, which the replayer accepts like any
-//! other); signed query values (`sig`, `signature`, `X-Amz-*`, `se`, `sp`,
-//! `token`, …) in URLs, `Location` and `Link` become `REDACTED`; userinfo is
-//! dropped from URLs. The replayer redacts incoming requests the same way
+//! `token`, `access_token`, `refresh_token`, `id_token`, `identitytoken`,
+//! `password` and `client_secret` in JSON bodies become [`TOKEN_MARKER`] (so
+//! a replayed client sends `Bearer ghcr-sim-redacted-token`, which the
+//! replayer accepts like any other); the same credentials in form bodies
+//! (identity-token POSTs, with or without a Content-Type) and signed query
+//! values (`sig`, `signature`, `X-Amz-*`, `se`, `sp`, `token`, …) in URLs,
+//! `Location` and `Link` become `REDACTED`; userinfo is dropped from URLs. The replayer redacts incoming requests the same way
 //! before matching, so a client following a redacted redirect still matches.
 //!
 //! # Fixtures

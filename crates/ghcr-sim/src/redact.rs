@@ -25,8 +25,8 @@ const DROPPED_REQUEST_HEADERS: [&str; 5] = ["user-agent", "host", "connection", 
 const DROPPED_RESPONSE_HEADERS: [&str; 4] =
     ["date", "connection", "keep-alive", "transfer-encoding"];
 
-/// Query parameters whose values are signatures or credentials.
-const SIGNED_PARAMS: [&str; 21] = [
+/// Query and form parameters whose values are signatures or credentials.
+const SIGNED_PARAMS: [&str; 22] = [
     "sig",
     "signature",
     "se",
@@ -44,14 +44,24 @@ const SIGNED_PARAMS: [&str; 21] = [
     "access_token",
     "refresh_token",
     "password",
+    "client_secret",
     "key-pair-id",
     "policy",
     "x-goog-signature",
     "x-goog-credential",
 ];
 
-/// JSON keys whose values are credentials.
-const TOKEN_KEYS: [&str; 4] = ["token", "access_token", "refresh_token", "id_token"];
+/// JSON keys whose values are credentials: token answers, and login or
+/// identity-token bodies.
+const TOKEN_KEYS: [&str; 7] = [
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "identitytoken",
+    "password",
+    "client_secret",
+];
 
 fn is_signed_param(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -161,7 +171,12 @@ pub(crate) fn body(bytes: &Bytes, content_type: Option<&str>) -> Bytes {
     let essence = content_type
         .and_then(|c| c.split(';').next())
         .map(|c| c.trim().to_ascii_lowercase());
-    if essence.as_deref() == Some("application/x-www-form-urlencoded") {
+    // A form sent without a Content-Type is still a form.
+    let untyped_form = essence.is_none()
+        && bytes.len() <= 64 * 1024
+        && bytes.contains(&b'=')
+        && !matches!(bytes.first(), Some(b'{' | b'['));
+    if untyped_form || essence.as_deref() == Some("application/x-www-form-urlencoded") {
         return match std::str::from_utf8(bytes) {
             Ok(text) => {
                 let redacted = form(text);
@@ -332,6 +347,26 @@ mod tests {
         assert_eq!(
             redacted,
             "grant_type=refresh_token&refresh_token=REDACTED&client_id=ghcr-rs&scope=repository%3Ao%2Fa%3Apull"
+        );
+        // Without a Content-Type, a form is still redacted.
+        let untyped = Bytes::from_static(b"grant_type=password&username=octo&password=s3cret");
+        assert_eq!(
+            body(&untyped, None),
+            "grant_type=password&username=octo&password=REDACTED"
+        );
+        let secret = Bytes::from_static(b"client_id=c&client_secret=s3cret");
+        assert_eq!(
+            body(
+                &secret,
+                Some("application/x-www-form-urlencoded; charset=utf-8")
+            ),
+            "client_id=c&client_secret=REDACTED"
+        );
+        // A JSON login body: the password goes, the user name stays.
+        let login = Bytes::from_static(br#"{"username":"octo","password":"s3cret"}"#);
+        assert_eq!(
+            body(&login, Some("application/json")),
+            format!(r#"{{"username":"octo","password":"{TOKEN_MARKER}"}}"#)
         );
         // Escaped secrets are caught too.
         let escaped = Bytes::from_static(br#"{"token":"s3\/cret"}"#);

@@ -425,3 +425,49 @@ async fn failures_are_recorded_and_replayed_with_their_kind() {
     assert_eq!(kind(&live), Some(std::io::ErrorKind::ConnectionRefused));
     assert_eq!(kind(&replayed), kind(&live));
 }
+
+#[tokio::test]
+async fn identity_token_posts_are_recorded_without_their_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = RecordLayer::new(dir.path());
+    // A token endpoint that reads the form, as a real one does.
+    let script = tower::service_fn(|request: http::Request<ghcr_sim::HttpBody>| async {
+        request.into_body().collect().await?;
+        Ok::<_, ghcr_sim::BoxError>(http::Response::new(ghcr_sim::full(
+            r#"{"access_token":"s3cret-access","refresh_token":"s3cret-refresh","expires_in":300}"#,
+        )))
+    });
+    let wire: Wire = tower::util::BoxCloneSyncService::new(recorder.layer(script));
+    let form =
+        "grant_type=refresh_token&service=ghcr.io&client_id=ghcr-rs&refresh_token=s3cret-identity";
+    let post = |wire: Wire, typed: bool| async move {
+        let headers: &[(&str, &str)] = if typed {
+            &[("content-type", "application/x-www-form-urlencoded")]
+        } else {
+            &[]
+        };
+        call(
+            &wire,
+            "POST",
+            "http://127.0.0.1:9/token",
+            headers,
+            Bytes::from_static(form.as_bytes()),
+        )
+        .await
+        .unwrap()
+    };
+    post(wire.clone(), true).await;
+    post(wire, false).await;
+    recorder.finish().unwrap();
+    let text = std::fs::read_to_string(dir.path().join("cassette.json")).unwrap();
+    assert!(!text.contains("s3cret"), "{text}");
+    assert!(text.contains("refresh_token=REDACTED"), "{text}");
+    // The replayer redacts the same way, so the same POSTs match.
+    let replayer = Replayer::load(dir.path()).unwrap();
+    let wire: Wire = tower::util::BoxCloneSyncService::new(replayer.clone());
+    let (status, _, body) = post(wire.clone(), true).await;
+    assert_eq!(status, 200);
+    assert!(!String::from_utf8_lossy(&body).contains("s3cret"));
+    post(wire, false).await;
+    replayer.finish().unwrap();
+}
