@@ -114,10 +114,9 @@
 //!   `partial: true` marks a body the client stopped reading (a request body
 //!   the server answered before reading is not matched on; a response body
 //!   is replayed up to where it stopped, then fails).
-//! - `WWW-Authenticate` values are written with `\u0020` after the scheme
-//!   (`"Bearer\u0020realm=…"`): challenges are not secrets, and this keeps
-//!   the repository's secret scan of `fixtures/`, which flags a scheme word
-//!   followed by a space, meaningful for everything else.
+//! - Challenges (`WWW-Authenticate: Bearer realm="…"`) are kept as sent:
+//!   they are not secrets, and the repository's secret scan of `fixtures/`
+//!   tells them from credentials.
 //!
 //! Redaction happens before anything is kept: `Authorization` and
 //! `Proxy-Authorization` become `<redacted:Scheme>`, cookies `<redacted>`;

@@ -221,7 +221,6 @@ pub(super) fn save(cassette: &Cassette, dir: &Path) -> Result<()> {
             reason: "it could not be serialised".into(),
             source: Some(source),
         })?;
-    text = escape_challenges(&text);
     text.push('\n');
     write_folder(dir, &text, &side_files)
 }
@@ -253,93 +252,4 @@ fn write_folder(dir: &Path, text: &str, side_files: &BTreeMap<String, Bytes>) ->
         std::fs::remove_dir_all(dir).map_err(|err| Error::io(dir, err))?;
     }
     std::fs::rename(&temp, dir).map_err(|err| Error::io(dir, err))
-}
-
-/// Writes the space after the scheme of a `WWW-Authenticate` or
-/// `Proxy-Authenticate` value as `\u0020` (`"Bearer\u0020realm=…"`).
-///
-/// A challenge is never a secret, but the repository's secret scan flags any
-/// `bearer `/`basic ` followed by text in `fixtures/`; escaping the space in
-/// challenges only keeps that scan meaningful for every other string (a
-/// leaked `Authorization` value would still be caught). JSON readers see the
-/// same string either way.
-fn escape_challenges(text: &str) -> String {
-    const KEYS: [&str; 2] = ["\"www-authenticate\": ", "\"proxy-authenticate\": "];
-    let mut out = String::with_capacity(text.len());
-    let mut in_array = false;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let indent = line.len() - trimmed.len();
-        let key = KEYS.iter().find(|key| trimmed.starts_with(**key));
-        let open = match key {
-            Some(key) if trimmed[key.len()..].starts_with('[') => {
-                in_array = true;
-                None
-            }
-            Some(key) => Some(indent + key.len()),
-            None if in_array && trimmed.starts_with(']') => {
-                in_array = false;
-                None
-            }
-            None if in_array => Some(indent),
-            None => None,
-        };
-        match open.and_then(|open| escape_scheme_space(line, open)) {
-            Some(escaped) => out.push_str(&escaped),
-            None => out.push_str(line),
-        }
-    }
-    out
-}
-
-/// Escapes the space after the scheme of the JSON string opening at `open`.
-fn escape_scheme_space(line: &str, open: usize) -> Option<String> {
-    let value = line.get(open..)?.strip_prefix('"')?;
-    let scheme_len = value.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))?;
-    if scheme_len == 0 || !value[scheme_len..].starts_with(' ') {
-        return None;
-    }
-    let space = open + 1 + scheme_len;
-    Some(format!("{}\\u0020{}", &line[..space], &line[space + 1..]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn challenges_lose_the_plain_space_and_nothing_else_changes() {
-        let text = concat!(
-            "{\n",
-            "  \"headers\": {\n",
-            "    \"www-authenticate\": \"Bearer realm=\\\"http://127.0.0.1:1/token\\\",scope=\\\"a b\\\"\",\n",
-            "    \"x-other\": \"Bearer stays\"\n",
-            "  },\n",
-            "  \"more\": {\n",
-            "    \"proxy-authenticate\": [\n",
-            "      \"Basic realm=\\\"x\\\"\",\n",
-            "      \"Bearer realm=\\\"y\\\"\"\n",
-            "    ],\n",
-            "    \"after\": \"Basic words\"\n",
-            "  }\n",
-            "}\n"
-        );
-        let escaped = escape_challenges(text);
-        assert!(escaped.contains(r#""www-authenticate": "Bearer\u0020realm=\"http://127.0.0.1:1/token\",scope=\"a b\"","#), "{escaped}");
-        assert!(
-            escaped.contains(r#""Basic\u0020realm=\"x\"","#),
-            "{escaped}"
-        );
-        assert!(
-            escaped.contains(r#""Bearer\u0020realm=\"y\"""#),
-            "{escaped}"
-        );
-        // Other headers are untouched (a leaked credential would still show).
-        assert!(escaped.contains(r#""x-other": "Bearer stays""#));
-        assert!(escaped.contains(r#""after": "Basic words""#));
-        // The escaped text means the same.
-        let before: serde_json::Value = serde_json::from_str(text).unwrap();
-        let after: serde_json::Value = serde_json::from_str(&escaped).unwrap();
-        assert_eq!(before, after);
-    }
 }

@@ -272,6 +272,20 @@ async fn three_requests(dir: &Path) -> FakeGhcr {
 }
 
 #[tokio::test]
+async fn challenges_are_written_as_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = three_requests(dir.path()).await;
+    let text = std::fs::read_to_string(dir.path().join("cassette.json")).unwrap();
+    let challenge = format!(
+        r#""www-authenticate": "Bearer realm=\"{}\",service=\"{}\",scope=\"repository:user/image:pull\"""#,
+        fake.token_realm(),
+        fake.registry_host()
+    );
+    assert!(text.contains(&challenge), "{challenge} not in {text}");
+    assert!(!text.contains("u0020"), "{text}");
+}
+
+#[tokio::test]
 async fn mismatches_name_the_nearest_and_strict_mode_reports_leftovers() {
     let dir = tempfile::tempdir().unwrap();
     let fake = three_requests(dir.path()).await;
