@@ -150,7 +150,8 @@ impl<T: DeserializeOwned + Send + 'static> Pages<T> {
                         reason: "the next page's Link points at the page itself".into(),
                     });
                 }
-                self.next = next.map(|url| PageCursor::new(url, cursor.page() + 1));
+                // A cursor parsed from a user's text may already say u32::MAX.
+                self.next = next.map(|url| PageCursor::new(url, cursor.page().saturating_add(1)));
                 Ok(Some(items))
             }
             Err(error) => {
@@ -385,6 +386,20 @@ mod tests {
             seen.iter()
                 .all(|(_, url, _)| url.starts_with("https://api.github.com/"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_cursor_at_the_last_page_number_does_not_overflow() {
+        let (builder, _) = crate::scripted::client(|_, _| {
+            let link =
+                r#"<https://api.github.com/user/packages/container/a/versions?page=9>; rel="next""#;
+            (200, vec![("link", link.to_owned())], "[]".into())
+        });
+        let client = builder.build().unwrap();
+        let last = "https://api.github.com/user/packages/container/a/versions?page=4294967295";
+        let mut pages = client.resume_versions(PageCursor::parse(last).unwrap());
+        assert_eq!(pages.next_page().await.unwrap(), Some(vec![]));
+        assert_eq!(pages.cursor().unwrap().page(), u32::MAX);
     }
 
     #[test]
