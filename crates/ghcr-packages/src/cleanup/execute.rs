@@ -246,7 +246,7 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn report(self) -> CleanupReport {
+    fn report(self, started_at: OffsetDateTime) -> CleanupReport {
         let entries = self
             .plan
             .entries
@@ -264,6 +264,7 @@ impl<'a> Run<'a> {
             package: self.plan.package.clone(),
             entries,
             finished_at: OffsetDateTime::now_utc(),
+            started_at,
         }
     }
 }
@@ -281,6 +282,7 @@ impl PackagesClient {
     /// attempted.
     #[tracing::instrument(skip_all, fields(owner = %plan.owner, package = %plan.package))]
     pub async fn execute_cleanup(&self, plan: &CleanupPlan) -> CleanupReport {
+        let started_at = OffsetDateTime::now_utc();
         let mut run = Run::new(plan);
         if let Err(error) = run.recheck(self).await {
             run.stop(format!(
@@ -293,6 +295,6 @@ impl PackagesClient {
                 run.delete(self, index, &mut pacer).await;
             }
         }
-        run.report()
+        run.report(started_at)
     }
 }

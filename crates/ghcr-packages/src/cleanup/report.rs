@@ -62,6 +62,9 @@ pub struct CleanupReport {
     pub entries: Vec<ReportEntry>,
     /// When the run ended.
     pub finished_at: OffsetDateTime,
+    /// When the run started, before its first deletion: GitHub's 30-day
+    /// restore window of every version it deleted runs from no earlier.
+    pub started_at: OffsetDateTime,
 }
 
 impl CleanupReport {
@@ -104,13 +107,15 @@ impl CleanupReport {
         self.failed().is_empty() && self.skipped().is_empty()
     }
 
-    /// How to undo this run's deletions.
+    /// How to undo this run's deletions, restorable until 30 days after
+    /// the run started (the first deletion's deadline: a long run must not
+    /// promise its early deletions more time than GitHub gives them).
     pub fn restore_hint(&self) -> RestoreHint {
         RestoreHint::new(
             self.owner.clone(),
             &self.package,
             self.deleted(),
-            self.finished_at,
+            self.started_at,
         )
     }
 }

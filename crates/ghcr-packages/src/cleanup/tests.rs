@@ -482,3 +482,23 @@ fn reasons_read_well() {
         "delete: untagged and referenced by no kept version"
     );
 }
+
+#[test]
+fn the_restore_deadline_counts_from_the_runs_start() {
+    use super::report::{CleanupReport, Outcome, ReportEntry};
+    let started = now();
+    let report = CleanupReport {
+        owner: ghcr_types::Owner::user("octo"),
+        package: "app".into(),
+        entries: vec![ReportEntry {
+            version: version(7, &Digest::sha256_of(b"old"), &[], 90),
+            outcome: Outcome::Deleted(DeleteReason::Untagged),
+        }],
+        // A long paced run: the first deletion was two hours before the end.
+        finished_at: started + time::Duration::hours(2),
+        started_at: started,
+    };
+    let hint = report.restore_hint();
+    assert_eq!(hint.ids, [PackageVersionId(7)]);
+    assert_eq!(hint.restorable_until, started + time::Duration::days(30));
+}
