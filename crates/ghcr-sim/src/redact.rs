@@ -253,7 +253,31 @@ fn json_tokens(bytes: &[u8]) -> Option<Bytes> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Whatever arrives, redaction answers, and redacting again changes
+        /// nothing (the replayer redacts what the recorder already did).
+        #[test]
+        fn redaction_never_panics_and_is_idempotent(
+            text in "(https?://([a-z]+(:[a-z]+)?@)?[a-z.]+(:[0-9]+)?)?(/[a-z%<>]*){0,3}(\\?([a-z_-]+(=[^&]*)?&?){0,4})?",
+            bytes in prop::collection::vec(any::<u8>(), 0..64),
+            pairs in prop::collection::vec(("(token|sig|n|password|access_token)", "[a-z0-9%=]{0,8}"), 0..4),
+            content_type in prop::option::of("(application/(json|x-www-form-urlencoded)|text/plain)(; charset=utf-8)?"),
+        ) {
+            let once = url(&text);
+            prop_assert_eq!(url(&once), once.clone());
+            let linked = format!("<{text}>; rel=\"next\", <{once}>");
+            prop_assert_eq!(link(&link(&linked)), link(&linked));
+            let form = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+            for raw in [Bytes::from(bytes), Bytes::from(form)] {
+                let redacted = body(&raw, content_type.as_deref());
+                prop_assert_eq!(body(&redacted, content_type.as_deref()), redacted);
+            }
+        }
+    }
 
     #[test]
     fn urls() {

@@ -6,6 +6,8 @@ mod blobs;
 mod manifests;
 mod package_json;
 mod packages;
+#[cfg(test)]
+mod proptests;
 mod registry;
 mod storage;
 mod token;
