@@ -309,7 +309,23 @@ impl PackagesClient {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// A `Link` header comes from the network: any text gives a target
+        /// found inside its angle brackets, or none, and never a panic.
+        #[test]
+        fn any_link_header_is_read_without_panicking(
+            values in prop::collection::vec("([<>;,=\" ]|rel|next|\\PC){0,40}", 0..3),
+        ) {
+            if let Some(url) = next_link(values.iter().map(String::as_str)) {
+                let found = values.iter().any(|value| value.contains(url));
+                prop_assert!(found, "{} not in {:?}", url, values);
+            }
+        }
+    }
 
     #[test]
     fn next_links() {

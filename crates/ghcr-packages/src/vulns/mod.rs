@@ -20,6 +20,8 @@ mod github;
 mod intoto;
 mod json;
 mod lookup;
+#[cfg(test)]
+mod proptests;
 mod read;
 mod sarif;
 mod trivy;
