@@ -67,11 +67,10 @@ async fn a_429_storm_carries_ghcrs_go_duration() {
         Route::new(Method::GET, "/v2/*/manifests/*"),
         1,
     ));
-    let pulled = send(
+    let pulled = authed(
         "GET",
         &format!("{}/v2/octo/app/manifests/v1", fake.registry_url()),
-        &[("authorization", &auth)],
-        Bytes::new(),
+        &auth,
     )
     .await;
     assert!(

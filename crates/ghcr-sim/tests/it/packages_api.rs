@@ -7,7 +7,7 @@ use bytes::Bytes;
 use ghcr_sim::fake::{FakeGhcr, Profile};
 use ghcr_types::Visibility;
 
-use crate::support::{Reply, assert_schema, basic, bearer, fake, send};
+use crate::support::{Reply, assert_schema, authed, basic, bearer, fake, send};
 
 const UA: (&str, &str) = ("user-agent", "ghcr-sim-tests");
 
@@ -354,20 +354,18 @@ async fn downloads_count_and_popular_public_versions_stay() {
         .unwrap();
     let auth = bearer(&fake, "octo", "t-octo", "repository:octo/app:pull").await;
     for _ in 0..3 {
-        let got = send(
+        let got = authed(
             "GET",
             &format!("{}/v2/octo/app/manifests/old", fake.registry_url()),
-            &[("authorization", &auth)],
-            Bytes::new(),
+            &auth,
         )
         .await;
         assert_eq!(got.status, 200);
     }
-    send(
+    authed(
         "HEAD",
         &format!("{}/v2/octo/app/manifests/old", fake.registry_url()),
-        &[("authorization", &auth)],
-        Bytes::new(),
+        &auth,
     )
     .await;
     let id = store.version_id("octo/app", &old.manifest).unwrap();
@@ -410,11 +408,10 @@ async fn deleting_and_restoring_a_package() {
     .await;
     assert!(each(&list, "package").is_empty());
     let auth = bearer(&fake, "octo", "t-octo", "repository:octo-org/app:pull").await;
-    let gone = send(
+    let gone = authed(
         "GET",
         &format!("{}/v2/octo-org/app/tags/list", fake.registry_url()),
-        &[("authorization", &auth)],
-        Bytes::new(),
+        &auth,
     )
     .await;
     assert_eq!((gone.status, gone.code().as_str()), (404, "NAME_UNKNOWN"));
@@ -442,13 +439,7 @@ async fn auth_forms_user_agent_and_permissions() {
         .push_image("octo-org/app", Some("v1"), &[Bytes::from_static(b"1")])
         .unwrap();
     let url = format!("{}/orgs/octo-org/packages/container/app", fake.api_base());
-    let no_agent = send(
-        "GET",
-        &url,
-        &[("authorization", "Bearer t-octo")],
-        Bytes::new(),
-    )
-    .await;
+    let no_agent = authed("GET", &url, "Bearer t-octo").await;
     assert_eq!(no_agent.status, 403);
     assert!(no_agent.text().contains("User-Agent"));
     let anonymous = send("GET", &url, &[UA], Bytes::new()).await;

@@ -82,13 +82,7 @@ async fn ping_challenge_uses_the_placeholder_scope_and_v2_needs_its_slash() {
 async fn token_answers_have_no_expiry_and_refuse_a_bearer_pat() {
     let fake = fake(Profile::Ghcr).await;
     let realm = format!("{}?scope=repository:octo/app:pull", fake.token_realm());
-    let answer = send(
-        "GET",
-        &realm,
-        &[("authorization", &basic("octo", "t-octo"))],
-        Bytes::new(),
-    )
-    .await;
+    let answer = authed("GET", &realm, &basic("octo", "t-octo")).await;
     assert_eq!(answer.status, 200);
     let body = answer.json();
     assert!(body["token"].is_string());
@@ -96,40 +90,16 @@ async fn token_answers_have_no_expiry_and_refuse_a_bearer_pat() {
         body.get("expires_in").is_none() && body.get("access_token").is_none(),
         "{body}"
     );
-    let bearer_pat = send(
-        "GET",
-        &realm,
-        &[("authorization", "Bearer t-octo")],
-        Bytes::new(),
-    )
-    .await;
+    let bearer_pat = authed("GET", &realm, "Bearer t-octo").await;
     assert_eq!(bearer_pat.status, 401);
-    let wrong = send(
-        "GET",
-        &realm,
-        &[("authorization", &basic("octo", "nope"))],
-        Bytes::new(),
-    )
-    .await;
+    let wrong = authed("GET", &realm, &basic("octo", "nope")).await;
     assert_eq!(wrong.status, 401);
-    let someone_elses = send(
-        "GET",
-        &realm,
-        &[("authorization", &basic("bob", "t-octo"))],
-        Bytes::new(),
-    )
-    .await;
+    let someone_elses = authed("GET", &realm, &basic("bob", "t-octo")).await;
     assert_eq!(someone_elses.status, 401);
     // The generic profile sends the spec's fields.
     let generic = fake_generic().await;
     let realm = format!("{}?scope=repository:octo/app:pull", generic.token_realm());
-    let answer = send(
-        "GET",
-        &realm,
-        &[("authorization", &basic("octo", "t-octo"))],
-        Bytes::new(),
-    )
-    .await;
+    let answer = authed("GET", &realm, &basic("octo", "t-octo")).await;
     let body = answer.json();
     assert_eq!(body["token"], body["access_token"]);
     assert_eq!(body["expires_in"], 300);
@@ -144,13 +114,7 @@ async fn fake_generic() -> ghcr_sim::fake::FakeGhcr {
 async fn basic_credentials_sent_to_the_registry_are_denied() {
     let fake = fake(Profile::Ghcr).await;
     let url = format!("{}/v2/octo/app/tags/list", fake.registry_url());
-    let denied = send(
-        "GET",
-        &url,
-        &[("authorization", &basic("octo", "t-octo"))],
-        Bytes::new(),
-    )
-    .await;
+    let denied = authed("GET", &url, &basic("octo", "t-octo")).await;
     assert_eq!(denied.status, 403);
     assert_eq!(
         denied.json()["errors"][0],

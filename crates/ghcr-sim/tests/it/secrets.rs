@@ -5,7 +5,7 @@ use bytes::Bytes;
 use ghcr_sim::fake::{AuthSeen, FakeGhcr};
 use ghcr_sim::{Fixture, FixtureMode};
 
-use crate::support::{bearer, send};
+use crate::support::{authed, bearer};
 
 #[tokio::test]
 async fn debug_output_never_holds_a_token() {
@@ -52,13 +52,7 @@ async fn a_credential_sent_without_a_scheme_is_not_logged() {
         .await
         .unwrap();
     let bare = "ghp_0123456789abcdefghijABCDEFGHIJ0123";
-    let reply = send(
-        "GET",
-        &format!("{}/v2/", fake.registry_url()),
-        &[("authorization", bare)],
-        Bytes::new(),
-    )
-    .await;
+    let reply = authed("GET", &format!("{}/v2/", fake.registry_url()), bare).await;
     assert_eq!(reply.status, 401);
     let logged = fake.log().entries();
     assert_eq!(logged[0].authorization, AuthSeen::Other(String::new()));

@@ -4,12 +4,13 @@
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
+use time::OffsetDateTime;
 
 use super::api::{DOCS, Page, Quota, caller, charge, github_error, quota, require_user_agent};
 use super::package_json::{package, simple_user, version};
 use crate::fake::accounts::{AccountKind, PatScope, Permission, TokenInfo};
 use crate::fake::server::{Request, Shared, decode};
-use crate::fake::state::{ApiRefusal, VersionState};
+use crate::fake::state::{ApiRefusal, State, VersionState};
 
 const PACKAGES_DOCS: &str = "https://docs.github.com/rest/packages/packages";
 
@@ -364,16 +365,29 @@ impl Call<'_> {
     }
 
     fn delete_package(&self, name: &str) -> http::Response<Bytes> {
-        let operation = self.operation("delete-a-package");
-        if let Err(refused) = self.require_admin(name, PatScope::DeletePackages, &operation) {
+        self.write(
+            name,
+            PatScope::DeletePackages,
+            "delete-a-package",
+            State::delete_package,
+        )
+    }
+
+    /// A write on a package the caller must administer: checks `scope` and
+    /// the admin permission, then applies `change` (204, or GitHub's refusal).
+    fn write(
+        &self,
+        name: &str,
+        scope: PatScope,
+        operation: &str,
+        change: impl FnOnce(&mut State, &str, OffsetDateTime) -> Result<(), ApiRefusal>,
+    ) -> http::Response<Bytes> {
+        let operation = self.operation(operation);
+        if let Err(refused) = self.require_admin(name, scope, &operation) {
             return *refused;
         }
         let now = self.shared.clock.now();
-        match self
-            .shared
-            .state()
-            .delete_package(&self.repository(name), now)
-        {
+        match change(&mut self.shared.state(), &self.repository(name), now) {
             Ok(()) => super::empty(StatusCode::NO_CONTENT, &[]),
             Err(refused) => refusal(&refused, &operation),
         }
@@ -466,36 +480,22 @@ impl Call<'_> {
     }
 
     fn delete_version(&self, name: &str, id: u64) -> http::Response<Bytes> {
-        let operation = self.operation("delete-package-version");
-        if let Err(refused) = self.require_admin(name, PatScope::DeletePackages, &operation) {
-            return *refused;
-        }
-        let now = self.shared.clock.now();
-        match self
-            .shared
-            .state()
-            .delete_version(&self.repository(name), id, now)
-        {
-            Ok(()) => super::empty(StatusCode::NO_CONTENT, &[]),
-            Err(refused) => refusal(&refused, &operation),
-        }
+        self.write(
+            name,
+            PatScope::DeletePackages,
+            "delete-package-version",
+            |state, repository, now| state.delete_version(repository, id, now),
+        )
     }
 
     fn restore_version(&self, name: &str, id: u64) -> http::Response<Bytes> {
-        let operation = self.operation("restore-a-package-version");
-        if let Err(refused) = self.require_admin(name, PatScope::WritePackages, &operation) {
-            return *refused;
-        }
-        let now = self.shared.clock.now();
         let window = self.shared.config.restore_window;
-        match self
-            .shared
-            .state()
-            .restore_version(&self.repository(name), id, now, window)
-        {
-            Ok(()) => super::empty(StatusCode::NO_CONTENT, &[]),
-            Err(refused) => refusal(&refused, &operation),
-        }
+        self.write(
+            name,
+            PatScope::WritePackages,
+            "restore-a-package-version",
+            |state, repository, now| state.restore_version(repository, id, now, window),
+        )
     }
 }
 
