@@ -177,6 +177,42 @@ async fn skopeo_pushes_and_pulls_back_equal_digests() {
     .await;
     assert_eq!(package.status, 200, "{}", package.text());
     assert_eq!(package.json()["visibility"], "private");
+    // Pushing alice/team/app creates her package `team/app`, `team%2Fapp` in the API.
+    skopeo(&[
+        "copy",
+        "--preserve-digests",
+        "--dest-creds",
+        "alice:token-a",
+        "--dest-tls-verify=false",
+        &source_ref,
+        &format!("docker://{host}/alice/team/app:v1"),
+    ]);
+    let api = |path: &str| {
+        let url = format!("http://{host}/user/packages/container/{path}");
+        async move {
+            send(
+                "GET",
+                &url,
+                &[("user-agent", "tests"), ("authorization", "Bearer token-a")],
+                Bytes::new(),
+            )
+            .await
+        }
+    };
+    let nested = api("team%2Fapp").await;
+    assert_eq!(nested.status, 200, "{}", nested.text());
+    assert_eq!(nested.json()["name"], "team/app");
+    assert_eq!(
+        api("team/app").await.status,
+        404,
+        "the name must be encoded"
+    );
+    let versions = api("team%2Fapp/versions").await;
+    assert_eq!(versions.json()[0]["name"], manifest.as_str());
+    assert_eq!(
+        versions.json()[0]["metadata"]["container"]["tags"],
+        serde_json::json!(["v1"])
+    );
     stop(server);
 }
 
