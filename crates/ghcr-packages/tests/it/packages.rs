@@ -185,3 +185,38 @@ async fn a_refused_token_never_shows_in_errors_or_debug() {
         assert!(!text.contains(secret), "{text}");
     }
 }
+
+#[tokio::test]
+async fn package_listings_follow_link_for_each_owner_kind() {
+    let env = support::start(support::accounts()).await;
+    let store = env.fake.store();
+    for n in 0..230 {
+        for owner in [USER, ORG] {
+            store
+                .push_image(
+                    &format!("{owner}/pkg-{n:03}"),
+                    None,
+                    &[bytes::Bytes::from(format!("{owner} {n}"))],
+                )
+                .unwrap();
+        }
+    }
+    let expected: Vec<String> = (0..230).map(|n| format!("pkg-{n:03}")).collect();
+    for owner in [Owner::AuthenticatedUser, Owner::user(USER), Owner::org(ORG)] {
+        env.fake.log().clear();
+        let names = support::package_names(&env.client, &owner).await;
+        assert_eq!(names, expected, "{owner}");
+        // Three pages of 100, the later ones from the Link header.
+        let pages: Vec<String> = env
+            .fake
+            .log()
+            .entries()
+            .into_iter()
+            .filter(|e| e.path.ends_with("/packages"))
+            .map(|e| e.query.unwrap_or_default())
+            .collect();
+        assert_eq!(pages.len(), 3, "{owner}: {pages:?}");
+        assert!(pages.iter().all(|q| q.contains("package_type=container")));
+        assert!(pages[2].contains("page=3"), "{pages:?}");
+    }
+}
