@@ -3,6 +3,7 @@
 //! attestations, faults, the `ghcr-fake` binary with skopeo, and the replay
 //! of every cassette in `fixtures/`.
 
+mod api_limits;
 mod attest;
 mod faults;
 mod hostile;

@@ -11,7 +11,7 @@ use crate::support::{Reply, assert_schema, authed, basic, bearer, fake, send};
 
 const UA: (&str, &str) = ("user-agent", "ghcr-sim-tests");
 
-async fn api(fake: &FakeGhcr, method: &str, path: &str, token: &str) -> Reply {
+pub(crate) async fn api(fake: &FakeGhcr, method: &str, path: &str, token: &str) -> Reply {
     let auth = format!("Bearer {token}");
     let url = format!("{}{path}", fake.api_base());
     send(method, &url, &[UA, ("authorization", &auth)], Bytes::new()).await
@@ -29,7 +29,7 @@ fn each(reply: &Reply, schema: &str) -> Vec<serde_json::Value> {
     items
 }
 
-fn error(reply: &Reply, status: u16) -> String {
+pub(crate) fn error(reply: &Reply, status: u16) -> String {
     assert_eq!(reply.status, status, "{}", reply.text());
     let body = reply.json();
     assert_schema("basic-error", &body);
@@ -501,88 +501,6 @@ async fn auth_forms_user_agent_and_permissions() {
     assert_eq!(user.status, 200);
     assert_schema("simple-user", &user.json());
     assert_eq!(user.json()["login"], "octo");
-}
-
-#[tokio::test]
-async fn primary_rate_limits_spend_and_reset() {
-    let fake = FakeGhcr::builder()
-        .user("octo", "t-octo")
-        .api_rate_limit(3, Duration::from_secs(3600))
-        .start()
-        .await
-        .unwrap();
-    fake.store()
-        .push_image("octo/app", Some("v1"), &[Bytes::from_static(b"1")])
-        .unwrap();
-    let path = "/user/packages/container/app";
-    let mut remaining = Vec::new();
-    for _ in 0..3 {
-        let reply = api(&fake, "GET", path, "t-octo").await;
-        assert_eq!(reply.status, 200);
-        assert_eq!(reply.header("x-ratelimit-limit"), Some("3"));
-        assert_eq!(reply.header("x-ratelimit-resource"), Some("core"));
-        remaining.push(reply.header("x-ratelimit-remaining").unwrap().to_owned());
-    }
-    assert_eq!(remaining, ["2", "1", "0"]);
-    let spent = api(&fake, "GET", path, "t-octo").await;
-    assert!(error(&spent, 403).contains("API rate limit exceeded"));
-    assert_eq!(spent.header("x-ratelimit-remaining"), Some("0"));
-    let reset: i64 = spent.header("x-ratelimit-reset").unwrap().parse().unwrap();
-    assert!(reset > fake.clock().now().unix_timestamp());
-    // /rate_limit is free and reports the same budget.
-    let overview = api(&fake, "GET", "/rate_limit", "t-octo").await;
-    assert_eq!(overview.json()["resources"]["core"]["remaining"], 0);
-    assert_eq!(overview.json()["rate"]["used"], 3);
-    fake.clock().advance(Duration::from_secs(3601));
-    assert_eq!(
-        api(&fake, "GET", path, "t-octo").await.status,
-        200,
-        "a new window"
-    );
-}
-
-/// The secondary limit counts points per endpoint in windows of the fake's
-/// clock, which follows tokio's: a paused test drives it.
-#[tokio::test(start_paused = true)]
-async fn secondary_limits_count_per_endpoint_on_tokios_clock() {
-    let fake = FakeGhcr::builder()
-        .user("octo", "t-octo")
-        .secondary_rate_limit(11)
-        .start()
-        .await
-        .unwrap();
-    let store = fake.store();
-    for tag in ["a", "b", "c", "d"] {
-        store
-            .push_image("octo/app", Some(tag), &[Bytes::from(tag.to_owned())])
-            .unwrap();
-    }
-    let ids: Vec<_> = store.versions("octo/app").iter().map(|v| v.id).collect();
-    let delete = |id| format!("/user/packages/container/app/versions/{id}");
-    for id in &ids[..2] {
-        assert_eq!(
-            api(&fake, "DELETE", &delete(id), "t-octo").await.status,
-            204
-        );
-    }
-    // Another endpoint has its own budget: 11 reads pass.
-    for _ in 0..11 {
-        let read = api(&fake, "GET", "/user/packages/container/app", "t-octo").await;
-        assert_eq!(read.status, 200, "{}", read.text());
-    }
-    // 10 points spent on the delete endpoint; a third delete (5) is refused.
-    let throttled = api(&fake, "DELETE", &delete(&ids[2]), "t-octo").await;
-    assert!(error(&throttled, 403).contains("secondary rate limit"));
-    let wait: u64 = throttled.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=60).contains(&wait), "{wait}");
-    // Not yet: the window has not moved.
-    tokio::time::advance(Duration::from_secs(wait - 1)).await;
-    let early = api(&fake, "DELETE", &delete(&ids[2]), "t-octo").await;
-    assert_eq!(early.status, 403, "{}", early.text());
-    // Once tokio's clock passes the wait, the new window takes the delete.
-    tokio::time::advance(Duration::from_secs(1)).await;
-    let later = api(&fake, "DELETE", &delete(&ids[2]), "t-octo").await;
-    assert_eq!(later.status, 204, "{}", later.text());
 }
 
 #[tokio::test]
