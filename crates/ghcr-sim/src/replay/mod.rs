@@ -121,7 +121,9 @@ impl Replayer {
         }
     }
 
-    /// Uses `matcher` instead of the default. Call before handing out clones.
+    /// Uses `matcher` to pair requests with recordings. Default:
+    /// [`Matcher::default`] (method, path, query and body). Call before
+    /// handing out clones.
     #[must_use]
     pub fn matcher(self, matcher: Matcher) -> Self {
         Self::build(

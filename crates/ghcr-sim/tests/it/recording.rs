@@ -485,3 +485,52 @@ async fn identity_token_posts_are_recorded_without_their_secret() {
     post(wire, false).await;
     replayer.finish().unwrap();
 }
+
+#[tokio::test]
+async fn the_same_request_is_answered_in_recorded_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = RecordLayer::new(dir.path());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let script = tower::service_fn(move |request: http::Request<ghcr_sim::HttpBody>| {
+        let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            // A 429, then the answer: the order a retry depends on.
+            let status = if request.uri().path() == "/v2/o/a/tags/list" && n == 0 {
+                429
+            } else {
+                200
+            };
+            let mut response = http::Response::new(ghcr_sim::full(format!("answer {n}")));
+            *response.status_mut() = http::StatusCode::from_u16(status)?;
+            Ok::<_, ghcr_sim::BoxError>(response)
+        }
+    });
+    let wire: Wire = tower::util::BoxCloneSyncService::new(recording.layer(script));
+    let urls = [
+        "http://127.0.0.1:9/v2/o/a/tags/list",
+        "http://127.0.0.1:9/v2/",
+        "http://127.0.0.1:9/v2/o/a/tags/list",
+        "http://127.0.0.1:9/v2/o/a/tags/list",
+    ];
+    let mut first_run = Vec::new();
+    for url in urls {
+        first_run.push(call(&wire, "GET", url, &[], Bytes::new()).await.unwrap());
+    }
+    recording.finish().unwrap();
+    let replayer = Replayer::load(dir.path()).unwrap();
+    let wire: Wire = tower::util::BoxCloneSyncService::new(replayer.clone());
+    // Asked in another order across keys, each key keeps its own order.
+    let mut answers = vec![None; urls.len()];
+    for index in [1, 0, 2, 3] {
+        answers[index] = Some(
+            call(&wire, "GET", urls[index], &[], Bytes::new())
+                .await
+                .unwrap(),
+        );
+    }
+    let second_run: Vec<Seen> = answers.into_iter().map(Option::unwrap).collect();
+    assert_eq!(second_run, first_run);
+    assert_eq!(first_run[0].0, 429);
+    assert_eq!(first_run[3].2, "answer 3");
+    replayer.finish().unwrap();
+}
