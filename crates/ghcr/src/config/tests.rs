@@ -1,0 +1,165 @@
+//! Table tests of the environment variables and the builder's checks.
+
+use std::time::Duration;
+
+use super::*;
+
+fn from(vars: &[(&str, &str)]) -> crate::Result<GhcrConfig> {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    GhcrConfigBuilder::from_lookup(|name| {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    })?
+    .build()
+}
+
+/// Each bad value fails naming its variable and what is accepted.
+#[test]
+fn invalid_values_name_the_variable_and_the_range() {
+    let table: &[(&str, &str, &str)] = &[
+        (TIMEOUT_VAR, "abc", "from 1 to 3600"),
+        (TIMEOUT_VAR, "0", "1 to 3600 s"),
+        (TIMEOUT_VAR, "3601", "1 to 3600 s"),
+        (UPLOAD_TIMEOUT_VAR, "-5", "from 1 to 86400"),
+        (UPLOAD_TIMEOUT_VAR, "86401", "1 to 86400 s"),
+        (CHUNK_SIZE_VAR, "4MiB", "from 1024 to 1073741824"),
+        (CHUNK_SIZE_VAR, "512", "1024 bytes (1 KiB)"),
+        (
+            CHUNK_SIZE_VAR,
+            "5242880",
+            "ghcr.io refuses larger upload chunks",
+        ),
+        (MAX_RETRIES_VAR, "11", "0 to 10"),
+        (MAX_RETRIES_VAR, "three", "from 0 to 10"),
+        (THROTTLE_THRESHOLD_VAR, "0", "above 0 and at most 1"),
+        (THROTTLE_THRESHOLD_VAR, "1.5", "above 0 and at most 1"),
+        (THROTTLE_THRESHOLD_VAR, "80%", "above 0 and at most 1"),
+        (REGISTRY_VAR, "ghcr.io/octo", "not a registry host"),
+        (API_BASE_VAR, "ftp://api.github.com", "not an http(s) URL"),
+    ];
+    for (variable, value, accepted) in table {
+        let error = from(&[(variable, value)]).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains(variable) && text.contains(accepted),
+            "{variable}={value}: {text}"
+        );
+        assert!(matches!(error, crate::Error::Config { .. }), "{error:?}");
+    }
+}
+
+#[test]
+fn good_values_are_read() {
+    let config = from(&[
+        (REGISTRY_VAR, "127.0.0.1:5000"),
+        (API_BASE_VAR, "github.example.com/api/v3/"),
+        (USERNAME_VAR, "octo"),
+        (TOKEN_VAR, "t0ken-value"),
+        (TIMEOUT_VAR, " 10 "),
+        (UPLOAD_TIMEOUT_VAR, "600"),
+        (CHUNK_SIZE_VAR, "8388608"),
+        (MAX_RETRIES_VAR, "0"),
+        (THROTTLE_THRESHOLD_VAR, "0.5"),
+        (SIMULATION_MODE_VAR, "off"),
+    ])
+    .unwrap();
+    assert_eq!(config.registry(), "127.0.0.1:5000");
+    assert_eq!(config.api_base(), "https://github.example.com/api/v3");
+    assert_eq!(config.api_host(), "github.example.com");
+    assert_eq!(config.username(), Some("octo"));
+    assert!(config.has_token());
+    assert_eq!(config.timeout(), Duration::from_secs(10));
+    assert_eq!(config.upload_timeout(), Duration::from_secs(600));
+    // Above 4 MiB is fine on a registry other than ghcr.io.
+    assert_eq!(config.chunk_size(), 8 * 1024 * 1024);
+    assert_eq!(config.max_retries(), 0);
+    assert!((config.throttle_threshold() - 0.5).abs() < f64::EPSILON);
+}
+
+#[test]
+fn defaults_without_variables() {
+    let config = from(&[("UNRELATED", "x"), (TIMEOUT_VAR, "  ")]).unwrap();
+    assert_eq!(config.registry(), "ghcr.io");
+    assert_eq!(config.api_base(), "https://api.github.com");
+    assert_eq!(config.username(), None);
+    assert!(!config.has_token());
+    assert_eq!(config.timeout(), Duration::from_secs(30));
+    assert_eq!(config.upload_timeout(), Duration::from_secs(300));
+    assert_eq!(config.chunk_size(), GHCR_MAX_CHUNK_SIZE);
+    assert_eq!(config.max_retries(), 3);
+}
+
+#[test]
+fn credentials_need_a_token() {
+    let error = from(&[(USERNAME_VAR, "octo")]).unwrap_err();
+    assert!(error.to_string().contains("GHCR_TOKEN is not"), "{error}");
+    let config = from(&[(TOKEN_VAR, "only-a-token")]).unwrap();
+    assert_eq!(config.username(), Some("ghcr-rs"));
+    assert!(config.has_token());
+}
+
+#[test]
+fn the_token_never_shows() {
+    let config = from(&[
+        (USERNAME_VAR, "octo"),
+        (TOKEN_VAR, "ghp_supersecretvalue123"),
+    ])
+    .unwrap();
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("ghp_supersecretvalue123"), "{debug}");
+    assert!(
+        debug.contains("[redacted]") && debug.contains("octo"),
+        "{debug}"
+    );
+    let builder = format!("{:?}", config.clone().into_builder());
+    assert!(!builder.contains("ghp_supersecretvalue123"), "{builder}");
+    // An invalid setting next to a token does not put the token in the error.
+    let error = from(&[
+        (TOKEN_VAR, "ghp_supersecretvalue123"),
+        (MAX_RETRIES_VAR, "99"),
+    ])
+    .unwrap_err();
+    assert!(!error.to_string().contains("ghp_supersecretvalue123"));
+    assert!(!format!("{error:?}").contains("ghp_supersecretvalue123"));
+}
+
+#[test]
+fn builder_checks_what_the_environment_checks() {
+    let error = GhcrConfig::builder()
+        .timeout(Duration::from_millis(10))
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("GHCR_TIMEOUT_SECS"), "{error}");
+    let error = GhcrConfig::builder()
+        .registry("GHCR.IO")
+        .chunk_size(GHCR_MAX_CHUNK_SIZE + 1)
+        .build();
+    assert!(error.is_err(), "ghcr.io's cap applies whatever the case");
+    let config = GhcrConfig::builder()
+        .registry("127.0.0.1:5000")
+        .chunk_size(GHCR_MAX_CHUNK_SIZE + 1)
+        .allow_plain_http("127.0.0.1:5000")
+        .allow_plain_http("127.0.0.1:5000")
+        .build()
+        .unwrap();
+    assert_eq!(config.plain_http_hosts(), ["127.0.0.1:5000"]);
+}
+
+#[test]
+fn simulation_modes_come_from_the_environment() {
+    let config = from(&[
+        (SIMULATION_MODE_VAR, "replay"),
+        (SIMULATION_PATH_VAR, "fixtures/x"),
+    ])
+    .unwrap();
+    assert_eq!(
+        config.simulation(),
+        &ghcr_sim::SimulationMode::Replay("fixtures/x".into())
+    );
+    let error = from(&[(SIMULATION_MODE_VAR, "record")]).unwrap_err();
+    assert!(error.to_string().contains(SIMULATION_PATH_VAR), "{error}");
+    let error = from(&[(SIMULATION_MODE_VAR, "playback")]).unwrap_err();
+    assert!(error.to_string().contains(SIMULATION_MODE_VAR), "{error}");
+}
