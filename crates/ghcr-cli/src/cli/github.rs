@@ -1,0 +1,120 @@
+//! Arguments of the GitHub commands: packages, versions, cleanup, vulns, gate.
+
+use clap::{Args as ClapArgs, Subcommand};
+
+/// Whether an account is a user or an organization; found out from the API
+/// when neither flag is given.
+#[derive(Debug, Clone, Copy, Default, ClapArgs)]
+pub(crate) struct OwnerKind {
+    /// The owner is an organization.
+    #[arg(long, conflicts_with = "user")]
+    pub(crate) org: bool,
+    /// The owner is a user.
+    #[arg(long)]
+    pub(crate) user: bool,
+}
+
+/// `ghcr packages …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PackagesCommand {
+    /// List an account's container packages.
+    Ls {
+        /// The user or organization.
+        owner: String,
+        #[command(flatten)]
+        kind: OwnerKind,
+        /// Only packages of this visibility (public, private, internal).
+        #[arg(long)]
+        visibility: Option<String>,
+    },
+}
+
+/// `ghcr versions …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum VersionsCommand {
+    /// List a package's versions, newest first.
+    Ls {
+        /// `OWNER/PACKAGE`.
+        #[arg(value_name = "OWNER/PKG")]
+        package: String,
+        #[command(flatten)]
+        kind: OwnerKind,
+        /// List deleted versions (restorable for 30 days) instead.
+        #[arg(long)]
+        deleted: bool,
+    },
+    /// Delete versions by id (each a digest with all its tags; restorable for 30 days).
+    Rm(VersionIds),
+    /// Restore versions deleted within the last 30 days.
+    Restore(VersionIds),
+}
+
+/// Versions of one package, by id.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct VersionIds {
+    /// `OWNER/PACKAGE`.
+    #[arg(value_name = "OWNER/PKG")]
+    pub(crate) package: String,
+    /// The version ids.
+    #[arg(required = true)]
+    pub(crate) ids: Vec<u64>,
+    #[command(flatten)]
+    pub(crate) kind: OwnerKind,
+}
+
+/// `ghcr cleanup …`: a retention policy from flags.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct CleanupArgs {
+    /// `OWNER/PACKAGE`.
+    #[arg(value_name = "OWNER/PKG")]
+    pub(crate) package: String,
+    #[command(flatten)]
+    pub(crate) kind: OwnerKind,
+    /// Keep the N newest versions the policy could delete.
+    #[arg(long, value_name = "N")]
+    pub(crate) keep_newest: Option<usize>,
+    /// Keep versions with a tag matching this pattern (whole tag; repeatable).
+    #[arg(long = "keep-tag", value_name = "RE")]
+    pub(crate) keep_tags: Vec<String>,
+    /// Keep versions younger than this (`90m`, `12h`, `30d`, `2w`).
+    #[arg(long, value_name = "AGE")]
+    pub(crate) keep_newer_than: Option<String>,
+    /// Only delete untagged versions.
+    #[arg(long)]
+    pub(crate) only_untagged: bool,
+    /// Only delete versions whose every tag matches this pattern (repeatable).
+    #[arg(long = "only-tags-matching", value_name = "RE")]
+    pub(crate) only_tags_matching: Vec<String>,
+    /// Show the plan and delete nothing (the default without --yes).
+    #[arg(long, conflicts_with = "yes")]
+    pub(crate) dry_run: bool,
+    /// Delete what the plan deletes.
+    #[arg(long)]
+    pub(crate) yes: bool,
+}
+
+/// `ghcr vulns …`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct VulnsArgs {
+    /// The image.
+    pub(crate) reference: String,
+    /// Only findings at this severity or worse (unknown, low, medium, high, critical).
+    #[arg(long, default_value = "unknown")]
+    pub(crate) min_severity: String,
+    /// The image's owner is an organization (names it right in messages).
+    #[arg(long)]
+    pub(crate) org: bool,
+}
+
+/// `ghcr gate …`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct GateArgs {
+    /// The image.
+    pub(crate) reference: String,
+    /// Block on findings at this severity or worse (low, medium, high, critical).
+    #[arg(long)]
+    pub(crate) max_severity: String,
+    /// The image's owner is an organization (names it right in messages).
+    #[arg(long)]
+    pub(crate) org: bool,
+}

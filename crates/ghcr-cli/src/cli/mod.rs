@@ -1,0 +1,222 @@
+//! The command line as clap reads it: global flags, and one variant per
+//! command with its arguments. Names here are fixed for scripts.
+
+mod github;
+
+pub(crate) use github::{
+    CleanupArgs, GateArgs, OwnerKind, PackagesCommand, VersionIds, VersionsCommand, VulnsArgs,
+};
+
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+
+use crate::exit::EXIT_CODES_HELP;
+
+/// A fast and safe client for GitHub Container Registry (ghcr.io) and any
+/// OCI registry, with the GitHub Packages API.
+///
+/// Credentials come from GHCR_USERNAME/GHCR_TOKEN, GITHUB_TOKEN, then the
+/// Docker config and its credential helpers (`ghcr login` writes it).
+/// GHCR_REGISTRY names the registry of references without one (default
+/// ghcr.io); see the README for every GHCR_* setting.
+#[derive(Debug, Parser)]
+#[command(name = "ghcr", version, after_help = EXIT_CODES_HELP)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct Global {
+    /// Print JSON on stdout instead of text, errors included.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Trace to stderr: -v for requests, -vv for everything.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    /// Talk plain HTTP to the registries this command names (local test
+    /// registries); warns unless they are on loopback.
+    #[arg(long, global = true)]
+    pub(crate) plain_http: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Print an image's manifest (the exact bytes; JSON adds its digest).
+    Manifest(PlatformRef),
+    /// Print only the digest a reference resolves to.
+    Digest(PlatformRef),
+    /// Print an image's config blob.
+    Config(PlatformRef),
+    /// List a repository's tags, one a line.
+    Ls {
+        /// The repository (`ghcr.io/OWNER/NAME`).
+        repository: String,
+        /// Only tags this regular expression matches (anchor with ^…$).
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// Push an OCI image layout (`DIR` or `DIR:TAG` for one of its entries).
+    Push {
+        /// The layout folder, optionally `:NAME` of its index.json entry.
+        #[arg(value_name = "DIR[:TAG]")]
+        layout: String,
+        /// Where to push; without a tag, the layout entry's name is the tag.
+        reference: String,
+        /// Push only this platform of a multi-platform image.
+        #[arg(long)]
+        platform: Option<String>,
+    },
+    /// Pull an image into an OCI image layout (`skopeo inspect oci:DIR:TAG` reads it).
+    Pull {
+        /// The image.
+        reference: String,
+        /// The layout folder (created when missing).
+        dir: PathBuf,
+        /// Pull only this platform of a multi-platform image.
+        #[arg(long)]
+        platform: Option<String>,
+    },
+    /// Copy an image (every platform) within or across registries.
+    Cp {
+        /// The image to copy.
+        source: String,
+        /// Where to; without a tag, the source's tag.
+        target: String,
+        /// Copy only this platform of a multi-platform image.
+        #[arg(long)]
+        platform: Option<String>,
+    },
+    /// Add tags to an image.
+    Tag {
+        /// The image.
+        reference: String,
+        /// The new tags.
+        #[arg(required = true)]
+        tags: Vec<String>,
+    },
+    /// Delete an image: on ghcr.io its package version (restorable for 30
+    /// days), elsewhere the tag (or, by digest or with --force, the manifest).
+    Rm {
+        /// The image.
+        reference: String,
+        /// Also delete the other tags of the same version (ghcr.io), or the
+        /// whole manifest rather than one tag (other registries).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        owner: OwnerKind,
+    },
+    /// Write a blob to stdout (or a file, verified before it is kept).
+    Blob {
+        /// `REPOSITORY@DIGEST`.
+        #[arg(value_name = "REPO@DIGEST")]
+        reference: String,
+        /// Write into this file instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// List the signatures, SBOMs and attestations attached to an image.
+    Referrers {
+        /// The image.
+        reference: String,
+        /// Only this artifact type.
+        #[arg(long)]
+        artifact_type: Option<String>,
+    },
+    /// Print an image's size, per platform.
+    Size {
+        /// The image.
+        reference: String,
+    },
+    /// GitHub packages of an account.
+    #[command(subcommand)]
+    Packages(PackagesCommand),
+    /// Versions of a GitHub package: list, delete, restore.
+    #[command(subcommand)]
+    Versions(VersionsCommand),
+    /// Delete package versions a retention policy does not keep (shows the
+    /// plan; deletes only with --yes).
+    Cleanup(CleanupArgs),
+    /// Show the vulnerability scan attached to an image.
+    Vulns(VulnsArgs),
+    /// Pass or block an image on its attached vulnerability scan.
+    Gate(GateArgs),
+    /// Show the GitHub API rate limits of the token.
+    RateLimit,
+    /// Store credentials for a registry in the Docker config, as `docker login` does.
+    Login {
+        /// The registry (default: GHCR_REGISTRY or ghcr.io).
+        registry: Option<String>,
+        /// The user name.
+        #[arg(short, long)]
+        username: String,
+        /// The password or token (insecure on a command line: prefer --password-stdin).
+        #[arg(short, long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password or token from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove stored credentials for a registry from the Docker config.
+    Logout {
+        /// The registry (default: GHCR_REGISTRY or ghcr.io).
+        registry: Option<String>,
+    },
+    /// Walk the main jobs end to end on an embedded fake ghcr.io.
+    Demo,
+    /// Serve /health and /metrics, and run retention policies on a schedule.
+    Serve {
+        /// The TOML file of retention policies and their schedule.
+        #[arg(long, value_name = "FILE")]
+        policies: PathBuf,
+        /// The address to listen on.
+        #[arg(long, default_value = "0.0.0.0")]
+        bind: String,
+        /// The port to listen on.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Check the policy file, print what would run, and exit.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// A reference and an optional platform.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct PlatformRef {
+    /// The image (`ghcr.io/OWNER/NAME:TAG` or `…@sha256:…`).
+    pub(crate) reference: String,
+    /// The platform of a multi-platform image (`linux/arm64`).
+    #[arg(long)]
+    pub(crate) platform: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_go_anywhere() {
+        let args =
+            Args::try_parse_from(["ghcr", "ls", "--json", "octo/app", "-vv", "--plain-http"])
+                .unwrap();
+        assert!(args.global.json && args.global.plain_http);
+        assert_eq!(args.global.verbose, 2);
+        let error =
+            Args::try_parse_from(["ghcr", "login", "-u", "x", "-p", "y", "--password-stdin"])
+                .unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+}

@@ -1,0 +1,202 @@
+//! `cleanup OWNER/PKG`: a retention policy from flags, the plan, and with
+//! `--yes` its execution (paced, re-checked, restorable for 30 days).
+
+use std::fmt::Write as _;
+
+use ghcr::packages::{CleanupPlan, CleanupReport, Decision, Outcome, RetentionPolicy};
+use ghcr::types::{Owner, PackageVersionId};
+use serde_json::{Value, json};
+
+use crate::cli::CleanupArgs;
+use crate::context::{Setup, owner_and_package};
+use crate::exit::{Code, failure, reported, usage};
+use crate::output::{list, time};
+
+/// The policy the flags describe.
+fn policy(args: &CleanupArgs) -> anyhow::Result<RetentionPolicy> {
+    let mut builder = RetentionPolicy::builder();
+    if let Some(count) = args.keep_newest {
+        builder = builder.keep_newest(count);
+    }
+    for pattern in &args.keep_tags {
+        builder = builder.keep_tags(pattern);
+    }
+    if let Some(age) = &args.keep_newer_than {
+        builder = builder.keep_newer_than(crate::duration::parse(age).map_err(usage)?);
+    }
+    if args.only_untagged {
+        builder = builder.only_untagged();
+    }
+    for pattern in &args.only_tags_matching {
+        builder = builder.only_tags_matching(pattern);
+    }
+    Ok(builder.build()?)
+}
+
+/// One line per version: what the plan does and why.
+pub(crate) fn plan_text(plan: &CleanupPlan) -> String {
+    let mut text = format!(
+        "plan for package {} of {}: delete {} of {} version(s)",
+        plan.package,
+        plan.owner,
+        plan.to_delete().count(),
+        plan.entries.len()
+    );
+    for entry in &plan.entries {
+        let (action, reason) = match &entry.decision {
+            Decision::Delete(reason) => ("delete", reason.to_string()),
+            Decision::Keep(reason) => ("keep  ", reason.to_string()),
+            _ => ("keep  ", String::new()),
+        };
+        let _ = write!(
+            text,
+            "\n  {action} {}  {}  tags: {}  ({reason})",
+            entry.version.id,
+            entry.version.name,
+            list(entry.version.tags())
+        );
+    }
+    text
+}
+
+/// The plan as JSON.
+pub(crate) fn plan_json(plan: &CleanupPlan) -> Value {
+    let entries: Vec<Value> = plan
+        .entries
+        .iter()
+        .map(|entry| {
+            let (action, reason) = match &entry.decision {
+                Decision::Delete(reason) => ("delete", reason.to_string()),
+                Decision::Keep(reason) => ("keep", reason.to_string()),
+                _ => ("keep", String::new()),
+            };
+            json!({
+                "id": entry.version.id.0,
+                "digest": entry.version.name,
+                "tags": entry.version.tags(),
+                "created_at": time(entry.version.created_at),
+                "action": action,
+                "reason": reason,
+            })
+        })
+        .collect();
+    json!({
+        "owner": plan.owner.to_string(),
+        "package": plan.package,
+        "planned_at": time(plan.planned_at),
+        "versions": entries,
+    })
+}
+
+/// The command that undoes deletions: `ghcr versions restore OWNER/PKG IDS`.
+pub(crate) fn restore_command(owner: &Owner, package: &str, ids: &[PackageVersionId]) -> String {
+    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let login = owner.login().unwrap_or("OWNER");
+    let org = if matches!(owner, Owner::Org(_)) {
+        " --org"
+    } else {
+        ""
+    };
+    format!(
+        "ghcr versions restore {login}/{package} {}{org}",
+        ids.join(" ")
+    )
+}
+
+/// What a run did, in a few lines: counts, failures, and how to undo.
+pub(crate) fn report_text(report: &CleanupReport) -> String {
+    let deleted = report.deleted();
+    let mut text = format!(
+        "cleanup of package {} of {}: {} deleted, {} kept, {} failed, {} not attempted",
+        report.package,
+        report.owner,
+        deleted.len(),
+        report.kept().len(),
+        report.failed().len(),
+        report.skipped().len()
+    );
+    for failure in report.failed() {
+        let _ = write!(
+            text,
+            "\n  version {} failed: {}",
+            failure.id, failure.reason
+        );
+    }
+    if !deleted.is_empty() {
+        let _ = write!(
+            text,
+            "\nundo before {}: {}",
+            time(report.restore_hint().restorable_until),
+            restore_command(&report.owner, &report.package, &deleted)
+        );
+    }
+    text
+}
+
+/// The report as JSON.
+pub(crate) fn report_json(report: &CleanupReport) -> Value {
+    let ids = |ids: Vec<PackageVersionId>| ids.into_iter().map(|id| id.0).collect::<Vec<_>>();
+    let failed: Vec<Value> = report
+        .failed()
+        .iter()
+        .map(|f| json!({"id": f.id.0, "status": f.status, "reason": f.reason}))
+        .collect();
+    let skipped: Vec<Value> = report
+        .entries
+        .iter()
+        .filter_map(|e| match &e.outcome {
+            Outcome::Skipped { reason } => Some(json!({"id": e.version.id.0, "reason": reason})),
+            _ => None,
+        })
+        .collect();
+    json!({
+        "deleted": ids(report.deleted()),
+        "kept": ids(report.kept()),
+        "failed": failed,
+        "skipped": skipped,
+        "complete": report.is_complete(),
+        "restore": restore_command(&report.owner, &report.package, &report.deleted()),
+        "restorable_until": time(report.restore_hint().restorable_until),
+    })
+}
+
+pub(crate) async fn run(setup: Setup, args: &CleanupArgs) -> anyhow::Result<()> {
+    let (login, package) = owner_and_package(&args.package)?;
+    let policy = policy(args)?;
+    let context = setup.connect(&[])?;
+    let owner = context.owner(login, args.kind).await?;
+    let packages = context.client.packages();
+    let plan = packages.plan_cleanup(&owner, package, &policy).await?;
+    if !args.yes {
+        context.out.result(
+            || plan_text(&plan),
+            || json!({"plan": plan_json(&plan), "executed": false}),
+        );
+        let count = plan.to_delete().count();
+        if !args.dry_run && count > 0 && !context.out.is_json() {
+            context.out.note(format!(
+                "nothing was deleted: run again with --yes to delete {count} version(s)"
+            ));
+        }
+        return context.finish();
+    }
+    let report = packages.execute_cleanup(&plan).await;
+    context.out.result(
+        || format!("{}\n{}", plan_text(&plan), report_text(&report)),
+        || json!({"plan": plan_json(&plan), "executed": true, "report": report_json(&report)}),
+    );
+    context.finish()?;
+    if report.is_complete() {
+        return Ok(());
+    }
+    let message = format!(
+        "the cleanup did not finish: {} failed, {} not attempted; run it again once the cause is fixed",
+        report.failed().len(),
+        report.skipped().len()
+    );
+    Err(if context.out.is_json() {
+        reported(Code::Other, message)
+    } else {
+        failure(Code::Other, message)
+    })
+}

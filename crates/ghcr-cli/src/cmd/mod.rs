@@ -1,0 +1,96 @@
+//! One module per command (or per family of small ones); `run` picks it.
+
+mod blob;
+mod cleanup;
+mod copy;
+mod demo;
+mod login;
+mod manifest;
+mod packages;
+mod pull;
+mod push;
+mod rate_limit;
+mod referrers;
+mod rm;
+mod serve;
+mod size;
+mod tags;
+mod versions;
+mod vulns;
+
+use crate::cli::{Args, Command};
+use crate::context::Setup;
+use crate::output::Output;
+
+/// Runs the command the arguments name.
+pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
+    let out = Output::new(args.global.json);
+    // The demo brings its own registry: the environment's settings do not apply.
+    if matches!(args.command, Command::Demo) {
+        return demo::run(out).await;
+    }
+    let setup = Setup::from_env(&args.global, out)?;
+    match args.command {
+        Command::Demo => demo::run(out).await,
+        Command::Manifest(target) => manifest::manifest(setup, &target).await,
+        Command::Digest(target) => manifest::digest(setup, &target).await,
+        Command::Config(target) => manifest::config(setup, &target).await,
+        Command::Ls { repository, filter } => tags::ls(setup, &repository, filter.as_deref()).await,
+        Command::Tag { reference, tags } => tags::tag(setup, &reference, &tags).await,
+        Command::Push {
+            layout,
+            reference,
+            platform,
+        } => push::run(setup, &layout, &reference, platform.as_deref()).await,
+        Command::Pull {
+            reference,
+            dir,
+            platform,
+        } => pull::run(setup, &reference, &dir, platform.as_deref()).await,
+        Command::Cp {
+            source,
+            target,
+            platform,
+        } => copy::run(setup, &source, &target, platform.as_deref()).await,
+        Command::Rm {
+            reference,
+            force,
+            owner,
+        } => rm::run(setup, &reference, force, owner).await,
+        Command::Blob { reference, output } => {
+            blob::run(setup, &reference, output.as_deref()).await
+        }
+        Command::Referrers {
+            reference,
+            artifact_type,
+        } => referrers::run(setup, &reference, artifact_type.as_deref()).await,
+        Command::Size { reference } => size::run(setup, &reference).await,
+        Command::Packages(command) => packages::run(setup, command).await,
+        Command::Versions(command) => versions::run(setup, command).await,
+        Command::Cleanup(cleanup) => cleanup::run(setup, &cleanup).await,
+        Command::Vulns(vulns) => vulns::vulns(setup, &vulns).await,
+        Command::Gate(gate) => vulns::gate(setup, &gate).await,
+        Command::RateLimit => rate_limit::run(setup).await,
+        Command::Login {
+            registry,
+            username,
+            password,
+            password_stdin,
+        } => {
+            let password = login::Password::from_flags(password, password_stdin)?;
+            login::login(setup, registry.as_deref(), &username, password).await
+        }
+        Command::Logout { registry } => login::logout(&setup, registry.as_deref()),
+        Command::Serve {
+            policies,
+            check: true,
+            ..
+        } => serve::check(setup.out, &policies),
+        Command::Serve {
+            policies,
+            bind,
+            port,
+            check: false,
+        } => serve::run(setup, &policies, &bind, port).await,
+    }
+}

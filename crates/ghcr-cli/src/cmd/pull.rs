@@ -1,0 +1,55 @@
+//! `pull REF DIR`: an image into an OCI image layout.
+
+use std::path::Path;
+
+use ghcr::registry::TransferOptions;
+use serde_json::json;
+
+use crate::context::{Setup, platform};
+use crate::output::bytes;
+use crate::progress;
+
+pub(crate) async fn run(
+    setup: Setup,
+    reference: &str,
+    dir: &Path,
+    platform_text: Option<&str>,
+) -> anyhow::Result<()> {
+    let reference = setup.reference(reference)?;
+    let mut options = TransferOptions::new().progress(progress::bars());
+    if let Some(platform) = platform(platform_text)? {
+        options = options.platform(platform);
+    }
+    let context = setup.connect(&[reference.registry()])?;
+    let report = context
+        .client
+        .registry()
+        .pull_to_layout(&reference, dir, &options)
+        .await?;
+    let name = reference.tag().map(ToString::to_string);
+    context.out.result(
+        || {
+            format!(
+                "pulled {reference} {} into {}\n{} blob(s) verified: {} downloaded ({}), {} already there",
+                report.digest,
+                dir.display(),
+                report.blobs,
+                report.blobs - report.blobs_reused,
+                bytes(report.bytes_downloaded),
+                report.blobs_reused
+            )
+        },
+        || {
+            json!({
+                "reference": reference.to_string(),
+                "digest": report.digest.as_str(),
+                "layout": dir.display().to_string(),
+                "name": name,
+                "blobs": report.blobs,
+                "blobs_reused": report.blobs_reused,
+                "bytes_downloaded": report.bytes_downloaded,
+            })
+        },
+    );
+    context.finish()
+}

@@ -1,0 +1,248 @@
+//! `serve`: a long-running service (design completion 7). It answers
+//! `/health`, `/ready` and `/metrics`, and runs the retention policies of a
+//! TOML file on a schedule, logging each plan and result. SIGTERM stops it
+//! between deletions (see `stop.rs`).
+//!
+//! Run one replica: two schedulers would plan and delete the same package
+//! at once (deploy/kubernetes/deployment.yaml says so).
+
+mod http;
+mod policies;
+mod stop;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use ghcr::packages::{CleanupPlan, PolicySet};
+use ghcr::types::Owner;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+
+use self::policies::{Job, Kind, Packages, Schedule};
+use self::stop::Stop;
+use super::cleanup::{plan_text, report_text};
+use crate::context::{Context, Setup};
+
+/// The scheduler's own metrics, beside the transport's.
+#[derive(Clone, Default)]
+struct Counters {
+    runs: Counter,
+    deleted: Counter,
+    failed: Counter,
+    plan_errors: Counter,
+    last_run: Gauge,
+}
+
+impl Counters {
+    fn register(&self, registry: &mut Registry) {
+        let registry = registry.sub_registry_with_prefix("ghcr_serve");
+        registry.register("runs", "Scheduled cleanup runs started", self.runs.clone());
+        registry.register(
+            "versions_deleted",
+            "Package versions deleted by cleanups",
+            self.deleted.clone(),
+        );
+        registry.register(
+            "deletions_failed",
+            "Deletions GitHub or the network refused",
+            self.failed.clone(),
+        );
+        registry.register(
+            "plan_errors",
+            "Packages whose cleanup could not be planned",
+            self.plan_errors.clone(),
+        );
+        registry.register(
+            "last_run_timestamp_seconds",
+            "When the last run started (Unix time)",
+            self.last_run.clone(),
+        );
+    }
+}
+
+/// `serve --check`: reads the policy file and says what would run.
+pub(crate) fn check(out: crate::output::Output, policies: &Path) -> anyhow::Result<()> {
+    let schedule = policies::load(policies)?;
+    let jobs: Vec<String> = schedule
+        .jobs
+        .iter()
+        .map(|job| {
+            let packages = match &job.packages {
+                Packages::One(name) => name.clone(),
+                Packages::All => "*".to_owned(),
+            };
+            format!("{}/{packages}", job.owner)
+        })
+        .collect();
+    out.result(
+        || {
+            format!(
+                "{}: {} policy(ies) every {}{}: {}",
+                policies.display(),
+                jobs.len(),
+                crate::duration::show(schedule.interval),
+                if schedule.dry_run { " (dry run)" } else { "" },
+                jobs.join(", ")
+            )
+        },
+        || {
+            serde_json::json!({
+                "interval_seconds": schedule.interval.as_secs(),
+                "dry_run": schedule.dry_run,
+                "policies": jobs,
+            })
+        },
+    );
+    Ok(())
+}
+
+pub(crate) async fn run(
+    setup: Setup,
+    policies: &Path,
+    bind: &str,
+    port: u16,
+) -> anyhow::Result<()> {
+    let schedule = policies::load(policies)?;
+    let stop = Stop::default();
+    let gate = stop.gate();
+    let context = setup.connect_with(&[], |transport| transport.wire_layer(gate))?;
+    let counters = Counters::default();
+    let mut registry = Registry::default();
+    context.client.transport().register_metrics(&mut registry);
+    counters.register(&mut registry);
+    let listener = TcpListener::bind((bind, port))
+        .await
+        .with_context(|| format!("cannot listen on {bind}:{port}"))?;
+    let address = listener.local_addr()?;
+    tracing::info!(
+        "listening on {address}: /health, /ready, /metrics; {} policy(ies) every {}{}",
+        schedule.jobs.len(),
+        crate::duration::show(schedule.interval),
+        if schedule.dry_run {
+            " (dry run: nothing is deleted)"
+        } else {
+            ""
+        }
+    );
+    stop.on_signals();
+    let state = http::State {
+        client: context.client.clone(),
+        metrics: Arc::new(registry),
+        stop: stop.clone(),
+    };
+    let server = tokio::spawn(http::serve(listener, state));
+    scheduler(&context, &schedule, &stop, &counters).await;
+    stop.trigger();
+    let _ = server.await;
+    tracing::info!("stopped");
+    context.finish()
+}
+
+async fn scheduler(context: &Context, schedule: &Schedule, stop: &Stop, counters: &Counters) {
+    let mut ticker = tokio::time::interval(schedule.interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = stop.wait() => return,
+        }
+        counters.runs.inc();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        counters.last_run.set(now);
+        for job in &schedule.jobs {
+            if stop.is_set() {
+                tracing::info!("stopping: the remaining policies of this run are skipped");
+                return;
+            }
+            if let Err(error) = run_job(context, job, schedule.dry_run, stop, counters).await {
+                counters.plan_errors.inc();
+                tracing::error!(
+                    "policy for {} {:?} failed: {error:#}",
+                    job.owner,
+                    job.packages
+                );
+            }
+        }
+        if stop.is_set() {
+            return;
+        }
+        tracing::info!(
+            "run done; next in {}",
+            crate::duration::show(schedule.interval)
+        );
+    }
+}
+
+async fn run_job(
+    context: &Context,
+    job: &Job,
+    dry_run: bool,
+    stop: &Stop,
+    counters: &Counters,
+) -> anyhow::Result<()> {
+    let owner = match job.kind {
+        Some(Kind::Org) => Owner::org(&job.owner),
+        Some(Kind::User) => Owner::user(&job.owner),
+        None => context.client.resolve_owner(&job.owner).await?,
+    };
+    let packages = context.client.packages();
+    let plans = match &job.packages {
+        Packages::One(name) => vec![(
+            name.clone(),
+            packages.plan_cleanup(&owner, name, &job.policy).await,
+        )],
+        Packages::All => {
+            let set = PolicySet::new().default_policy(job.policy.clone());
+            packages.plan_cleanups(&owner, &set).await?
+        }
+    };
+    for (name, plan) in plans {
+        match plan {
+            Ok(plan) => carry_out(context, &plan, dry_run, stop, counters).await,
+            Err(error) => {
+                counters.plan_errors.inc();
+                tracing::error!("package {name} of {owner} could not be planned: {error}");
+            }
+        }
+        if stop.is_set() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+async fn carry_out(
+    context: &Context,
+    plan: &CleanupPlan,
+    dry_run: bool,
+    stop: &Stop,
+    counters: &Counters,
+) {
+    for line in plan_text(plan).lines() {
+        tracing::info!("{line}");
+    }
+    let planned = plan.to_delete().count();
+    if planned == 0 || dry_run {
+        return;
+    }
+    if stop.is_set() {
+        tracing::info!("stopping: the plan above was not carried out");
+        return;
+    }
+    let report = context.client.packages().execute_cleanup(plan).await;
+    counters.deleted.inc_by(report.deleted().len() as u64);
+    counters.failed.inc_by(report.failed().len() as u64);
+    for line in report_text(&report).lines() {
+        tracing::info!("{line}");
+    }
+    if stop.is_set() && report.deleted().len() < planned {
+        tracing::info!(
+            "stopped between deletions: {} planned deletion(s) of package {} were not made; the next run plans them again",
+            planned - report.deleted().len(),
+            plan.package
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! The policy file of `ghcr serve`: a schedule and retention policies per
+//! package, in TOML. Unknown keys are errors, so a typo cannot turn into a
+//! policy that deletes more than meant.
+//!
+//! ```toml
+//! interval = "24h"        # how often the policies run; the first run is at start
+//! dry_run = false         # true: plan and log only
+//!
+//! [[policy]]
+//! owner = "octo-org"
+//! kind = "org"            # or "user"; asked of the API when left out
+//! package = "app"         # or "*" for every container package of the owner
+//! only_untagged = true
+//! keep_newer_than = "7d"
+//! keep_newest = 10
+//! keep_tags = ['^v\d+\.\d+\.\d+$']
+//! only_tags_matching = ["pr-.*"]
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ghcr::packages::RetentionPolicy;
+use serde::Deserialize;
+
+use crate::exit::usage;
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    interval: String,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    policy: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    owner: String,
+    #[serde(default)]
+    kind: Option<Kind>,
+    package: String,
+    #[serde(default)]
+    only_untagged: bool,
+    #[serde(default)]
+    only_tags_matching: Vec<String>,
+    #[serde(default)]
+    keep_newest: Option<usize>,
+    #[serde(default)]
+    keep_tags: Vec<String>,
+    #[serde(default)]
+    keep_newer_than: Option<String>,
+}
+
+/// A user or an organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Kind {
+    User,
+    Org,
+}
+
+/// Which packages a job cleans.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Packages {
+    One(String),
+    All,
+}
+
+/// One policy, ready to run.
+#[derive(Clone, Debug)]
+pub(crate) struct Job {
+    pub(crate) owner: String,
+    pub(crate) kind: Option<Kind>,
+    pub(crate) packages: Packages,
+    pub(crate) policy: RetentionPolicy,
+}
+
+/// The whole file, ready to run.
+#[derive(Clone, Debug)]
+pub(crate) struct Schedule {
+    pub(crate) interval: Duration,
+    pub(crate) dry_run: bool,
+    pub(crate) jobs: Vec<Job>,
+}
+
+/// Reads and checks a policy file.
+pub(crate) fn load(path: &Path) -> anyhow::Result<Schedule> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("the policy file {} cannot be read", path.display()))?;
+    parse(&text).map_err(|error| usage(format!("policy file {}: {error}", path.display())))
+}
+
+/// Parses and checks a policy file's text.
+pub(crate) fn parse(text: &str) -> Result<Schedule, String> {
+    let file: File = toml::from_str(text).map_err(|error| error.to_string())?;
+    let interval = crate::duration::parse(&file.interval).map_err(|e| format!("interval: {e}"))?;
+    if file.policy.is_empty() {
+        return Err("no [[policy]]: nothing to run".into());
+    }
+    let jobs = file
+        .policy
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| job(entry).map_err(|error| format!("policy #{}: {error}", index + 1)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Schedule {
+        interval,
+        dry_run: file.dry_run,
+        jobs,
+    })
+}
+
+fn job(entry: Entry) -> Result<Job, String> {
+    let mut builder = RetentionPolicy::builder();
+    if entry.only_untagged {
+        builder = builder.only_untagged();
+    }
+    for pattern in &entry.only_tags_matching {
+        builder = builder.only_tags_matching(pattern);
+    }
+    if let Some(count) = entry.keep_newest {
+        builder = builder.keep_newest(count);
+    }
+    for pattern in &entry.keep_tags {
+        builder = builder.keep_tags(pattern);
+    }
+    if let Some(age) = &entry.keep_newer_than {
+        builder = builder.keep_newer_than(crate::duration::parse(age)?);
+    }
+    let policy = builder.build().map_err(|error| error.to_string())?;
+    if entry.owner.trim().is_empty() || entry.package.trim().is_empty() {
+        return Err("owner and package must not be empty".into());
+    }
+    let packages = match entry.package.as_str() {
+        "*" => Packages::All,
+        name => Packages::One(name.to_owned()),
+    };
+    Ok(Job {
+        owner: entry.owner,
+        kind: entry.kind,
+        packages,
+        policy,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+interval = "6h"
+
+[[policy]]
+owner = "octo-org"
+kind = "org"
+package = "app"
+only_untagged = true
+keep_newer_than = "7d"
+
+[[policy]]
+owner = "octo"
+package = "*"
+keep_newest = 5
+keep_tags = ['^v\d+']
+"#;
+
+    #[test]
+    fn a_policy_file_reads() {
+        let schedule = parse(GOOD).unwrap();
+        assert_eq!(schedule.interval, Duration::from_secs(6 * 3600));
+        assert!(!schedule.dry_run);
+        assert_eq!(schedule.jobs.len(), 2);
+        assert_eq!(schedule.jobs[0].kind, Some(Kind::Org));
+        assert_eq!(schedule.jobs[0].packages, Packages::One("app".into()));
+        assert_eq!(schedule.jobs[1].kind, None);
+        assert_eq!(schedule.jobs[1].packages, Packages::All);
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        for (text, expected) in [
+            ("interval = \"6h\"", "no [[policy]]"),
+            (
+                "interval = \"soon\"\n[[policy]]\nowner=\"o\"\npackage=\"p\"\nonly_untagged=true",
+                "interval",
+            ),
+            (
+                "interval = \"1h\"\n[[policy]]\nowner=\"o\"\npackage=\"p\"",
+                "policy #1: invalid retention policy",
+            ),
+            (
+                "interval = \"1h\"\n[[policy]]\nowner=\"o\"\npackage=\"p\"\nonly_untagged=true\nkeep_newset=3",
+                "unknown field",
+            ),
+            (
+                "interval = \"1h\"\n[[policy]]\nowner=\"o\"\npackage=\"p\"\nkind=\"team\"\nonly_untagged=true",
+                "unknown variant",
+            ),
+            (
+                "interval = \"1h\"\n[[policy]]\nowner=\"o\"\npackage=\"p\"\nkeep_tags=[\"(\"]",
+                "not a valid regular expression",
+            ),
+            (
+                "interval = \"1h\"\n[[policy]]\nowner=\"\"\npackage=\"p\"\nonly_untagged=true",
+                "must not be empty",
+            ),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! `ghcr demo` runs to completion on a fresh machine: nothing but the
+//! binary, no settings, no network beyond loopback.
+
+use crate::support::Env;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_walks_every_step() {
+    // Settings in the environment must not leak into the demo.
+    let env = Env::empty()
+        .set("GHCR_TOKEN", "not-used")
+        .set("GHCR_CHUNK_SIZE", "broken");
+    let run = env.run(&["demo"]).await;
+    run.ok();
+    for step in 1..=9 {
+        run.stdout_has(&format!("[{step}/9]"));
+    }
+    run.stdout_has("done in ")
+        .stdout_has("2 platforms")
+        .stdout_has("done\n")
+        .stdout_has("mounted")
+        .stdout_has("tagged v1 as latest and stable: latest, stable, v1")
+        .stdout_has("9 match their names")
+        .stdout_has("delete 2 of 6 version(s)")
+        .stdout_has("2 deleted, 4 kept, 0 failed")
+        .stdout_has("CVE-2023-45853")
+        .stdout_has("--max-severity critical: blocked");
+
+    let json = env.run(&["demo", "--json"]).await.ok().json();
+    assert_eq!(json["tags"], serde_json::json!(["latest", "stable", "v1"]));
+    assert_eq!(json["cleanup"]["deleted"].as_array().unwrap().len(), 2);
+    assert_eq!(json["pulled"]["verified_files"], 9);
+    assert_eq!(json["gate"]["high"], "blocked");
+    assert_eq!(json["findings"], 4);
+}

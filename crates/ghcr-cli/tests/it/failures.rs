@@ -1,0 +1,196 @@
+//! Documented failures and their exit codes, as text and as JSON: usage,
+//! not found, auth, rate limited, digest mismatch; and the global flags.
+
+use ghcr_sim::fake::{Fault, Route};
+use http::{Method, StatusCode};
+
+use crate::support::{Env, at, fake, seed};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_documents_the_exit_codes() {
+    let env = Env::empty();
+    let help = env.run(&["--help"]).await;
+    help.ok()
+        .stdout_has("Exit codes:")
+        .stdout_has("3  not found")
+        .stdout_has("4  authentication")
+        .stdout_has("5  rate limited")
+        .stdout_has("6  digest mismatch")
+        .stdout_has("7  blocked by the vulnerability gate");
+    env.run(&["no-such-command"]).await.code(2);
+    env.run(&["ls"]).await.code(2).stderr_has("REPOSITORY");
+}
+
+/// Each case runs as text and as JSON: the code, the kind, a message.
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_map_to_their_codes() {
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "layer");
+    let env = Env::fake(&fake);
+    let app = at(&fake, "octo/app");
+    let wrong_token = Env::fake(&fake).set("GHCR_TOKEN", "not-the-token");
+    let bad_setting = Env::fake(&fake).set("GHCR_CHUNK_SIZE", "lots");
+    let table: Vec<(&Env, Vec<String>, i32, &str, &str)> = vec![
+        (
+            &env,
+            vec!["digest".into(), format!("{app}:v9")],
+            3,
+            "not_found",
+            "does not exist",
+        ),
+        (
+            &env,
+            vec!["ls".into(), at(&fake, "octo/none")],
+            3,
+            "not_found",
+            "does not exist",
+        ),
+        (
+            &env,
+            vec!["digest".into(), "Not A Reference".into()],
+            2,
+            "usage",
+            "is not an image reference",
+        ),
+        (
+            &env,
+            vec!["ls".into(), app.clone(), "--filter".into(), "(".into()],
+            2,
+            "usage",
+            "not a valid regular expression",
+        ),
+        (
+            &env,
+            vec![
+                "pull".into(),
+                format!("{app}:v1"),
+                "/dev/null/x".into(),
+                "--platform".into(),
+                "linux".into(),
+            ],
+            2,
+            "usage",
+            "not a platform",
+        ),
+        (
+            &env,
+            vec!["push".into(), "/no/such/layout".into(), format!("{app}:v2")],
+            2,
+            "usage",
+            "not an OCI image layout",
+        ),
+        (
+            &wrong_token,
+            vec!["ls".into(), app.clone()],
+            4,
+            "auth",
+            "refused",
+        ),
+        (
+            &bad_setting,
+            vec!["ls".into(), app.clone()],
+            2,
+            "usage",
+            "GHCR_CHUNK_SIZE",
+        ),
+    ];
+    for (env, args, code, kind, message) in table {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.run(&args).await.code(code).stderr_has(message);
+        let mut json_args = vec!["--json"];
+        json_args.extend(&args);
+        env.run(&json_args).await.json_error(code, kind);
+    }
+    // A token never shows, even when refused.
+    let refused = wrong_token.run(&["ls", &app]).await;
+    assert!(!refused.stderr.contains("not-the-token") && !refused.stdout.contains("not-the-token"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn corrupted_blobs_exit_with_digest_mismatch_and_leave_nothing() {
+    let fake = fake().await;
+    let image = fake
+        .store()
+        .push_image(
+            "octo/app",
+            Some("v1"),
+            &[bytes::Bytes::from_static(b"the real layer")],
+        )
+        .unwrap();
+    fake.faults()
+        .add(Fault::corrupt(Route::new(Method::GET, "/blobs/*")));
+    fake.faults()
+        .add(Fault::corrupt(Route::new(Method::GET, "/v2/*/blobs/*")));
+    let env = Env::fake(&fake).set("GHCR_MAX_RETRIES", "0");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("layer").display().to_string();
+    let layer = format!("{}@{}", at(&fake, "octo/app"), image.layers[0]);
+    env.run(&["blob", &layer, "-o", &file])
+        .await
+        .code(6)
+        .stderr_has("digest mismatch");
+    assert!(
+        !std::path::Path::new(&file).exists(),
+        "no half-verified file is kept"
+    );
+    let layout = dir.path().join("layout").display().to_string();
+    env.run(&["--json", "pull", &at(&fake, "octo/app:v1"), &layout])
+        .await
+        .json_error(6, "digest_mismatch");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endless_rate_limits_exit_with_rate_limited() {
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "layer");
+    fake.faults().add(Fault::too_many_requests(
+        Route::any_method("/v2/*/tags/list"),
+        1000,
+    ));
+    let env = Env::fake(&fake);
+    env.run(&["ls", &at(&fake, "octo/app")])
+        .await
+        .code(5)
+        .stderr_has("rate limited");
+    env.run(&["ls", "--json", &at(&fake, "octo/app")])
+        .await
+        .json_error(5, "rate_limited");
+    fake.faults().clear();
+    fake.faults().add(Fault::fail(
+        Route::any_method("/v2/*/tags/list"),
+        StatusCode::BAD_GATEWAY,
+    ));
+    env.set("GHCR_MAX_RETRIES", "0")
+        .run(&["ls", &at(&fake, "octo/app")])
+        .await
+        .code(1)
+        .stderr_has("502");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_http_warns_off_loopback_and_verbose_traces() {
+    let env = Env::empty();
+    let pinned = format!(
+        "10.1.2.3:5000/octo/app@{}",
+        ghcr::types::Digest::sha256_of(b"x")
+    );
+    // A pinned digest needs no request: only the warning is under test.
+    env.run(&["--plain-http", "digest", &pinned])
+        .await
+        .ok()
+        .stderr_has("warning: talking plain HTTP to 10.1.2.3:5000");
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "layer");
+    let quiet = Env::fake(&fake)
+        .run(&["--plain-http", "ls", &at(&fake, "octo/app")])
+        .await;
+    assert!(
+        !quiet.ok().stderr.contains("warning"),
+        "loopback is fine: {quiet:?}"
+    );
+    Env::fake(&fake)
+        .run(&["-v", "ls", &at(&fake, "octo/app")])
+        .await
+        .ok()
+        .stderr_has("DEBUG");
+}

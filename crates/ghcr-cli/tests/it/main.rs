@@ -1,0 +1,15 @@
+//! Integration tests of the `ghcr` binary: every command's text and JSON
+//! output on success and on each documented failure, against the fake
+//! ghcr.io and Debian's docker-registry; `demo` and `serve` end to end;
+//! the deployment files and the README's commands.
+
+mod demo;
+mod deploy;
+mod docker_registry;
+mod failures;
+mod github;
+mod images;
+mod login;
+mod readme;
+mod serve;
+mod support;

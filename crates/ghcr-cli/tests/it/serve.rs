@@ -1,0 +1,248 @@
+//! `ghcr serve` as a process: /health, /ready and /metrics answer, the
+//! policies run on their schedule against the fake, and SIGTERM stops it
+//! between deletions. A subprocess needs real time: everything here polls
+//! with a deadline instead of sleeping a fixed while.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ghcr_sim::fake::{FakeGhcr, Fault, Route};
+use http::Method;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+
+use crate::support::{Env, USER, fake, seed};
+
+/// A running `ghcr serve` and the lines it logged.
+struct Service {
+    child: tokio::process::Child,
+    log: Arc<Mutex<Vec<String>>>,
+    address: String,
+}
+
+impl Service {
+    async fn start(env: &Env, policies: &str) -> (Self, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("policies.toml");
+        std::fs::write(&file, policies).unwrap();
+        let file = file.display().to_string();
+        let mut child = env.spawn(&[
+            "serve",
+            "--policies",
+            &file,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ]);
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut service = Self {
+            child,
+            log,
+            address: String::new(),
+        };
+        let line = service.wait_for_log("listening on ").await;
+        let rest = line.split("listening on ").nth(1).unwrap();
+        service.address = rest.split(':').take(2).collect::<Vec<_>>().join(":");
+        (service, dir)
+    }
+
+    async fn wait_for_log(&mut self, text: &str) -> String {
+        let log = self.log.clone();
+        until(&format!("a log line with {text:?}"), || {
+            log.lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(text))
+                .cloned()
+        })
+        .await
+    }
+
+    /// `GET path`: the status and the body.
+    async fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = tokio::net::TcpStream::connect(&self.address).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        let status = answer.split(' ').nth(1).unwrap().parse().unwrap();
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// Sends SIGTERM and waits for the exit code.
+    async fn terminate(mut self) -> (i32, Vec<String>) {
+        let pid = self.child.id().unwrap().to_string();
+        let sent = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(sent.success());
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("ghcr serve did not stop within 20 s of SIGTERM")
+            .unwrap();
+        // Let the reader catch the last lines.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let log = self.log.lock().unwrap().clone();
+        (status.code().unwrap_or(-1), log)
+    }
+}
+
+/// Polls `check` until it gives a value, failing after 20 s.
+async fn until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "gave up waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Pushes an untagged build created `days` ago.
+fn old_build(fake: &FakeGhcr, n: usize, days: i64) {
+    let store = fake.store();
+    let image = store
+        .push_image("octo/app", None, &[Bytes::from(format!("old build {n}"))])
+        .unwrap();
+    let id = store.version_id("octo/app", &image.manifest).unwrap();
+    let created = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+    store
+        .set_version_created_at("octo/app", id, created)
+        .unwrap();
+}
+
+fn live_versions(fake: &FakeGhcr) -> usize {
+    fake.store()
+        .versions("octo/app")
+        .iter()
+        .filter(|v| v.deleted_at.is_none())
+        .count()
+}
+
+const POLICY: &str = r#"
+[[policy]]
+owner = "octo"
+kind = "user"
+package = "app"
+only_untagged = true
+keep_newer_than = "7d"
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_probes_and_cleans_on_schedule() {
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "the release");
+    old_build(&fake, 1, 10);
+    old_build(&fake, 2, 9);
+    let env = Env::fake(&fake);
+    let (mut service, _dir) = Service::start(&env, &format!("interval = \"1s\"\n{POLICY}")).await;
+
+    let (status, body) = service.get("/health").await;
+    assert_eq!(status, 200, "{body}");
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["token"], "acquired");
+    assert_eq!(health["registry"]["target"], fake.registry_host());
+    assert!(
+        health["rate_limits"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{health}"
+    );
+    assert_eq!(service.get("/ready").await.0, 200);
+    assert_eq!(service.get("/nope").await.0, 404);
+
+    until("the first run to delete both old builds", || {
+        (live_versions(&fake) == 1).then_some(())
+    })
+    .await;
+    service
+        .wait_for_log("plan for package app of user octo: delete 2 of 3")
+        .await;
+    service.wait_for_log("2 deleted").await;
+    // A later run, on the schedule, finds the next leftover.
+    old_build(&fake, 3, 8);
+    until("a scheduled run to delete the new leftover", || {
+        (live_versions(&fake) == 1).then_some(())
+    })
+    .await;
+
+    let (status, metrics) = service.get("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(metrics.contains("ghcr_requests_total{"), "{metrics}");
+    assert!(
+        metrics.contains("ghcr_serve_versions_deleted_total 3"),
+        "{metrics}"
+    );
+    let runs: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("ghcr_serve_runs_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(runs >= 2, "{metrics}");
+
+    let (code, log) = service.terminate().await;
+    assert_eq!(code, 0, "{log:#?}");
+    assert!(log.iter().any(|l| l.contains("stopped")), "{log:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_between_deletions() {
+    let fake = FakeGhcr::builder()
+        .user(USER, crate::support::TOKEN)
+        .fault(Fault::delay(
+            Route::new(Method::DELETE, "/users/*"),
+            Duration::from_millis(300),
+        ))
+        .start()
+        .await
+        .unwrap();
+    seed(&fake, "octo/app", Some("v1"), "the release");
+    for n in 0..10 {
+        old_build(&fake, n, 10);
+    }
+    let env = Env::fake(&fake);
+    let (service, _dir) = Service::start(&env, &format!("interval = \"1h\"\n{POLICY}")).await;
+    let deletes = |fake: &FakeGhcr| fake.log().count_where(|r| r.method == Method::DELETE);
+    until("the first deletion", || (deletes(&fake) >= 1).then_some(())).await;
+    let (code, log) = service.terminate().await;
+    assert_eq!(code, 0, "{log:#?}");
+    let gone = 11 - live_versions(&fake);
+    assert!(
+        (1..10).contains(&gone),
+        "stopped part way: {gone} deleted; {log:#?}"
+    );
+    assert_eq!(
+        deletes(&fake),
+        gone,
+        "every DELETE that was sent completed, and no other was sent"
+    );
+    assert!(
+        log.iter().any(|l| l.contains("stopped between deletions")),
+        "{log:#?}"
+    );
+    assert!(service_logged(&log, "not attempted"), "{log:#?}");
+}
+
+fn service_logged(log: &[String], text: &str) -> bool {
+    log.iter().any(|l| l.contains(text))
+}
