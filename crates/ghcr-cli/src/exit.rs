@@ -126,7 +126,10 @@ pub(crate) fn classify(error: &anyhow::Error) -> Code {
 
 fn of_ghcr(error: &ghcr::Error) -> Code {
     match error {
-        ghcr::Error::Config { .. } | ghcr::Error::EmptyIndex { .. } => Code::Usage,
+        // A simulation error is a setting (GHCR_SIMULATION_*) or its cassette.
+        ghcr::Error::Config { .. }
+        | ghcr::Error::EmptyIndex { .. }
+        | ghcr::Error::Simulation(_) => Code::Usage,
         ghcr::Error::Transport(error) => of_transport(error),
         ghcr::Error::Registry(error) => of_registry(error),
         ghcr::Error::Packages(error) => of_packages(error),

@@ -298,3 +298,31 @@ async fn rm_deletes_the_package_version_on_github() {
     json.json_error(1, "other");
     env.run(&["rm", &at(&fake, "octo/app:v7")]).await.code(3);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_record_and_replay_through_the_environment() {
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "recorded layer");
+    let dir = tempfile::tempdir().unwrap();
+    let cassette = dir.path().join("ls").display().to_string();
+    let app = at(&fake, "octo/app");
+    let recording = Env::fake(&fake)
+        .set("GHCR_SIMULATION_MODE", "record")
+        .set("GHCR_SIMULATION_PATH", &cassette);
+    let live = recording.run(&["ls", &app]).await;
+    assert_eq!(live.ok().stdout, "v1\n");
+    let text = std::fs::read_to_string(dir.path().join("ls/cassette.json")).unwrap();
+    assert!(
+        !text.contains(crate::support::TOKEN),
+        "no token reaches the cassette"
+    );
+    fake.shutdown().await;
+    let replaying = recording.set("GHCR_SIMULATION_MODE", "replay");
+    assert_eq!(replaying.run(&["ls", &app]).await.ok().stdout, "v1\n");
+    replaying
+        .set("GHCR_SIMULATION_PATH", "")
+        .run(&["ls", &app])
+        .await
+        .code(2)
+        .stderr_has("GHCR_SIMULATION_PATH");
+}
