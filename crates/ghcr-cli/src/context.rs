@@ -65,8 +65,9 @@ impl Setup {
             .map_err(|error| usage(format!("`{text}` is not an image reference: {error}")))
     }
 
-    /// A client; with --plain-http, plain HTTP to `hosts` and the
-    /// configured registry (a warning for each one not on loopback).
+    /// A client; with --plain-http, plain HTTP to `hosts` (or, when there
+    /// are none, the configured registry), with a warning for each host
+    /// not on loopback.
     pub(crate) fn connect(self, hosts: &[&str]) -> anyhow::Result<Context> {
         self.connect_with(hosts, |transport| transport)
     }
@@ -80,8 +81,12 @@ impl Setup {
     ) -> anyhow::Result<Context> {
         let mut builder = self.config.clone().into_builder();
         if self.plain_http {
+            // The registries the command names; the configured one when it
+            // names none (the GitHub commands read manifests there).
             let mut named: Vec<&str> = hosts.to_vec();
-            named.push(self.config.registry());
+            if named.is_empty() {
+                named.push(self.config.registry());
+            }
             named.sort_unstable();
             named.dedup();
             for host in named {

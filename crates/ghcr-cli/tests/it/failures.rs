@@ -175,10 +175,13 @@ async fn plain_http_warns_off_loopback_and_verbose_traces() {
         ghcr::types::Digest::sha256_of(b"x")
     );
     // A pinned digest needs no request: only the warning is under test.
-    env.run(&["--plain-http", "digest", &pinned])
-        .await
-        .ok()
+    let run = env.run(&["--plain-http", "digest", &pinned]).await;
+    run.ok()
         .stderr_has("warning: talking plain HTTP to 10.1.2.3:5000");
+    assert!(
+        !run.stderr.contains("ghcr.io"),
+        "only the registry named: {run:?}"
+    );
     let fake = fake().await;
     seed(&fake, "octo/app", Some("v1"), "layer");
     let quiet = Env::fake(&fake)
