@@ -1,6 +1,6 @@
 //! Tracing to stderr: warnings by default (retries, rate-limit waits), `-v`
 //! for each request, `-vv` for everything; `serve` logs its runs at info.
-//! `RUST_LOG`, when set, wins.
+//! `RUST_LOG`, when set, wins. With `--json` every line is a JSON object.
 
 use std::io::IsTerminal as _;
 
@@ -34,20 +34,24 @@ pub(crate) fn filter(verbose: u8, command: &Command) -> String {
     }
 }
 
-/// Installs the subscriber.
-pub(crate) fn init(verbose: u8, command: &Command) {
+/// Installs the subscriber: text, or with --json one JSON object a line
+/// (what log collectors read from `ghcr serve`).
+pub(crate) fn init(verbose: u8, json: bool, command: &Command) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .filter(|value| !value.is_empty())
         .unwrap_or_else(|| filter(verbose, command));
-    let subscriber = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(verbose > 0)
-        .finish();
+        .with_ansi(std::io::stderr().is_terminal() && !json)
+        .with_target(verbose > 0);
     // A second subscriber (never in practice) leaves the first in place.
-    let _ = tracing::subscriber::set_global_default(subscriber);
+    let _ = if json {
+        tracing::subscriber::set_global_default(builder.json().finish())
+    } else {
+        tracing::subscriber::set_global_default(builder.finish())
+    };
 }
 
 #[cfg(test)]

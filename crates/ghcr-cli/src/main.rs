@@ -18,7 +18,7 @@ use clap::Parser as _;
 fn main() -> ExitCode {
     let args = cli::Args::parse();
     let out = output::Output::new(args.global.json);
-    logging::init(args.global.verbose, &args.command);
+    logging::init(args.global.verbose, args.global.json, &args.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -21,12 +21,12 @@ struct Service {
 }
 
 impl Service {
-    async fn start(env: &Env, policies: &str) -> (Self, tempfile::TempDir) {
+    async fn start(env: &Env, policies: &str, extra: &[&str]) -> (Self, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("policies.toml");
         std::fs::write(&file, policies).unwrap();
         let file = file.display().to_string();
-        let mut child = env.spawn(&[
+        let mut args = vec![
             "serve",
             "--policies",
             &file,
@@ -34,7 +34,9 @@ impl Service {
             "127.0.0.1",
             "--port",
             "0",
-        ]);
+        ];
+        args.extend(extra);
+        let mut child = env.spawn(&args);
         let log: Arc<Mutex<Vec<String>>> = Arc::default();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let sink = log.clone();
@@ -153,7 +155,8 @@ async fn serve_answers_probes_and_cleans_on_schedule() {
     old_build(&fake, 1, 10);
     old_build(&fake, 2, 9);
     let env = Env::fake(&fake);
-    let (mut service, _dir) = Service::start(&env, &format!("interval = \"1s\"\n{POLICY}")).await;
+    let (mut service, _dir) =
+        Service::start(&env, &format!("interval = \"1s\"\n{POLICY}"), &[]).await;
 
     let (status, body) = service.get("/health").await;
     assert_eq!(status, 200, "{body}");
@@ -221,7 +224,8 @@ async fn sigterm_stops_between_deletions() {
         old_build(&fake, n, 10);
     }
     let env = Env::fake(&fake);
-    let (service, _dir) = Service::start(&env, &format!("interval = \"1h\"\n{POLICY}")).await;
+    let (service, _dir) =
+        Service::start(&env, &format!("interval = \"1h\"\n{POLICY}"), &["--json"]).await;
     let deletes = |fake: &FakeGhcr| fake.log().count_where(|r| r.method == Method::DELETE);
     until("the first deletion", || (deletes(&fake) >= 1).then_some(())).await;
     let (code, log) = service.terminate().await;
@@ -236,10 +240,15 @@ async fn sigterm_stops_between_deletions() {
         gone,
         "every DELETE that was sent completed, and no other was sent"
     );
-    assert!(
-        log.iter().any(|l| l.contains("stopped between deletions")),
-        "{log:#?}"
-    );
+    // --json logs one object a line, for log collectors.
+    let stopped = log.iter().any(|line| {
+        serde_json::from_str::<serde_json::Value>(line).is_ok_and(|entry| {
+            entry["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("stopped between deletions"))
+        })
+    });
+    assert!(stopped, "{log:#?}");
     assert!(service_logged(&log, "not attempted"), "{log:#?}");
 }
 
