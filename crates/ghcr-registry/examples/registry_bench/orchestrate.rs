@@ -41,16 +41,15 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let registry = runtime.block_on(Registry::start(Auth::None));
-    let host = registry.host().to_owned();
-    println!("docker-registry on {host}; {reps} runs per row, medians shown\n");
-    let rows = rows(&host, &one, &sixteen)?;
+    println!("{reps} runs per row, each run on a fresh docker-registry; medians shown\n");
+    let rows = rows(&one, &sixteen)?;
     let mut samples: BTreeMap<usize, Vec<Sample>> = BTreeMap::new();
     let scratch = work.path().join("scratch");
-    for rep in 0..reps {
+    for _ in 0..reps {
+        let registry = runtime.block_on(Registry::start(Auth::None));
         for (index, row) in rows.iter().enumerate() {
             std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
-            let command = (row.build)(rep, &scratch)?;
+            let command = (row.build)(registry.host(), &scratch)?;
             let sample = measure(&time, &command, &scratch.join("time.txt"))
                 .map_err(|e| format!("{} with {}: {e}", row.task, row.tool.name()))?;
             if row.tool == Tool::Ours && row.bytes == 0 && !sample.output.starts_with("0 ") {

@@ -1,4 +1,6 @@
-//! The rows: what each tool runs for each task.
+//! The rows: what each tool runs for each task. Every run gets a fresh
+//! registry, so repositories need no run suffix and skopeo's blob-info
+//! cache knows no location on it to mount from.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,8 +25,8 @@ impl Tool {
     }
 }
 
-/// Builds a row's command for a run, given a scratch folder.
-pub(crate) type Build<'a> = Box<dyn Fn(usize, &Path) -> Result<Command, String> + 'a>;
+/// Builds a row's command, given the registry host and a scratch folder.
+pub(crate) type Build<'a> = Box<dyn Fn(&str, &Path) -> Result<Command, String> + 'a>;
 
 /// One task done by one tool.
 pub(crate) struct Row<'a> {
@@ -39,6 +41,7 @@ fn exe() -> Result<PathBuf, String> {
     std::env::current_exe().map_err(|e| e.to_string())
 }
 
+/// `registry_bench row <args>`.
 fn ours(args: &[String]) -> Result<Command, String> {
     let mut command = Command::new(exe()?);
     command.arg("row").args(args);
@@ -59,182 +62,124 @@ fn skopeo(source: &str, destination: &str) -> Command {
     command
 }
 
-pub(crate) fn rows<'a>(
-    host: &'a str,
-    one: &'a Image,
-    sixteen: &'a Image,
-) -> Result<Vec<Row<'a>>, String> {
-    let mut rows = transfer_rows(host, one, sixteen);
-    rows.extend(curl_rows(host, one)?);
+fn repo(host: &str, name: &str) -> String {
+    format!("{host}/bench/{name}:v1")
+}
+
+fn docker(host: &str, name: &str) -> String {
+    format!("docker://{}", repo(host, name))
+}
+
+fn oci(dir: &Path) -> String {
+    format!("oci:{}:v1", dir.display())
+}
+
+fn text(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn row<'a>(
+    task: &'static str,
+    tool: Tool,
+    bytes: u64,
+    build: impl Fn(&str, &Path) -> Result<Command, String> + 'a,
+) -> Row<'a> {
+    Row {
+        task,
+        tool,
+        bytes,
+        build: Box::new(build),
+    }
+}
+
+/// Every row, in the order they run within one run.
+pub(crate) fn rows<'a>(one: &'a Image, sixteen: &'a Image) -> Result<Vec<Row<'a>>, String> {
+    let mut rows = Vec::new();
+    for (image, name, push, pull) in [
+        (one, "one", "push 1 GiB", "pull 1 GiB"),
+        (sixteen, "sixteen", "push 16 x 64 MiB", "pull 16 x 64 MiB"),
+    ] {
+        let (ours_repo, skopeo_repo) = (format!("ours-{name}"), format!("sk-{name}"));
+        let (from_ours, from_skopeo) = (ours_repo.clone(), skopeo_repo.clone());
+        rows.extend([
+            row(push, Tool::Ours, image.bytes, move |host, _| {
+                ours(&["push".into(), text(&image.dir), repo(host, &ours_repo)])
+            }),
+            row(push, Tool::Skopeo, image.bytes, move |host, _| {
+                Ok(skopeo(&oci(&image.dir), &docker(host, &skopeo_repo)))
+            }),
+            row(pull, Tool::Ours, image.bytes, move |host, scratch| {
+                ours(&[
+                    "pull".into(),
+                    text(&scratch.join("pulled")),
+                    repo(host, &from_ours),
+                ])
+            }),
+            row(pull, Tool::Skopeo, image.bytes, move |host, scratch| {
+                Ok(skopeo(
+                    &docker(host, &from_skopeo),
+                    &oci(&scratch.join("pulled")),
+                ))
+            }),
+        ]);
+    }
+    let repeat = "repeat push 16 x 64 MiB";
+    let wide = "push 16 x 64 MiB, 16 at once";
+    let copy = "copy 16 x 64 MiB to another repo";
+    rows.extend([
+        row(repeat, Tool::Ours, 0, move |host, _| {
+            ours(&[
+                "push".into(),
+                text(&sixteen.dir),
+                repo(host, "ours-sixteen"),
+            ])
+        }),
+        row(repeat, Tool::Skopeo, 0, move |host, _| {
+            Ok(skopeo(&oci(&sixteen.dir), &docker(host, "sk-sixteen")))
+        }),
+        row(wide, Tool::Ours, sixteen.bytes, move |host, _| {
+            let target = repo(host, "ours-wide");
+            ours(&["push".into(), text(&sixteen.dir), target, "16".into()])
+        }),
+        row(copy, Tool::Ours, sixteen.bytes, move |host, _| {
+            let (from, to) = (repo(host, "ours-sixteen"), repo(host, "ours-copy"));
+            ours(&["copy".into(), from, to])
+        }),
+        row(copy, Tool::Skopeo, sixteen.bytes, move |host, _| {
+            Ok(skopeo(
+                &docker(host, "sk-sixteen"),
+                &docker(host, "sk-copy"),
+            ))
+        }),
+    ]);
+    rows.extend(curl_rows(one)?);
     Ok(rows)
 }
 
-fn transfer_rows<'a>(host: &'a str, one: &'a Image, sixteen: &'a Image) -> Vec<Row<'a>> {
-    let layout = |image: &Image| image.dir.display().to_string();
-    let oci = |image: &Image| format!("oci:{}:v1", image.dir.display());
-    let repo = move |name: String| format!("{host}/bench/{name}:v1");
-    let mut rows: Vec<Row<'a>> = Vec::new();
-    for (image, short) in [(one, "one"), (sixteen, "sixteen")] {
-        let (push, pull) = match short {
-            "one" => ("push 1 GiB", "pull 1 GiB"),
-            _ => ("push 16 x 64 MiB", "pull 16 x 64 MiB"),
-        };
-        rows.push(Row {
-            task: push,
-            tool: Tool::Ours,
-            bytes: image.bytes,
-            build: Box::new(move |rep, _| {
-                ours(&[
-                    "push".into(),
-                    layout(image),
-                    repo(format!("ours-{short}-{rep}")),
-                ])
-            }),
-        });
-        rows.push(Row {
-            task: push,
-            tool: Tool::Skopeo,
-            bytes: image.bytes,
-            build: Box::new(move |rep, _| {
-                Ok(skopeo(
-                    &oci(image),
-                    &format!("docker://{}", repo(format!("sk-{short}-{rep}"))),
-                ))
-            }),
-        });
-        rows.push(Row {
-            task: pull,
-            tool: Tool::Ours,
-            bytes: image.bytes,
-            build: Box::new(move |_, scratch| {
-                ours(&[
-                    "pull".into(),
-                    scratch.join("pulled").display().to_string(),
-                    repo(format!("ours-{short}-0")),
-                ])
-            }),
-        });
-        rows.push(Row {
-            task: pull,
-            tool: Tool::Skopeo,
-            bytes: image.bytes,
-            build: Box::new(move |_, scratch| {
-                Ok(skopeo(
-                    &format!("docker://{}", repo(format!("sk-{short}-0"))),
-                    &format!("oci:{}:v1", scratch.join("pulled").display()),
-                ))
-            }),
-        });
-    }
-    rows.extend(repeat_and_copy_rows(host, sixteen));
-    rows
-}
-
-/// Nothing new to send; a copy between repositories of one registry.
-fn repeat_and_copy_rows<'a>(host: &'a str, sixteen: &'a Image) -> Vec<Row<'a>> {
-    let layout = |image: &Image| image.dir.display().to_string();
-    let oci = |image: &Image| format!("oci:{}:v1", image.dir.display());
-    let repo = move |name: String| format!("{host}/bench/{name}:v1");
-    let mut rows: Vec<Row<'a>> = Vec::new();
-    rows.push(Row {
-        task: "repeat push 16 x 64 MiB",
-        tool: Tool::Ours,
-        bytes: 0,
-        build: Box::new(move |_, _| {
-            ours(&[
-                "push".into(),
-                layout(sixteen),
-                repo("ours-sixteen-0".into()),
-            ])
-        }),
-    });
-    rows.push(Row {
-        task: "repeat push 16 x 64 MiB",
-        tool: Tool::Skopeo,
-        bytes: 0,
-        build: Box::new(move |_, _| {
-            Ok(skopeo(
-                &oci(sixteen),
-                &format!("docker://{}", repo("sk-sixteen-0".into())),
-            ))
-        }),
-    });
-    rows.push(Row {
-        task: "push 16 x 64 MiB, 16 at once",
-        tool: Tool::Ours,
-        bytes: sixteen.bytes,
-        build: Box::new(move |rep, _| {
-            let target = repo(format!("ours-wide-{rep}"));
-            ours(&["push".into(), layout(sixteen), target, "16".into()])
-        }),
-    });
-    rows.push(Row {
-        task: "copy 16 x 64 MiB to another repo",
-        tool: Tool::Ours,
-        bytes: sixteen.bytes,
-        build: Box::new(move |rep, _| {
-            ours(&[
-                "copy".into(),
-                repo("ours-sixteen-0".into()),
-                repo(format!("ours-copy-{rep}")),
-            ])
-        }),
-    });
-    rows.push(Row {
-        task: "copy 16 x 64 MiB to another repo",
-        tool: Tool::Skopeo,
-        bytes: sixteen.bytes,
-        build: Box::new(move |rep, _| {
-            Ok(skopeo(
-                &format!("docker://{}", repo("sk-sixteen-0".into())),
-                &format!("docker://{}", repo(format!("sk-copy-{rep}"))),
-            ))
-        }),
-    });
-    rows
-}
-
 /// The loopback ceiling: one monolithic PUT, one GET to a file.
-fn curl_rows<'a>(host: &'a str, one: &'a Image) -> Result<Vec<Row<'a>>, String> {
-    let mut rows: Vec<Row<'a>> = Vec::new();
+fn curl_rows(one: &Image) -> Result<Vec<Row<'_>>, String> {
     let (digest, file) = one.first_layer.clone();
-    let layer_bytes = std::fs::metadata(&file).map_err(|e| e.to_string())?.len();
+    let bytes = std::fs::metadata(&file).map_err(|e| e.to_string())?.len();
     let put_digest = digest.clone();
-    rows.push(Row {
-        task: "push 1 GiB",
-        tool: Tool::Curl,
-        bytes: layer_bytes,
-        build: Box::new(move |rep, _| {
-            let location = open_upload(host, &format!("bench/curl-{rep}"))?;
+    Ok(vec![
+        row("push 1 GiB", Tool::Curl, bytes, move |host, _| {
+            let location = open_upload(host, "bench/curl")?;
             let separator = if location.contains('?') { '&' } else { '?' };
             let mut command = Command::new("/usr/bin/curl");
-            command.args([
-                "-s",
-                "-f",
-                "-H",
-                "Expect:",
-                "-H",
-                "Content-Type: application/octet-stream",
-                "-T",
-            ]);
+            command.args(["-s", "-f", "-H", "Expect:"]);
+            command.args(["-H", "Content-Type: application/octet-stream", "-T"]);
             command
                 .arg(&file)
                 .arg(format!("{location}{separator}digest={put_digest}"));
             Ok(command)
         }),
-    });
-    rows.push(Row {
-        task: "pull 1 GiB",
-        tool: Tool::Curl,
-        bytes: layer_bytes,
-        build: Box::new(move |_, scratch| {
+        row("pull 1 GiB", Tool::Curl, bytes, move |host, scratch| {
             let mut command = Command::new("/usr/bin/curl");
             command.args(["-s", "-f", "-o"]).arg(scratch.join("blob"));
-            command.arg(format!("http://{host}/v2/bench/ours-one-0/blobs/{digest}"));
+            command.arg(format!("http://{host}/v2/bench/ours-one/blobs/{digest}"));
             Ok(command)
         }),
-    });
-    Ok(rows)
+    ])
 }
 
 /// `POST /v2/<name>/blobs/uploads/` with curl; the Location.
