@@ -257,10 +257,9 @@ impl RegistryClient {
                 .filter(|uri| uri.scheme().is_some() && uri.authority().is_some())
         };
         resolved.ok_or_else(|| {
-            Error::protocol(
-                base,
-                format!("the Location `{location}` is not a usable URL"),
-            )
+            // The query may carry a signature: keep it out of the message.
+            let shown = location.split('?').next().unwrap_or_default();
+            Error::protocol(base, format!("the Location `{shown}` is not a usable URL"))
         })
     }
 }
@@ -348,6 +347,26 @@ mod tests {
             let resolved = client.resolve(&base, location).ok().map(|u| u.to_string());
             assert_eq!(resolved.as_deref(), expected, "{location}");
         }
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_and_errors() {
+        use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
+        let transport = Transport::builder()
+            .credentials(Arc::new(StaticProvider::new(Credentials::basic(
+                "octo",
+                "hunter2-secret",
+            ))))
+            .build()
+            .unwrap();
+        let client = RegistryClient::new(transport);
+        assert!(!format!("{client:?}").contains("hunter2"));
+        let base: Uri = "https://ghcr.io/v2/o/a/blobs/uploads/".parse().unwrap();
+        let error = client
+            .resolve(&base, "relative?sig=topsecret")
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("topsecret"), "{error}");
     }
 
     #[tokio::test(start_paused = true)]
