@@ -7,8 +7,18 @@
 //! new index reusing a manifest the plan would delete. Execution lists the
 //! versions again and, when anything changed, plans again with the same
 //! policy; only versions both plans delete are deleted.
+//!
+//! A caller can stop a run ([`PackagesClient::execute_cleanup_until`]): the
+//! stop signal is looked at before each deletion and while waiting for the
+//! pace, never during a DELETE, so the one under way completes and its
+//! outcome is known; the versions left are reported as not attempted.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::pin;
+
+use futures_util::FutureExt as _;
+use futures_util::future::{Either, select};
 
 use ghcr_types::{Digest, PackageVersion, PackageVersionId};
 use time::OffsetDateTime;
@@ -170,8 +180,17 @@ impl<'a> Run<'a> {
         self.stopped = Some(reason);
     }
 
+    /// The caller asked the run to stop: every pending deletion is not attempted.
+    fn halt(&mut self) {
+        for outcome in &mut self.outcomes {
+            if outcome.is_none() {
+                *outcome = Some(Outcome::Stopped);
+            }
+        }
+    }
+
     /// Deletes the version at `index`, recording the outcome.
-    async fn delete(&mut self, client: &PackagesClient, index: usize, pacer: &mut Pacer) {
+    async fn delete(&mut self, client: &PackagesClient, index: usize) {
         let entry = &self.plan.entries[index];
         let Decision::Delete(reason) = &entry.decision else {
             return;
@@ -182,7 +201,6 @@ impl<'a> Run<'a> {
             });
             return;
         }
-        pacer.wait().await;
         let result = client
             .delete_version(&self.plan.owner, &self.plan.package, entry.version.id)
             .await;
@@ -280,20 +298,93 @@ impl PackagesClient {
     /// rate limit outlasts the transport's wait, the token is refused, or
     /// after repeated network failures; what is left is reported as not
     /// attempted.
-    #[tracing::instrument(skip_all, fields(owner = %plan.owner, package = %plan.package))]
+    ///
+    /// To stop a run from outside (a service shutting down), use
+    /// [`PackagesClient::execute_cleanup_until`]: dropping this future could
+    /// cut a DELETE whose outcome would then be unknown.
     pub async fn execute_cleanup(&self, plan: &CleanupPlan) -> CleanupReport {
+        self.execute_cleanup_until(plan, std::future::pending())
+            .await
+    }
+
+    /// As [`PackagesClient::execute_cleanup`], but ends early once `stop`
+    /// completes (a shutdown signal, a deadline, a cancellation token's
+    /// `cancelled()`). `stop` is polled before each deletion and during the
+    /// pacing waits, never while a DELETE is on its way: the deletion under
+    /// way completes and is reported, no other starts, and every version
+    /// not yet attempted is reported as [`Outcome::Stopped`] (not a
+    /// failure). Running the policy again later plans them again.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # use std::sync::Arc;
+    /// # use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
+    /// # use ghcr_packages::{PackagesClient, RetentionPolicy, Outcome};
+    /// # use ghcr_types::Owner;
+    /// # let fake = ghcr_sim::fake::FakeGhcr::builder().user("octo", "token-o").start().await?;
+    /// # fake.store().push_image("octo/app", Some("v1"), &[bytes::Bytes::from_static(b"kept")])?;
+    /// # for n in 0..3 {
+    /// #     fake.store().push_image("octo/app", None, &[bytes::Bytes::from(format!("old {n}"))])?;
+    /// # }
+    /// # let credentials = StaticProvider::new(Credentials::basic("octo", "token-o")).for_host(fake.registry_host());
+    /// # let transport = ghcr_transport::Transport::builder()
+    /// #     .allow_plain_http(fake.registry_host())
+    /// #     .credentials(Arc::new(credentials))
+    /// #     .build()?;
+    /// # let client = PackagesClient::builder(transport)
+    /// #   .api_base(&fake.api_base())
+    /// #   .registry_host(fake.registry_host())
+    /// #   .build()?;
+    /// # let owner = Owner::user("octo");
+    /// let policy = RetentionPolicy::builder().only_untagged().build()?;
+    /// let plan = client.plan_cleanup(&owner, "app", &policy).await?;
+    /// // A stop that has already happened: nothing is deleted.
+    /// let report = client.execute_cleanup_until(&plan, std::future::ready(())).await;
+    /// assert!(report.deleted().is_empty());
+    /// assert_eq!(report.skipped().len(), 3);
+    /// assert!(report.entries.iter().any(|e| e.outcome == Outcome::Stopped));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    #[tracing::instrument(skip_all, fields(owner = %plan.owner, package = %plan.package))]
+    pub async fn execute_cleanup_until(
+        &self,
+        plan: &CleanupPlan,
+        stop: impl Future<Output = ()>,
+    ) -> CleanupReport {
         let started_at = OffsetDateTime::now_utc();
+        let mut stop = pin!(stop.fuse());
         let mut run = Run::new(plan);
-        if let Err(error) = run.recheck(self).await {
-            run.stop(format!(
+        let checked = match select(pin!(run.recheck(self)), stop.as_mut()).await {
+            Either::Left((checked, _)) => Some(checked),
+            Either::Right(((), _)) => None,
+        };
+        match checked {
+            None => {
+                run.halt();
+                return run.report(started_at);
+            }
+            Some(Err(error)) => run.stop(format!(
                 "the package could not be checked again before deleting ({error}); nothing was deleted"
-            ));
+            )),
+            Some(Ok(())) => {}
         }
         let mut pacer = Pacer::new(self.inner.write_points_per_minute, WRITE_POINTS);
         for index in deletion_order(plan) {
-            if run.outcomes[index].is_none() {
-                run.delete(self, index, &mut pacer).await;
+            if run.outcomes[index].is_some() {
+                continue;
             }
+            if run.stopped.is_none() {
+                // The stop is polled first: once it has happened, no deletion starts.
+                if let Either::Left(((), _)) = select(stop.as_mut(), pin!(pacer.wait())).await {
+                    tracing::warn!(
+                        "cleanup stopped on request; the deletions left are not attempted"
+                    );
+                    run.halt();
+                    break;
+                }
+            }
+            run.delete(self, index).await;
         }
         run.report(started_at)
     }

@@ -25,6 +25,9 @@ pub enum Outcome {
         /// Why the run stopped.
         reason: String,
     },
+    /// Not attempted: the caller stopped the run
+    /// ([`crate::PackagesClient::execute_cleanup_until`]) before it.
+    Stopped,
 }
 
 impl fmt::Display for Outcome {
@@ -35,6 +38,7 @@ impl fmt::Display for Outcome {
             Self::Kept(reason) => write!(f, "kept: {reason}"),
             Self::Failed(failure) => write!(f, "failed: {}", failure.reason),
             Self::Skipped { reason } => write!(f, "not attempted: {reason}"),
+            Self::Stopped => f.write_str("not attempted (stopped)"),
         }
     }
 }
@@ -97,9 +101,15 @@ impl CleanupReport {
             .collect()
     }
 
-    /// Versions not attempted because the run stopped.
+    /// Versions not attempted because the run stopped (on its own, or on
+    /// request: [`Outcome::Stopped`]).
     pub fn skipped(&self) -> Vec<PackageVersionId> {
-        self.ids(|o| matches!(o, Outcome::Skipped { .. }))
+        self.ids(|o| matches!(o, Outcome::Skipped { .. } | Outcome::Stopped))
+    }
+
+    /// Whether the caller stopped the run before it was done.
+    pub fn was_stopped(&self) -> bool {
+        self.entries.iter().any(|e| e.outcome == Outcome::Stopped)
     }
 
     /// Whether every planned deletion happened (or was already done).

@@ -7,6 +7,7 @@ mod hurts;
 mod packages;
 mod paging;
 mod replay;
+mod stop;
 mod support;
 mod versions;
 mod vulns;
