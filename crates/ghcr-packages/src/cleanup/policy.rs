@@ -2,11 +2,11 @@
 //! (with the rule that keeps it) or delete-candidate (with why it is one).
 //! What kept versions reference is protected afterwards (`protect.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use ghcr_types::PackageVersion;
+use ghcr_types::{Digest, PackageVersion};
 use regex::Regex;
 use time::OffsetDateTime;
 
@@ -86,8 +86,12 @@ pub struct RetentionPolicyBuilder {
 }
 
 impl RetentionPolicyBuilder {
-    /// Keeps the `count` newest versions the cleanup could delete (by
-    /// creation time). Without a scope only tagged versions are counted:
+    /// Keeps the `count` newest images the cleanup could delete (by
+    /// creation time). Images, not their parts: a version another version
+    /// of the package lists (the platform manifests and attestation
+    /// manifests of an index, a nested index, the artifacts of a referrers
+    /// index) takes no place among the `count`; it is kept when what lists
+    /// it is kept. Without a scope only tagged versions are counted:
     /// untagged ones are parts of images or leftovers. Default: none.
     #[must_use]
     pub fn keep_newest(mut self, count: usize) -> Self {
@@ -266,14 +270,24 @@ impl PolicySet {
     }
 }
 
-/// The first decision on each version, in the order given: `Ok` keeps with
-/// a reason, `Err` makes it a delete candidate with a reason.
-pub(crate) fn decide(
+/// How "keep the newest N" is counted over a package's versions.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Ranking {
+    /// The candidates that may take a place, newest first.
+    pub(crate) order: Vec<usize>,
+    /// Which versions can list a candidate (an index, a referrers index)
+    /// and must be read to tell images from their parts.
+    pub(crate) parents: Vec<bool>,
+    /// N.
+    pub(crate) count: usize,
+}
+
+/// Whether the cleanup may delete the version at all, and why.
+fn scopes(
     versions: &[PackageVersion],
     policy: &RetentionPolicy,
-    now: OffsetDateTime,
-) -> Vec<std::result::Result<KeepReason, DeleteReason>> {
-    let scopes: Vec<_> = versions
+) -> Vec<std::result::Result<DeleteReason, KeepReason>> {
+    versions
         .iter()
         .map(|version| {
             if version.digest().is_err() {
@@ -282,24 +296,69 @@ pub(crate) fn decide(
                 policy.scope(version)
             }
         })
-        .collect();
-    // Rank the candidates that count towards "newest N", newest first.
-    let mut ranked: Vec<usize> = (0..versions.len())
+        .collect()
+}
+
+/// The candidates that count towards "newest N", newest first (versions
+/// are given newest first), and the versions that may list them.
+pub(crate) fn ranking(versions: &[PackageVersion], policy: &RetentionPolicy) -> Ranking {
+    ranking_of(versions, policy, &scopes(versions, policy))
+}
+
+fn ranking_of(
+    versions: &[PackageVersion],
+    policy: &RetentionPolicy,
+    scopes: &[std::result::Result<DeleteReason, KeepReason>],
+) -> Ranking {
+    let mut order: Vec<usize> = (0..versions.len())
         .filter(|&index| match &scopes[index] {
             Ok(DeleteReason::Untagged) => policy.delete_untagged,
             Ok(DeleteReason::ReferrerTagsOnly) | Err(_) => false,
             Ok(_) => true,
         })
         .collect();
-    ranked.sort_by(|&a, &b| {
+    order.sort_by(|&a, &b| {
         versions[b]
             .created_at
             .cmp(&versions[a].created_at)
             .then(versions[b].id.cmp(&versions[a].id))
     });
-    let keep_count = policy.keep_newest.unwrap_or(0);
+    // Untagged versions and referrers indexes list only parts that are
+    // themselves untagged: they matter only when untagged versions count.
+    let parents = scopes
+        .iter()
+        .map(|scope| match scope {
+            Err(KeepReason::NotAnImage) => false,
+            Ok(DeleteReason::Untagged | DeleteReason::ReferrerTagsOnly) => policy.delete_untagged,
+            _ => true,
+        })
+        .collect();
+    Ranking {
+        order,
+        parents,
+        count: policy.keep_newest.unwrap_or(0),
+    }
+}
+
+/// The first decision on each version, in the order given: `Ok` keeps with
+/// a reason, `Err` makes it a delete candidate with a reason. `parts` are
+/// the digests another version lists: they take no place among the newest.
+pub(crate) fn decide(
+    versions: &[PackageVersion],
+    policy: &RetentionPolicy,
+    now: OffsetDateTime,
+    parts: &HashSet<Digest>,
+) -> Vec<std::result::Result<KeepReason, DeleteReason>> {
+    let scopes = scopes(versions, policy);
+    let ranking = ranking_of(versions, policy, &scopes);
+    let is_part = |index: usize| {
+        versions[index]
+            .digest()
+            .is_ok_and(|digest| parts.contains(&digest))
+    };
     let mut newest = vec![None; versions.len()];
-    for (rank, index) in ranked.iter().enumerate().take(keep_count) {
+    let images = ranking.order.iter().filter(|&&index| !is_part(index));
+    for (rank, index) in images.enumerate().take(ranking.count) {
         newest[*index] = Some(rank + 1);
     }
     versions

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use ghcr_types::{Digest, PackageVersion, PackageVersionId};
 
 use super::plan::Link;
+use super::policy::Ranking;
 use super::policy::referrer_subject;
 use crate::error::{Error, Result};
 use crate::manifests::ManifestSource;
@@ -139,4 +140,60 @@ impl<'a> Graph<'a> {
         }
         Ok(reached)
     }
+}
+
+/// The digests that are parts of another version (listed by an index or a
+/// referrers index), found among the candidates of "keep the newest N" in
+/// rank order until N images are counted.
+///
+/// What lists a part is pushed after it, so a candidate's parents are
+/// versions at least as new: walking newest first, each version that can
+/// be a parent is read (once per run) before the candidates it could list
+/// are counted. A manifest that cannot be read lists nothing here: its
+/// parts then count as images and are kept, never deleted for it.
+pub(crate) async fn parts_of_newest(
+    versions: &[PackageVersion],
+    ranking: &Ranking,
+    source: &impl ManifestSource,
+) -> HashSet<Digest> {
+    let mut parts = HashSet::new();
+    let mut next = 0;
+    let mut images = 0;
+    for &candidate in &ranking.order {
+        if images >= ranking.count {
+            break;
+        }
+        let Some(created) = versions.get(candidate).map(|v| v.created_at) else {
+            continue;
+        };
+        while let Some(version) = versions.get(next).filter(|v| v.created_at >= created) {
+            if ranking.parents.get(next).copied().unwrap_or(false)
+                && let Ok(digest) = version.digest()
+            {
+                match source.manifest(&digest).await {
+                    Ok(manifest) => parts.extend(
+                        manifest
+                            .children()
+                            .iter()
+                            .filter_map(|child| Digest::try_from(child.digest()).ok())
+                            .filter(|child| *child != digest),
+                    ),
+                    Err(error) => tracing::debug!(
+                        version = %version.id,
+                        error = %error,
+                        "cannot read a manifest to count images; its parts count as images"
+                    ),
+                }
+            }
+            next += 1;
+        }
+        let image = versions
+            .get(candidate)
+            .and_then(|v| v.digest().ok())
+            .is_none_or(|digest| !parts.contains(&digest));
+        if image {
+            images += 1;
+        }
+    }
+    parts
 }

@@ -96,7 +96,13 @@ pub(crate) async fn plan_versions(
     manifests: &impl crate::manifests::ManifestSource,
 ) -> Result<Vec<PlanEntry>> {
     versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-    let mut decisions = policy::decide(&versions, policy, now);
+    let ranking = policy::ranking(&versions, policy);
+    let parts = if ranking.count > 0 {
+        protect::parts_of_newest(&versions, &ranking, manifests).await
+    } else {
+        std::collections::HashSet::new()
+    };
+    let mut decisions = policy::decide(&versions, policy, now, &parts);
     plan::keep_what_github_refuses(&versions, &mut decisions);
     let reached = if decisions.iter().any(Result::is_err) {
         let graph = protect::Graph::new(&versions);

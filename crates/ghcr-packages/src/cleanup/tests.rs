@@ -13,6 +13,8 @@ use super::policy::{RetentionPolicy, decide, referrer_subject};
 use super::run::plan_versions;
 use crate::manifests::memory::Memory;
 
+mod newest;
+
 fn now() -> OffsetDateTime {
     time::macros::datetime!(2025-06-01 12:00 UTC)
 }
@@ -80,7 +82,7 @@ fn short(decision: &Decision) -> String {
 }
 
 fn first_decisions(versions: &[PackageVersion], policy: &RetentionPolicy) -> Vec<String> {
-    decide(versions, policy, now())
+    decide(versions, policy, now(), &std::collections::HashSet::new())
         .into_iter()
         .map(|d| short(&d.map_or_else(Decision::Delete, Decision::Keep)))
         .collect()
