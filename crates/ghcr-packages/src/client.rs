@@ -361,10 +361,24 @@ impl PackagesClient {
         action: &str,
         what: &str,
     ) -> Result<(T, HeaderMap)> {
+        self.get_json_as(Endpoint("packages"), uri, action, what)
+            .await
+    }
+
+    /// As [`PackagesClient::get_json`], counted under `endpoint` in metrics.
+    pub(crate) async fn get_json_as<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        uri: &Uri,
+        action: &str,
+        what: &str,
+    ) -> Result<(T, HeaderMap)> {
+        let mut request = self.request(Method::GET, uri);
+        request.extensions_mut().insert(endpoint);
         let response = self
             .inner
             .transport
-            .send_checked(self.request(Method::GET, uri))
+            .send_checked(request)
             .await
             .map_err(|error| Error::from_api(action, what, error))?;
         let (parts, body) = response.into_parts();

@@ -21,6 +21,7 @@
 //!   in-toto vulns attestations (Trivy JSON or SARIF, in DSSE envelopes or
 //!   Sigstore bundles), and [`security_gate`] decides.
 //! - Visibility is read-only: GitHub has no API to change it.
+//! - [`PackagesClient::rate_limit`]: every API budget and what is left.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -69,6 +70,7 @@ mod owner;
 mod pace;
 mod packages;
 mod page;
+mod rate_limit;
 mod restore;
 #[cfg(test)]
 mod scripted;

@@ -26,16 +26,6 @@ pub enum Error {
         target: String,
     },
 
-    /// A server answered something this client cannot read.
-    #[error("the answer to {operation} could not be read: {reason}")]
-    #[non_exhaustive]
-    InvalidResponse {
-        /// What was asked (`GET https://api.github.com/rate_limit`).
-        operation: String,
-        /// What was wrong.
-        reason: String,
-    },
-
     /// The request pipeline failed or could not be built.
     #[error(transparent)]
     Transport(#[from] ghcr_transport::Error),
