@@ -69,16 +69,6 @@ impl Setup {
     /// are none, the configured registry), with a warning for each host
     /// not on loopback.
     pub(crate) fn connect(self, hosts: &[&str]) -> anyhow::Result<Context> {
-        self.connect_with(hosts, |transport| transport)
-    }
-
-    /// As [`Setup::connect`], with a change to the transport before it is
-    /// built (a wire layer).
-    pub(crate) fn connect_with(
-        self,
-        hosts: &[&str],
-        customize: impl FnOnce(ghcr::transport::TransportBuilder) -> ghcr::transport::TransportBuilder,
-    ) -> anyhow::Result<Context> {
         let mut builder = self.config.clone().into_builder();
         if self.plain_http {
             // The registries the command names; the configured one when it
@@ -98,8 +88,7 @@ impl Setup {
                 builder = builder.allow_plain_http(host);
             }
         }
-        let client = GhcrClient::with_transport(builder.build()?, customize)
-            .context("the client could not be set up")?;
+        let client = GhcrClient::new(builder.build()?).context("the client could not be set up")?;
         Ok(Context {
             client,
             out: self.out,

@@ -146,6 +146,7 @@ pub(crate) fn report_json(report: &CleanupReport) -> Value {
         .iter()
         .filter_map(|e| match &e.outcome {
             Outcome::Skipped { reason } => Some(json!({"id": e.version.id.0, "reason": reason})),
+            Outcome::Stopped => Some(json!({"id": e.version.id.0, "reason": "stopped"})),
             _ => None,
         })
         .collect();

@@ -107,8 +107,7 @@ pub(crate) async fn run(
 ) -> anyhow::Result<()> {
     let schedule = policies::load(policies)?;
     let stop = Stop::default();
-    let gate = stop.gate();
-    let context = setup.connect_with(&[], |transport| transport.wire_layer(gate))?;
+    let context = setup.connect(&[])?;
     let counters = Counters::default();
     let mut registry = Registry::default();
     context.client.transport().register_metrics(&mut registry);
@@ -232,16 +231,22 @@ async fn carry_out(
         tracing::info!("stopping: the plan above was not carried out");
         return;
     }
-    let report = context.client.packages().execute_cleanup(plan).await;
+    // The stop is looked at between deletions only: the one under way
+    // completes, no other starts, and the rest is reported not attempted.
+    let report = context
+        .client
+        .packages()
+        .execute_cleanup_until(plan, stop.wait())
+        .await;
     counters.deleted.inc_by(report.deleted().len() as u64);
     counters.failed.inc_by(report.failed().len() as u64);
     for line in report_text(&report).lines() {
         tracing::info!("{line}");
     }
-    if stop.is_set() && report.deleted().len() < planned {
+    if report.was_stopped() {
         tracing::info!(
-            "stopped between deletions: {} planned deletion(s) of package {} were not made; the next run plans them again",
-            planned - report.deleted().len(),
+            "stopped between deletions: {} planned deletion(s) of package {} were not attempted; the next run plans them again",
+            report.skipped().len(),
             plan.package
         );
     }

@@ -1,63 +1,20 @@
-//! Stopping cleanly: SIGTERM or Ctrl-C sets a flag; from then on the
-//! transport's wire refuses to send any DELETE, so a deletion already on
-//! its way completes and no new one starts. The cleanup run then ends
-//! (its report lists what was not attempted) and the service exits.
-//!
-//! Why a wire layer: `PackagesClient::execute_cleanup` has no cancellation
-//! hook, and dropping its future could cut a DELETE whose outcome would
-//! then be unknown.
+//! Stopping cleanly: SIGTERM or Ctrl-C sets a flag and wakes whoever waits
+//! on it. The scheduler starts no new run or plan once it is set, and a
+//! cleanup under way gets it as its stop signal
+//! (`PackagesClient::execute_cleanup_until`): the deletion on its way
+//! completes, no other starts, and the report lists the rest as not
+//! attempted. Then the service exits.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use ghcr::transport::{BoxError, HttpBody, WireService};
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use tokio::sync::Notify;
 
-/// The stop flag, shared by the signal task, the scheduler and the wire.
+/// The stop flag, shared by the signal task, the scheduler and the cleanup under way.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Stop {
     stopping: Arc<AtomicBool>,
     notify: Arc<Notify>,
-}
-
-/// What a DELETE gets once the service is stopping.
-#[derive(Debug)]
-struct Stopping;
-
-impl std::fmt::Display for Stopping {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("not sent: the service is stopping")
-    }
-}
-
-impl std::error::Error for Stopping {}
-
-/// The wire, behind the stop flag.
-#[derive(Clone)]
-pub(crate) struct Gated {
-    inner: WireService,
-    stop: Stop,
-}
-
-impl tower::Service<http::Request<HttpBody>> for Gated {
-    type Response = http::Response<HttpBody>;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<HttpBody>) -> Self::Future {
-        if request.method() == http::Method::DELETE && self.stop.is_set() {
-            return Box::pin(std::future::ready(Err(BoxError::from(Stopping))));
-        }
-        Box::pin(self.inner.call(request))
-    }
 }
 
 impl Stop {
@@ -78,15 +35,6 @@ impl Stop {
             return;
         }
         notified.await;
-    }
-
-    /// A wire layer refusing DELETEs once the flag is set.
-    pub(crate) fn gate(&self) -> impl tower::Layer<WireService, Service = Gated> + Send + 'static {
-        let stop = self.clone();
-        tower::layer::layer_fn(move |inner: WireService| Gated {
-            inner,
-            stop: stop.clone(),
-        })
     }
 
     /// Sets the flag on SIGTERM or Ctrl-C.
@@ -123,42 +71,21 @@ impl Stop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt as _;
-    use tower::Layer as _;
-    use tower::ServiceExt as _;
-
-    fn request(method: http::Method) -> http::Request<HttpBody> {
-        let body: HttpBody = http_body_util::Empty::new()
-            .map_err(|never| match never {})
-            .boxed_unsync();
-        http::Request::builder()
-            .method(method)
-            .uri("http://127.0.0.1:1/x")
-            .body(body)
-            .unwrap()
-    }
 
     #[tokio::test]
-    async fn deletes_are_refused_only_once_stopping() {
-        let wire = WireService::new(tower::service_fn(|_: http::Request<HttpBody>| async {
-            let body: HttpBody = http_body_util::Empty::new()
-                .map_err(|never| match never {})
-                .boxed_unsync();
-            Ok::<_, BoxError>(http::Response::new(body))
-        }));
+    async fn waiters_wake_when_the_flag_is_set_and_after() {
         let stop = Stop::default();
-        let gated = stop.gate().layer(wire);
-        assert!(
-            gated
-                .clone()
-                .oneshot(request(http::Method::DELETE))
-                .await
-                .is_ok()
-        );
+        assert!(!stop.is_set());
+        let waiter = tokio::spawn({
+            let stop = stop.clone();
+            async move { stop.wait().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
         stop.trigger();
+        waiter.await.unwrap();
+        assert!(stop.is_set());
+        // A wait that starts after the trigger ends at once.
         stop.wait().await;
-        let refused = gated.clone().oneshot(request(http::Method::DELETE)).await;
-        assert!(refused.unwrap_err().to_string().contains("stopping"));
-        assert!(gated.oneshot(request(http::Method::GET)).await.is_ok());
     }
 }
