@@ -192,6 +192,7 @@ mod error;
 pub mod fake;
 mod fixture;
 mod mode;
+pub mod peers;
 mod record;
 mod redact;
 mod replay;
