@@ -14,14 +14,6 @@ mod plan;
 mod rows;
 mod table;
 
-// The test suite's registry launcher and token issuer, shared as files.
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../tests/it/support/registry.rs"]
-mod registry;
-#[allow(dead_code, unreachable_pub)]
-#[path = "../../tests/it/support/token.rs"]
-mod token;
-
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {

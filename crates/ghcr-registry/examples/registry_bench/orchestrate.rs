@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use ghcr_sim::peers::{Auth, DockerRegistry, require};
+
 use crate::layouts;
 use crate::plan::{Tool, rows};
-use crate::registry::{Auth, Registry};
 use crate::table::print_table;
 
 /// One run of one row.
@@ -26,9 +27,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             .ok_or("--reps needs a number")?,
         None => 3,
     };
-    let time = crate::registry::require("/usr/bin/time", "time");
-    crate::registry::require("/usr/bin/skopeo", "skopeo");
-    crate::registry::require("/usr/bin/curl", "curl");
+    let time = require("/usr/bin/time", "time").map_err(|e| e.to_string())?;
+    require("/usr/bin/skopeo", "skopeo").map_err(|e| e.to_string())?;
+    require("/usr/bin/curl", "curl").map_err(|e| e.to_string())?;
     let base = std::env::var_os("BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
     let work = tempfile::tempdir_in(base).map_err(|e| e.to_string())?;
     println!(
@@ -46,7 +47,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut samples: BTreeMap<usize, Vec<Sample>> = BTreeMap::new();
     let scratch = work.path().join("scratch");
     for _ in 0..reps {
-        let registry = runtime.block_on(Registry::start(Auth::None));
+        let registry = runtime
+            .block_on(DockerRegistry::start(Auth::None))
+            .map_err(|e| e.to_string())?;
         for (index, row) in rows.iter().enumerate() {
             std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
             let command = (row.build)(registry.host(), &scratch)?;

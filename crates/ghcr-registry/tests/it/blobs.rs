@@ -6,13 +6,13 @@ use ghcr_registry::{Error, Progress, ProgressEvent, RegistryClient};
 use ghcr_types::{Digest, Reference};
 
 use crate::support::faulty::BadBlob;
-use crate::support::{self, Auth, Registry, data, faulty};
+use crate::support::{self, Auth, data, faulty};
 
 #[tokio::test]
 async fn verified_streams_ranges_and_deletes_on_a_real_registry() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let repository = registry.reference("team/blobs");
+    let repository = registry.reference("team/blobs").unwrap();
     let blob = data(3 * 1024 * 1024 + 5, 1);
     let digest = Digest::sha256_of(&blob);
     assert_eq!(
@@ -55,9 +55,9 @@ async fn verified_streams_ranges_and_deletes_on_a_real_registry() {
 
 #[tokio::test]
 async fn downloads_report_progress_and_land_whole() {
-    let registry = Registry::start(Auth::Token).await;
+    let registry = support::registry(Auth::Token).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let repository = registry.reference("team/download");
+    let repository = registry.reference("team/download").unwrap();
     let blob = data(5 * 1024 * 1024, 2);
     let digest = Digest::sha256_of(&blob);
     support::push_bytes(&client, &repository, &blob).await;

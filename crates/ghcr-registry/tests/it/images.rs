@@ -10,7 +10,7 @@ use ghcr_registry::{
 };
 use ghcr_types::{Digest, Manifest, MediaType, Platform, Reference};
 
-use crate::support::{self, Auth, Registry, data, proxy};
+use crate::support::{self, Auth, data, proxy};
 
 /// Pushes a small image for `platform` by digest; returns its manifest.
 pub(crate) async fn platform_image(
@@ -66,7 +66,7 @@ pub(crate) async fn multi_arch(
 
 #[tokio::test]
 async fn a_multi_layer_image_pushes_sizes_and_pulls() {
-    let registry = Registry::start(Auth::Token).await;
+    let registry = support::registry(Auth::Token).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file_layer = data(2 << 20, 1);
@@ -86,7 +86,7 @@ async fn a_multi_layer_image_pushes_sizes_and_pulls() {
             "org.opencontainers.image.source",
             "https://github.com/octo-org/app",
         );
-    let target = registry.reference("team/app:v1");
+    let target = registry.reference("team/app:v1").unwrap();
     let (progress, mut events) = Progress::channel();
     let report = client
         .push_image(&target, parts, &TransferOptions::new().progress(progress))
@@ -141,10 +141,10 @@ async fn a_multi_layer_image_pushes_sizes_and_pulls() {
 
 #[tokio::test]
 async fn a_multi_arch_index_pushes_children_first_and_selects_platforms() {
-    let registry = Registry::start(Auth::None).await;
-    let other = Registry::start(Auth::Token).await;
+    let registry = support::registry(Auth::None).await;
+    let other = support::registry(Auth::Token).await;
     let client = support::client_for(&[&registry, &other]).build().unwrap();
-    let repository = registry.reference("team/multi");
+    let repository = registry.reference("team/multi").unwrap();
     let (index, children) = multi_arch(&client, &repository, "v1").await;
     let tagged = repository.with_tag("v1").unwrap();
 
@@ -175,7 +175,7 @@ async fn a_multi_arch_index_pushes_children_first_and_selects_platforms() {
     assert_eq!(pulled.digest, *index.digest());
     assert_eq!(pulled.blobs, 5, "two configs, two layers, one shared layer");
 
-    let elsewhere = other.reference("mirror/multi:copied");
+    let elsewhere = other.reference("mirror/multi:copied").unwrap();
     let pushed = client
         .push_layout(&whole, Some("v1"), &elsewhere, &TransferOptions::new())
         .await
@@ -207,17 +207,17 @@ async fn a_multi_arch_index_pushes_children_first_and_selects_platforms() {
 
 #[tokio::test]
 async fn copies_mount_within_a_registry_and_stream_across() {
-    let registry = Registry::start(Auth::None).await;
-    let other = Registry::start(Auth::Token).await;
+    let registry = support::registry(Auth::None).await;
+    let other = support::registry(Auth::Token).await;
     let client = support::client_for(&[&registry, &other]).build().unwrap();
-    let source = registry.reference("team/src");
+    let source = registry.reference("team/src").unwrap();
     let (index, _) = multi_arch(&client, &source, "v1").await;
     let tagged = source.with_tag("v1").unwrap();
 
     let within = client
         .copy_image(
             &tagged,
-            &registry.reference("team/dst"),
+            &registry.reference("team/dst").unwrap(),
             &TransferOptions::new(),
         )
         .await
@@ -233,7 +233,7 @@ async fn copies_mount_within_a_registry_and_stream_across() {
     );
     assert_eq!(
         client
-            .resolve_digest(&registry.reference("team/dst:v1"))
+            .resolve_digest(&registry.reference("team/dst:v1").unwrap())
             .await
             .unwrap(),
         *index.digest()
@@ -242,7 +242,7 @@ async fn copies_mount_within_a_registry_and_stream_across() {
     let across = client
         .copy_image(
             &tagged,
-            &other.reference("mirror/app:v2"),
+            &other.reference("mirror/app:v2").unwrap(),
             &TransferOptions::new(),
         )
         .await
@@ -254,7 +254,7 @@ async fn copies_mount_within_a_registry_and_stream_across() {
             .iter()
             .all(|b| b.outcome == BlobOutcome::Uploaded)
     );
-    let copied = other.reference("mirror/app:v2");
+    let copied = other.reference("mirror/app:v2").unwrap();
     assert_eq!(client.get_manifest(&copied).await.unwrap(), index);
     let again = client
         .copy_image(&tagged, &copied, &TransferOptions::new())
@@ -270,7 +270,7 @@ async fn copies_mount_within_a_registry_and_stream_across() {
 
 #[tokio::test]
 async fn a_repeat_push_sends_no_blob_bytes() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let (addr, seen) = proxy::start(registry.host().to_owned(), Arc::new(|_, _| false)).await;
     let host = addr.to_string();
     let client = RegistryClient::new(support::transport(&[&host], None));
@@ -312,10 +312,16 @@ async fn a_repeat_push_sends_no_blob_bytes() {
 
 #[tokio::test]
 async fn a_failed_push_never_moves_the_tag() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let target = registry.reference("team/safe:v1");
-    let first = platform_image(&client, &registry.reference("team/safe"), "linux/amd64", 7).await;
+    let target = registry.reference("team/safe:v1").unwrap();
+    let first = platform_image(
+        &client,
+        &registry.reference("team/safe").unwrap(),
+        "linux/amd64",
+        7,
+    )
+    .await;
     client.put_manifest(&target, &first).await.unwrap();
 
     let failing = tokio::io::AsyncReadExt::chain(

@@ -1,30 +1,17 @@
 //! OCI layouts shared with skopeo: what we pull, skopeo reads; what skopeo
 //! writes (digests preserved), we push.
 
-use std::process::Command;
-
 use ghcr_registry::TransferOptions;
 use ghcr_types::{Digest, Manifest};
 
 use crate::images::{multi_arch, platform_image};
-use crate::support::{self, Auth, Registry};
-
-fn skopeo(args: &[&str]) -> Vec<u8> {
-    let binary = support::require("/usr/bin/skopeo", "skopeo");
-    let output = Command::new(binary).args(args).output().unwrap();
-    assert!(
-        output.status.success(),
-        "skopeo {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
-}
+use crate::support::{self, Auth, skopeo};
 
 #[tokio::test]
 async fn skopeo_inspects_the_layouts_we_pull() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let repository = registry.reference("team/inspect");
+    let repository = registry.reference("team/inspect").unwrap();
     let (index, children) = multi_arch(&client, &repository, "multi").await;
     client
         .put_manifest(&repository.with_tag("single").unwrap(), &children[0])
@@ -59,9 +46,9 @@ async fn skopeo_inspects_the_layouts_we_pull() {
 
 #[tokio::test]
 async fn we_push_the_layouts_skopeo_writes() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let repository = registry.reference("team/origin");
+    let repository = registry.reference("team/origin").unwrap();
     let (index, _) = multi_arch(&client, &repository, "multi").await;
     let single = platform_image(&client, &repository, "linux/amd64", 55).await;
     client
@@ -85,7 +72,7 @@ async fn we_push_the_layouts_skopeo_writes() {
         skopeo(&args);
     }
     for (tag, expected) in [("multi", &index), ("single", &single)] {
-        let target = registry.reference(&format!("team/copied:{tag}"));
+        let target = registry.reference(&format!("team/copied:{tag}")).unwrap();
         let report = client
             .push_layout(dir.path(), Some(tag), &target, &TransferOptions::new())
             .await

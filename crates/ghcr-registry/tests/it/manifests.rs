@@ -4,7 +4,7 @@ use bytes::Bytes;
 use ghcr_registry::{BlobSource, Error, RegistryClient, UploadOptions};
 use ghcr_types::{Digest, Manifest, Reference};
 
-use crate::support::{self, Auth, Registry, faulty};
+use crate::support::{self, Auth, faulty};
 
 const EMPTY_CONFIG: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
@@ -29,9 +29,9 @@ async fn with_config(client: &RegistryClient, repository: &Reference) {
 
 #[tokio::test]
 async fn put_get_head_and_delete_by_tag_and_digest() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let tagged = registry.reference("team/app:v1");
+    let tagged = registry.reference("team/app:v1").unwrap();
     with_config(&client, &tagged).await;
     let manifest = manifest_with("one");
     let digest = client.put_manifest(&tagged, &manifest).await.unwrap();
@@ -61,10 +61,11 @@ async fn put_get_head_and_delete_by_tag_and_digest() {
 
 #[tokio::test]
 async fn a_reference_pinning_other_bytes_is_refused_before_sending() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let wrong = registry
         .reference("team/app")
+        .unwrap()
         .with_digest(Digest::sha256_of(b"other"));
     let error = client
         .put_manifest(&wrong, &manifest_with("x"))
@@ -108,9 +109,9 @@ async fn oversized_manifests_are_refused_while_reading() {
 
 #[tokio::test]
 async fn token_auth_asks_for_the_scopes_each_operation_needs() {
-    let registry = Registry::start(Auth::Token).await;
+    let registry = support::registry(Auth::Token).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let tagged = registry.reference("team/app:v1");
+    let tagged = registry.reference("team/app:v1").unwrap();
     with_config(&client, &tagged).await;
     let manifest = manifest_with("auth");
     client.put_manifest(&tagged, &manifest).await.unwrap();

@@ -8,7 +8,7 @@ use ghcr_registry::{BlobSource, ImageParts, ReferrersSource, RegistryClient, Tra
 use ghcr_types::{Manifest, MediaType, Reference};
 
 use crate::images::platform_image;
-use crate::support::{self, Auth, Registry, faulty};
+use crate::support::{self, Auth, faulty};
 
 const SBOM: &str = "application/spdx+json";
 const SIGNATURE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
@@ -36,9 +36,9 @@ async fn attach(
 
 #[tokio::test]
 async fn artifacts_with_a_subject_are_found_through_the_fallback_tag() {
-    let registry = Registry::start(Auth::Token).await;
+    let registry = support::registry(Auth::Token).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let repository = registry.reference("team/signed");
+    let repository = registry.reference("team/signed").unwrap();
     let image = platform_image(&client, &repository, "linux/amd64", 3).await;
     let subject = repository.with_tag("v1").unwrap();
     client.put_manifest(&subject, &image).await.unwrap();

@@ -1,18 +1,30 @@
-//! Shared glue: a real docker-registry per test (with or without token
-//! auth), clients pointed at it, test data, and small in-test servers that
-//! misbehave on purpose.
+//! Shared glue: a real docker-registry per test (ghcr-sim's peers, with or
+//! without token auth), clients pointed at it, test data, and small
+//! in-test servers that misbehave on purpose.
 
 pub(crate) mod faulty;
 pub(crate) mod proxy;
-pub(crate) mod registry;
-pub(crate) mod token;
 
-pub(crate) use registry::{Auth, Registry, require};
+pub(crate) use ghcr_sim::peers::{Auth, DockerRegistry as Registry};
 
 use bytes::Bytes;
 use ghcr_registry::{RegistryClient, RegistryClientBuilder};
 use ghcr_transport::Transport;
 use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
+
+/// A docker-registry for one test; a missing binary fails the test with
+/// the install command.
+pub(crate) async fn registry(auth: Auth) -> Registry {
+    Registry::start(auth)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// `skopeo ARGS`' stdout; a failure (or a missing skopeo, with the install
+/// command) fails the test.
+pub(crate) fn skopeo(args: &[&str]) -> Vec<u8> {
+    ghcr_sim::peers::skopeo(args).unwrap_or_else(|error| panic!("{error}"))
+}
 
 /// Deterministic, incompressible-looking bytes.
 pub(crate) fn data(len: usize, seed: u64) -> Bytes {

@@ -4,7 +4,7 @@ use futures_util::StreamExt;
 use ghcr_registry::{BlobSource, Error, ImageParts, RegistryClient, TransferOptions};
 use ghcr_types::{Reference, Tag};
 
-use crate::support::{self, Auth, Registry, faulty};
+use crate::support::{self, Auth, faulty};
 
 async fn image(client: &RegistryClient, target: &Reference, note: &str) -> ghcr_types::Digest {
     let parts = ImageParts::new(format!(r#"{{"note":"{note}"}}"#).into_bytes()).layer(
@@ -24,9 +24,9 @@ fn tag(text: &str) -> Tag {
 
 #[tokio::test]
 async fn listing_25_tags_two_at_a_time() {
-    let registry = Registry::start(Auth::Token).await;
+    let registry = support::registry(Auth::Token).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let repository = registry.reference("team/many");
+    let repository = registry.reference("team/many").unwrap();
     let digest = image(&client, &repository.with_tag("t00").unwrap(), "many").await;
     for i in 1..25 {
         client
@@ -65,7 +65,7 @@ async fn listing_25_tags_two_at_a_time() {
         .unwrap_err();
     assert!(matches!(error, Error::InvalidFilter { .. }), "{error}");
     let missing = client
-        .list_tags(&registry.reference("team/none"))
+        .list_tags(&registry.reference("team/none").unwrap())
         .await
         .unwrap_err();
     assert!(missing.is_not_found(), "{missing}");
@@ -73,9 +73,9 @@ async fn listing_25_tags_two_at_a_time() {
 
 #[tokio::test]
 async fn tag_retag_and_delete_a_tag_keep_the_image() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let repository = registry.reference("team/tags");
+    let repository = registry.reference("team/tags").unwrap();
     let v1 = repository.with_tag("v1").unwrap();
     let digest = image(&client, &v1, "tags").await;
 

@@ -10,7 +10,7 @@ use ghcr_registry::{
 };
 use ghcr_types::{Digest, Reference};
 
-use crate::support::{self, Auth, Registry, data, faulty, proxy};
+use crate::support::{self, Auth, data, faulty, proxy};
 
 async fn pull_back(client: &RegistryClient, repository: &Reference, digest: &Digest) -> Bytes {
     client
@@ -21,7 +21,7 @@ async fn pull_back(client: &RegistryClient, repository: &Reference, digest: &Dig
 
 #[tokio::test]
 async fn every_mode_and_source_gives_the_same_blob() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let dir = tempfile::tempdir().unwrap();
     let modes = [
         UploadMode::Streamed,
@@ -53,7 +53,9 @@ async fn every_mode_and_source_gives_the_same_blob() {
                 ),
             ];
             for (i, (name, source)) in sources.into_iter().enumerate() {
-                let repository = registry.reference(&format!("modes/m{m}-s{size}-{i}"));
+                let repository = registry
+                    .reference(&format!("modes/m{m}-s{size}-{i}"))
+                    .unwrap();
                 let pushed = client
                     .push_blob(&repository, source, &UploadOptions::new())
                     .await
@@ -73,7 +75,7 @@ async fn every_mode_and_source_gives_the_same_blob() {
 
 #[tokio::test]
 async fn chunked_upload_with_1_kib_chunks() {
-    let registry = Registry::start(Auth::Token).await;
+    let registry = support::registry(Auth::Token).await;
     let (addr, seen) = proxy::start(registry.host().to_owned(), Arc::new(|_, _| false)).await;
     let host = addr.to_string();
     let transport = support::transport(&[&host], registry.credentials());
@@ -103,7 +105,7 @@ async fn chunked_upload_with_1_kib_chunks() {
 #[tokio::test]
 async fn streaming_upload_of_256_mib_from_a_generator() {
     const PIECES: u64 = 256;
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let block = data(1 << 20, 30);
     let piece = move |i: u64| {
@@ -117,7 +119,7 @@ async fn streaming_upload_of_256_mib_from_a_generator() {
     }
     let generator =
         futures_util::stream::iter((0..PIECES).map(move |i| Ok::<_, std::io::Error>(piece(i))));
-    let repository = registry.reference("team/big");
+    let repository = registry.reference("team/big").unwrap();
     let pushed = client
         .push_blob(
             &repository,
@@ -139,10 +141,10 @@ async fn streaming_upload_of_256_mib_from_a_generator() {
 
 #[tokio::test]
 async fn mounts_between_repositories_and_the_202_fallback() {
-    let registry = Registry::start(Auth::Token).await;
+    let registry = support::registry(Auth::Token).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let base = registry.reference("team/base");
-    let app = registry.reference("team/app");
+    let base = registry.reference("team/base").unwrap();
+    let app = registry.reference("team/app").unwrap();
     let blob = data(100_000, 40);
     let digest = Digest::sha256_of(&blob);
     client
@@ -169,7 +171,7 @@ async fn mounts_between_repositories_and_the_202_fallback() {
 
     // The source lacks this one: the registry answers 202 and the upload goes on.
     let other = data(50_000, 41);
-    let empty = registry.reference("team/empty");
+    let empty = registry.reference("team/empty").unwrap();
     let mount = UploadOptions::new().mount_from(empty);
     let uploaded = client
         .push_blob(&app, BlobSource::bytes(other.clone()), &mount)
@@ -197,9 +199,9 @@ async fn mounts_between_repositories_and_the_202_fallback() {
 
 #[tokio::test]
 async fn a_wrong_digest_is_caught_before_the_commit() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let repository = registry.reference("team/wrong");
+    let repository = registry.reference("team/wrong").unwrap();
     let claimed = Digest::sha256_of(b"what the caller claims");
     for size in [10usize, 6 << 20] {
         let blob = data(size, 50);
@@ -262,7 +264,7 @@ async fn a_streamed_upload_resumes_from_the_registrys_range() {
 /// again from the file.
 #[tokio::test]
 async fn a_cut_upload_restarts_when_the_registry_dropped_it() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let cut: proxy::Cut = Arc::new(|_, forwarded| forwarded > (5 << 20));
     let (addr, seen) = proxy::start(registry.host().to_owned(), cut).await;
     let host = addr.to_string();
@@ -290,7 +292,7 @@ async fn a_cut_upload_restarts_when_the_registry_dropped_it() {
 /// where to go on, and no chunk is sent twice but that one.
 #[tokio::test]
 async fn a_chunked_upload_resumes_from_the_registrys_range() {
-    let registry = Registry::start(Auth::None).await;
+    let registry = support::registry(Auth::None).await;
     let cut: proxy::Cut =
         Arc::new(|piece, forwarded| piece.starts_with(b"PATCH ") && forwarded > (2 << 20));
     let (addr, seen) = proxy::start(registry.host().to_owned(), cut).await;
