@@ -77,7 +77,9 @@ impl GhcrConfigBuilder {
     }
 
     /// The GitHub REST API base: a URL, or a host that gets `https://`.
-    /// An `http://` base is spoken to over plain HTTP. Default:
+    /// An `http://` base is spoken to over plain HTTP; one with a user name
+    /// or password in it is refused by `build` (the token goes in
+    /// [`GhcrConfigBuilder::credentials`]). Default:
     /// `https://api.github.com` (GitHub Enterprise Server: `https://HOST/api/v3`).
     #[must_use]
     pub fn api_base(mut self, url: &str) -> Self {
@@ -244,7 +246,18 @@ fn check_registry(registry: &str) -> Result<()> {
 }
 
 fn check_api_base(url: &str) -> Result<()> {
-    let usable = url.parse::<http::Uri>().ok().is_some_and(|uri| {
+    let uri = url.parse::<http::Uri>().ok();
+    let authority = uri.as_ref().and_then(http::Uri::authority);
+    // `user:token@host`: the credentials would be ignored, and shown
+    // wherever the URL is (Debug, logs); the error leaves them out too.
+    if authority.is_some_and(|authority| authority.as_str().contains('@')) {
+        return Err(Error::config(
+            "api_base",
+            API_BASE_VAR,
+            "a URL with a user name or password is refused (they would be shown where the URL is); give the token in GHCR_TOKEN",
+        ));
+    }
+    let usable = uri.as_ref().is_some_and(|uri| {
         matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some()
     });
     if usable {

@@ -115,6 +115,14 @@ fn the_token_never_shows() {
     );
     let builder = format!("{:?}", config.clone().into_builder());
     assert!(!builder.contains("ghp_supersecretvalue123"), "{builder}");
+    // Credentials in the API base are refused without being repeated.
+    let error = from(&[(
+        API_BASE_VAR,
+        "https://octo:ghp_supersecretvalue123@ghe.example/api/v3",
+    )])
+    .unwrap_err();
+    assert!(error.to_string().contains(TOKEN_VAR), "{error}");
+    assert!(!format!("{error} {error:?}").contains("ghp_supersecretvalue123"));
     // An invalid setting next to a token does not put the token in the error.
     let error = from(&[
         (TOKEN_VAR, "ghp_supersecretvalue123"),
