@@ -10,6 +10,8 @@ mod failures;
 mod github;
 mod images;
 mod login;
+mod progress;
 mod readme;
+mod secrets;
 mod serve;
 mod support;

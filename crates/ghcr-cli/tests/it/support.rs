@@ -86,6 +86,35 @@ impl Env {
         }
     }
 
+    /// Runs `ghcr ARGS` on a terminal (util-linux `script` gives it one for
+    /// stdin, stdout and stderr); `stdout` is all the terminal showed.
+    pub(crate) async fn run_on_terminal(&self, args: &[&str]) -> Run {
+        let script = registry::require("/usr/bin/script", "bsdutils");
+        let quote = |arg: &str| format!("'{}'", arg.replace('\'', r"'\''"));
+        let line: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_ghcr"))
+            .chain(args.iter().copied())
+            .map(quote)
+            .collect();
+        let output = tokio::process::Command::new(script)
+            .args(["-qec", &line.join(" "), "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("TERM", "xterm")
+            .envs(self.vars.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output()
+            .await
+            .unwrap();
+        Run {
+            args: args.join(" "),
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     /// Starts `ghcr ARGS` and leaves it running.
     pub(crate) fn spawn(&self, args: &[&str]) -> tokio::process::Child {
         self.command(args)
