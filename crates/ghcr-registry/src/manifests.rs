@@ -28,27 +28,43 @@ pub struct ManifestInfo {
 impl RegistryClient {
     /// Fetches a manifest or index by tag or digest.
     ///
-    /// The bytes are hashed: they must match the digest of a by-digest
-    /// reference, and the `Docker-Content-Digest` header when the registry
-    /// sends one. The 4 MiB limit is enforced while reading.
+    /// The bytes are hashed before they are parsed: they must match the
+    /// digest of a by-digest reference, and the `Docker-Content-Digest`
+    /// header when the registry sends one. The 4 MiB limit is enforced
+    /// before and while reading.
     ///
     /// # Errors
     ///
-    /// [`Error::ManifestNotFound`], [`Error::DigestMismatch`], an invalid or
-    /// oversized manifest ([`Error::Data`]), and the transport's errors.
+    /// [`Error::ManifestNotFound`], [`Error::DigestMismatch`],
+    /// [`Error::ManifestTooLarge`], [`Error::InvalidReference`] for a
+    /// digest whose algorithm cannot be verified (only sha256 and sha512
+    /// can), an invalid manifest ([`Error::Data`]), and the transport's
+    /// errors.
     pub async fn get_manifest(&self, reference: &Reference) -> Result<Manifest> {
+        if let Some(pinned) = reference.digest()
+            && pinned.algorithm().is_none()
+        {
+            return Err(Error::reference(
+                reference,
+                format!(
+                    "{} digests cannot be verified; name the manifest by its sha256 digest or by tag",
+                    pinned.algorithm_name()
+                ),
+            ));
+        }
         let Some(response) = self.manifest_request(Method::GET, reference).await? else {
             return Err(not_found(reference));
         };
         let content_type = header(&response, "content-type").map(str::to_owned);
         let announced =
             header(&response, "docker-content-digest").and_then(|d| Digest::parse(d.trim()).ok());
-        let bytes = read_limited(response.into_body(), MAX_MANIFEST_SIZE, reference).await?;
-        let manifest = Manifest::from_bytes(bytes, content_type.as_deref())?;
+        let bytes = read_limited(response, MAX_MANIFEST_SIZE, reference).await?;
+        // Checked on the raw bytes: a corrupted body is a mismatch, not a
+        // parse error.
         for expected in reference.digest().into_iter().chain(announced.as_ref()) {
             if expected.algorithm().is_some()
                 && let Err(ghcr_types::Error::DigestMismatch { actual, .. }) =
-                    manifest.verify(expected)
+                    expected.verify(&bytes)
             {
                 return Err(Error::mismatch(
                     format!("manifest {reference}"),
@@ -57,7 +73,7 @@ impl RegistryClient {
                 ));
             }
         }
-        Ok(manifest)
+        Ok(Manifest::from_bytes(bytes, content_type.as_deref())?)
     }
 
     /// Whether a manifest exists, with its digest, size and media type.
@@ -327,12 +343,23 @@ pub(crate) fn unsupported_delete(registry: &str, refuser: Refuser) -> Error {
     }
 }
 
-/// Reads a manifest body of at most `limit` bytes, failing as soon as it is larger.
+/// Reads a body of at most `limit` bytes (a manifest, a tag list, a
+/// referrers index): refused at once when its Content-Length is larger,
+/// and as soon as more arrives otherwise, before buffering it.
 pub(crate) async fn read_limited(
-    mut body: HttpBody,
+    response: http::Response<HttpBody>,
     limit: usize,
     reference: &Reference,
 ) -> Result<Bytes> {
+    let too_large = || Error::ManifestTooLarge {
+        reference: reference.to_string(),
+        limit: limit as u64,
+    };
+    let announced = header(&response, "content-length").and_then(|l| l.trim().parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = response.into_body();
     let mut collected = BytesMut::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|source| Error::Interrupted {
@@ -341,10 +368,7 @@ pub(crate) async fn read_limited(
         })?;
         if let Ok(data) = frame.into_data() {
             if collected.len() + data.len() > limit {
-                return Err(Error::ManifestTooLarge {
-                    reference: reference.to_string(),
-                    limit: limit as u64,
-                });
+                return Err(too_large());
             }
             collected.extend_from_slice(&data);
         }

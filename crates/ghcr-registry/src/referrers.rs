@@ -121,7 +121,7 @@ impl RegistryClient {
         let filtered = header(&response, "oci-filters-applied")
             .is_some_and(|applied| applied.split(',').any(|f| f.trim() == "artifactType"));
         let content_type = header(&response, "content-type").map(str::to_owned);
-        let bytes = read_limited(response.into_body(), MAX_MANIFEST_SIZE, repository).await?;
+        let bytes = read_limited(response, MAX_MANIFEST_SIZE, repository).await?;
         match Manifest::from_bytes(bytes, content_type.as_deref()) {
             Ok(index) if index.is_index() => Ok(Some((index.children().to_vec(), filtered))),
             _ => Ok(None),

@@ -112,7 +112,7 @@ impl RegistryClient {
                 "the next page's Link points at the same page",
             ));
         }
-        let bytes = read_limited(response.into_body(), 16 * 1024 * 1024, repository).await?;
+        let bytes = read_limited(response, 16 * 1024 * 1024, repository).await?;
         let page: TagPage = serde_json::from_slice(&bytes)
             .map_err(|err| Error::protocol(url, format!("not a tag list: {err}")))?;
         let tags = page

@@ -1,5 +1,7 @@
 //! Manifests on a real registry, and verification against lying servers.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use ghcr_registry::{BlobSource, Error, RegistryClient, UploadOptions};
 use ghcr_types::{Digest, Manifest, Reference};
@@ -98,13 +100,49 @@ async fn announced_and_requested_digests_are_checked() {
 }
 
 #[tokio::test]
+async fn a_corrupted_answer_by_digest_is_a_mismatch_and_unverifiable_pins_are_refused() {
+    let manifest = manifest_with("real");
+    let garbage = Bytes::from_static(b"<html>an error page, not a manifest</html>");
+    // The header tells the truth about the bytes sent; the pin does not match them.
+    let addr = faulty::lying_manifest_server(garbage.clone(), Digest::sha256_of(&garbage)).await;
+    let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+    let repository = Reference::parse(&format!("{addr}/team/app")).unwrap();
+    let pinned = repository.with_digest(manifest.digest().clone());
+    match client.get_manifest(&pinned).await {
+        Err(Error::DigestMismatch {
+            expected, actual, ..
+        }) => {
+            assert_eq!(&expected, manifest.digest());
+            assert_eq!(actual, Digest::sha256_of(&garbage));
+        }
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+    let sha384 = Digest::parse(&format!("sha384:{}", "a".repeat(96))).unwrap();
+    let error = client
+        .get_manifest(&repository.with_digest(sha384))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidReference { .. }), "{error}");
+    assert!(error.to_string().contains("sha384"), "{error}");
+}
+
+#[tokio::test]
 async fn oversized_manifests_are_refused_while_reading() {
     let huge = Bytes::from(vec![b' '; 5 * 1024 * 1024]);
-    let addr = faulty::lying_manifest_server(huge.clone(), Digest::sha256_of(&huge)).await;
-    let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
-    let tagged = Reference::parse(&format!("{addr}/team/app:v1")).unwrap();
-    let error = client.get_manifest(&tagged).await.unwrap_err();
-    assert!(matches!(error, Error::ManifestTooLarge { .. }), "{error}");
+    let lying = faulty::lying_manifest_server(huge.clone(), Digest::sha256_of(&huge)).await;
+    let endless = faulty::endless_manifest_server(None).await;
+    // Announces 8 GiB and sends nothing: only the header can stop the wait.
+    let announced = faulty::endless_manifest_server(Some(8 << 30)).await;
+    for addr in [lying, endless, announced] {
+        let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+        let tagged = Reference::parse(&format!("{addr}/team/app:v1")).unwrap();
+        let outcome =
+            tokio::time::timeout(Duration::from_secs(20), client.get_manifest(&tagged)).await;
+        let error = outcome
+            .unwrap_or_else(|_| panic!("{addr}: still reading"))
+            .unwrap_err();
+        assert!(matches!(error, Error::ManifestTooLarge { .. }), "{error}");
+    }
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use ghcr_registry::{BlobSource, ImageParts, ReferrersSource, RegistryClient, Tra
 use ghcr_types::{Manifest, MediaType, Reference};
 
 use crate::images::platform_image;
-use crate::support::{self, Auth, faulty};
+use crate::support::{self, Auth, faulty, listing};
 
 const SBOM: &str = "application/spdx+json";
 const SIGNATURE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
@@ -114,7 +114,7 @@ async fn the_api_is_used_when_served_and_its_redirects_are_not_followed() {
         (true, ReferrersSource::Api),
         (false, ReferrersSource::FallbackTag),
     ] {
-        let addr = faulty::referrers_server(
+        let addr = listing::referrers_server(
             api,
             index.to_string(),
             format!("http://{elsewhere}/elsewhere"),

@@ -3,7 +3,9 @@
 //! in-test servers that misbehave on purpose.
 
 pub(crate) mod faulty;
+pub(crate) mod listing;
 pub(crate) mod proxy;
+pub(crate) mod upload_server;
 
 pub(crate) use ghcr_sim::peers::{Auth, DockerRegistry as Registry};
 

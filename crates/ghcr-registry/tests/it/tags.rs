@@ -4,7 +4,7 @@ use futures_util::StreamExt;
 use ghcr_registry::{BlobSource, Error, ImageParts, RegistryClient, TransferOptions};
 use ghcr_types::{Reference, Tag};
 
-use crate::support::{self, Auth, faulty};
+use crate::support::{self, Auth, listing};
 
 async fn image(client: &RegistryClient, target: &Reference, note: &str) -> ghcr_types::Digest {
     let parts = ImageParts::new(format!(r#"{{"note":"{note}"}}"#).into_bytes()).layer(
@@ -131,7 +131,7 @@ async fn tag_retag_and_delete_a_tag_keep_the_image() {
 async fn pages_are_followed_by_link_even_when_short() {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let addr =
-        faulty::paging_tag_server((0..25).map(|i| format!("t{i:02}")).collect(), seen.clone())
+        listing::paging_tag_server((0..25).map(|i| format!("t{i:02}")).collect(), seen.clone())
             .await;
     let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
     let repository = Reference::parse(&format!("{addr}/team/many")).unwrap();

@@ -10,7 +10,7 @@ use ghcr_registry::{
 };
 use ghcr_types::{Digest, Reference};
 
-use crate::support::{self, Auth, data, faulty, proxy};
+use crate::support::{self, Auth, data, proxy, upload_server};
 
 async fn pull_back(client: &RegistryClient, repository: &Reference, digest: &Digest) -> Bytes {
     client
@@ -231,11 +231,11 @@ async fn a_wrong_digest_is_caught_before_the_commit() {
 /// from its Range, resending only what it lacks from the reader's buffer.
 #[tokio::test]
 async fn a_streamed_upload_resumes_from_the_registrys_range() {
-    let state = Arc::new(Mutex::new(faulty::Uploads {
+    let state = Arc::new(Mutex::new(upload_server::Uploads {
         cut_after: Some(3 << 20),
-        ..faulty::Uploads::default()
+        ..upload_server::Uploads::default()
     }));
-    let addr = faulty::resumable_upload_server(state.clone()).await;
+    let addr = upload_server::resumable_upload_server(state.clone()).await;
     let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
     let repository = Reference::parse(&format!("{addr}/team/resume")).unwrap();
     let blob = data(8 << 20, 60);
@@ -318,11 +318,11 @@ async fn a_chunked_upload_resumes_from_the_registrys_range() {
 
 #[tokio::test]
 async fn a_reader_too_far_past_the_registry_cannot_resume_and_says_so() {
-    let state = Arc::new(Mutex::new(faulty::Uploads {
+    let state = Arc::new(Mutex::new(upload_server::Uploads {
         cut_after: Some(1 << 20),
-        ..faulty::Uploads::default()
+        ..upload_server::Uploads::default()
     }));
-    let addr = faulty::resumable_upload_server(state.clone()).await;
+    let addr = upload_server::resumable_upload_server(state.clone()).await;
     let client = RegistryClient::builder(support::transport(&[&addr.to_string()], None))
         .resume_buffer(0)
         .build()
