@@ -121,3 +121,55 @@ async fn copies_cross_from_the_fake_to_docker_registry() {
         "layer crossing registries"
     );
 }
+
+/// The same commands' JSON results on docker-registry, and what is missing
+/// there: a repository, a tag, a blob (exit code 3, `not_found`).
+#[tokio::test(flavor = "multi_thread")]
+async fn json_results_and_not_found_on_docker_registry() {
+    let registry = Registry::start().await;
+    let env = Env::empty();
+    let dir = tempfile::tempdir().unwrap();
+    let digest = write_layout(&dir.path().join("src"), "v1", b"json on docker-registry");
+    let layout = format!("{}:v1", dir.path().join("src").display());
+    let app = format!("{}/octo/app", registry.host());
+    let v1 = format!("{app}:v1");
+    let run = |args: &[&str]| {
+        let mut all = vec!["--plain-http", "--json"];
+        all.extend(args);
+        let all: Vec<String> = all.into_iter().map(str::to_owned).collect();
+        let env = &env;
+        async move {
+            env.run(&all.iter().map(String::as_str).collect::<Vec<_>>())
+                .await
+        }
+    };
+    let pushed = run(&["push", &layout, &app]).await.ok().json();
+    assert_eq!(pushed["digest"], digest.as_str());
+    assert_eq!(pushed["reference"], v1);
+    let tagged = run(&["tag", &v1, "latest"]).await.ok().json();
+    assert_eq!(tagged["digest"], digest.as_str());
+    let tags = run(&["ls", &app]).await.ok().json();
+    assert_eq!(tags["tags"], serde_json::json!(["latest", "v1"]));
+    let manifest = run(&["manifest", &v1]).await.ok().json();
+    assert_eq!(manifest["digest"], digest.as_str());
+    let config = run(&["config", &v1]).await.ok().json();
+    assert_eq!(config["config"]["architecture"], "amd64");
+    let referrers = run(&["referrers", &v1]).await.ok().json();
+    assert_eq!(referrers["referrers"], serde_json::json!([]));
+    let pulled = dir.path().join("pulled").display().to_string();
+    let pull = run(&["pull", &v1, &pulled]).await.ok().json();
+    assert_eq!(pull["digest"], digest.as_str());
+    assert_eq!(pull["blobs"], 2);
+
+    let missing_blob = format!("{app}@{}", Digest::sha256_of(b"not pushed"));
+    let file = dir.path().join("blob").display().to_string();
+    for args in [
+        vec!["ls", &format!("{}/octo/none", registry.host())],
+        vec!["digest", &format!("{app}:v9")],
+        vec!["pull", &format!("{app}:v9"), &pulled],
+        vec!["blob", &missing_blob, "-o", &file],
+    ] {
+        run(&args).await.json_error(3, "not_found");
+    }
+    assert!(!std::path::Path::new(&file).exists());
+}

@@ -197,3 +197,67 @@ async fn plain_http_warns_off_loopback_and_verbose_traces() {
         .ok()
         .stderr_has("DEBUG");
 }
+
+/// What each command does about something that is not there: exit code 3
+/// (`not_found` in JSON), with the message naming it; the gate blocks (7).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_reports_what_is_missing() {
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "layer");
+    let env = Env::fake(&fake);
+    let missing = at(&fake, "octo/app:nope");
+    let gone_repo = at(&fake, "octo/gone:v1");
+    let copy = at(&fake, "octo/copy");
+    let dir = tempfile::tempdir().unwrap();
+    let blob_file = dir.path().join("blob").display().to_string();
+    let layout = dir.path().join("layout").display().to_string();
+    let blob = format!(
+        "{}@{}",
+        at(&fake, "octo/app"),
+        ghcr::types::Digest::sha256_of(b"no such blob")
+    );
+    let table: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["manifest", &missing], 3, "nope"),
+        (vec!["digest", &missing], 3, "nope"),
+        (vec!["config", &missing], 3, "nope"),
+        (vec!["size", &missing], 3, "nope"),
+        (vec!["pull", &missing, &layout], 3, "nope"),
+        (vec!["cp", &missing, &copy], 3, "nope"),
+        (vec!["tag", &missing, "v2"], 3, "nope"),
+        (vec!["rm", &missing], 3, "nope"),
+        (vec!["blob", &blob, "-o", &blob_file], 3, "does not exist"),
+        (vec!["ls", &gone_repo], 3, "octo/gone"),
+        (vec!["vulns", &missing], 3, "nope"),
+        (
+            vec!["gate", &missing, "--max-severity", "high"],
+            7,
+            "fails closed",
+        ),
+        (vec!["versions", "ls", "octo/gone"], 3, "gone"),
+        (
+            vec!["versions", "restore", "octo/app", "424242"],
+            3,
+            "424242",
+        ),
+        (vec!["cleanup", "octo/gone", "--only-untagged"], 3, "gone"),
+        (vec!["packages", "ls", "nobody-here"], 3, "nobody-here"),
+    ];
+    for (args, code, message) in table {
+        env.run(&args).await.code(code).stderr_has(message);
+        let mut json_args = vec!["--json"];
+        json_args.extend(&args);
+        let run = env.run(&json_args).await;
+        match args[..2] {
+            ["gate", _] => assert_eq!(run.code(7).json()["decision"], "blocked", "{run:#?}"),
+            // Per-version results list each failure instead of one error.
+            ["versions", "restore"] => {
+                assert_eq!(run.code(3).json()["failed"][0]["status"], 404, "{run:#?}");
+            }
+            _ => {
+                run.json_error(code, "not_found");
+            }
+        }
+    }
+    assert!(!std::path::Path::new(&layout).join("index.json").exists());
+    assert!(!std::path::Path::new(&blob_file).exists());
+}
