@@ -1,6 +1,8 @@
 //! Tags: paginated listing (a stream, or collected), regex filters, tagging
 //! an existing image, retagging, and deleting a tag.
 
+use std::collections::HashSet;
+
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use ghcr_transport::Body;
@@ -28,7 +30,8 @@ struct TagPage {
 impl RegistryClient {
     /// The repository's tags as a stream, fetched `page_size` at a time
     /// (`n`, the registry's default when `None`), following each `Link`
-    /// even when a page holds fewer than `n` tags.
+    /// even when a page holds fewer than `n` tags. A `Link` back to a page
+    /// already read ends the stream with [`Error::Protocol`].
     pub fn tags(&self, repository: &Reference, page_size: Option<usize>) -> TagStream {
         let client = self.clone();
         let repository = repository.without_tag_or_digest();
@@ -38,14 +41,28 @@ impl RegistryClient {
                 Some(n) => with_query(&url, &[("n", &n.to_string())]),
                 None => Ok(url),
             });
-        let state = (client, repository, Some(first));
-        futures_util::stream::try_unfold(state, |(client, repository, next)| async move {
+        // Pages already read: a Link back to one of them would loop for ever.
+        let state = (client, repository, Some(first), HashSet::new());
+        futures_util::stream::try_unfold(state, |(client, repository, next, mut read)| async move {
             let Some(url) = next else {
                 return Ok::<_, Error>(None);
             };
-            let (tags, following) = client.tag_page(&repository, &url?).await?;
+            let url = url?;
+            let (tags, following) = client.tag_page(&repository, &url).await?;
+            read.insert(url.to_string());
+            // This page's tags come out first, then the error.
+            let following = following.map(|next| {
+                if read.contains(&next.to_string()) {
+                    Err(Error::protocol(
+                        &next,
+                        "the tag list's Link leads back to a page already read; the registry's pagination loops",
+                    ))
+                } else {
+                    Ok(next)
+                }
+            });
             let page = futures_util::stream::iter(tags.into_iter().map(Ok));
-            Ok(Some((page, (client, repository, following.map(Ok)))))
+            Ok(Some((page, (client, repository, following, read))))
         })
         .try_flatten()
         .boxed()
@@ -106,12 +123,6 @@ impl RegistryClient {
             Some(link) => Some(self.resolve(url, link)?),
             None => None,
         };
-        if next.as_ref() == Some(url) {
-            return Err(Error::protocol(
-                url,
-                "the next page's Link points at the same page",
-            ));
-        }
         let bytes = read_limited(response, 16 * 1024 * 1024, repository).await?;
         let page: TagPage = serde_json::from_slice(&bytes)
             .map_err(|err| Error::protocol(url, format!("not a tag list: {err}")))?;

@@ -117,9 +117,12 @@ impl Tree {
         Ok(())
     }
 
-    /// The bytes of every blob.
+    /// The bytes of every blob; sizes come from the registry, so the sum
+    /// saturates instead of overflowing.
     pub(crate) fn blob_bytes(&self) -> u64 {
-        self.blobs.iter().map(|b| b.size).sum()
+        self.blobs
+            .iter()
+            .fold(0, |total, blob| total.saturating_add(blob.size))
     }
 }
 

@@ -25,7 +25,8 @@ pub struct PlatformSize {
 pub struct ImageSize {
     /// The digest the reference names.
     pub digest: Digest,
-    /// Every manifest and blob, shared blobs counted once, in bytes.
+    /// Every manifest and blob, shared blobs counted once, in bytes
+    /// (`u64::MAX` when the sizes a registry claims add up to more).
     pub total: u64,
     /// Per image manifest: one for an image, one per child for an index.
     pub platforms: Vec<PlatformSize>,
@@ -40,8 +41,12 @@ impl RegistryClient {
     pub async fn image_size(&self, reference: &Reference) -> Result<ImageSize> {
         let top = self.get_manifest(reference).await?;
         let tree = self.fetch_tree(reference, top).await?;
-        let manifests: u64 =
-            tree.top.size() + tree.children.iter().map(Manifest::size).sum::<u64>();
+        // Descriptor sizes come from the registry: sums saturate.
+        let manifests = tree
+            .children
+            .iter()
+            .map(Manifest::size)
+            .fold(tree.top.size(), u64::saturating_add);
         let platforms = if tree.top.is_index() {
             tree.top
                 .children_with_platforms()
@@ -50,7 +55,7 @@ impl RegistryClient {
                     let child = tree.children.iter().find(|m| *m.digest() == digest)?;
                     Some(PlatformSize {
                         platform: platform.cloned(),
-                        size: child.size() + child.referenced_size(),
+                        size: child.size().saturating_add(child.referenced_size()),
                         digest,
                     })
                 })
@@ -59,12 +64,12 @@ impl RegistryClient {
             vec![PlatformSize {
                 platform: None,
                 digest: tree.top.digest().clone(),
-                size: tree.top.size() + tree.top.referenced_size(),
+                size: tree.top.size().saturating_add(tree.top.referenced_size()),
             }]
         };
         Ok(ImageSize {
             digest: tree.top.digest().clone(),
-            total: manifests + tree.blob_bytes(),
+            total: manifests.saturating_add(tree.blob_bytes()),
             platforms,
         })
     }

@@ -10,7 +10,7 @@ use ghcr_registry::{
 };
 use ghcr_types::{Digest, Manifest, MediaType, Platform, Reference};
 
-use crate::support::{self, Auth, data, proxy};
+use crate::support::{self, Auth, data, faulty, proxy};
 
 /// Pushes a small image for `platform` by digest; returns its manifest.
 pub(crate) async fn platform_image(
@@ -352,4 +352,28 @@ impl tokio::io::AsyncRead for FailingReader {
     ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Err(std::io::Error::other("the disk failed")))
     }
+}
+
+/// Sizes are the registry's word: ones that add up past `u64::MAX`
+/// saturate instead of overflowing.
+#[tokio::test]
+async fn claimed_sizes_that_overflow_saturate() {
+    let huge = 1u64 << 63;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MediaType::OciManifest.as_str(),
+        "config": { "mediaType": MediaType::OciConfig.as_str(), "digest": Digest::sha256_of(b"c").as_str(), "size": huge },
+        "layers": [{ "mediaType": MediaType::OciLayerGzip.as_str(), "digest": Digest::sha256_of(b"l").as_str(), "size": huge }],
+    });
+    let files = vec![(
+        "/v2/team/huge/manifests/v1".to_owned(),
+        MediaType::OciManifest.as_str(),
+        serde_json::to_vec(&manifest).unwrap().into(),
+    )];
+    let addr = faulty::files_server(files).await;
+    let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+    let reference = Reference::parse(&format!("{addr}/team/huge:v1")).unwrap();
+    let size = client.image_size(&reference).await.unwrap();
+    assert_eq!(size.total, u64::MAX);
+    assert_eq!(size.platforms[0].size, u64::MAX);
 }

@@ -164,3 +164,29 @@ async fn pages_are_followed_by_link_even_when_short() {
         .await;
     assert_eq!(first_page, vec![tag("t00"), tag("t01"), tag("t02")]);
 }
+
+/// A registry whose Links go round in circles: the listing stops with an
+/// error instead of running (and growing) for ever.
+#[tokio::test]
+async fn a_link_back_to_a_page_already_read_ends_the_listing() {
+    let addr = listing::looping_tag_server().await;
+    let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+    let repository = Reference::parse(&format!("{addr}/team/loop")).unwrap();
+    let listed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        client.list_tags(&repository),
+    )
+    .await
+    .expect("the listing went round in circles");
+    let error = listed.unwrap_err();
+    assert!(matches!(error, Error::Protocol { .. }), "{error}");
+    assert!(error.to_string().contains("loops"), "{error}");
+    let streamed: Vec<_> = client.tags(&repository, Some(2)).collect().await;
+    let tags: Vec<&str> = streamed
+        .iter()
+        .filter_map(|t| t.as_ref().ok())
+        .map(Tag::as_str)
+        .collect();
+    assert_eq!(tags, ["a", "b", "c", "d"], "each page's tags once");
+    assert!(streamed.last().is_some_and(Result::is_err));
+}

@@ -155,3 +155,24 @@ pub(crate) async fn endless_manifest_server(announced: Option<u64>) -> SocketAdd
     });
     serve(handler).await
 }
+
+/// Fixed answers by path (`/v2/team/app/manifests/v1`): a content type and
+/// a body each; 404 for anything else.
+pub(crate) async fn files_server(files: Vec<(String, &'static str, Bytes)>) -> SocketAddr {
+    let files = Arc::new(files);
+    let handler: Handler = Arc::new(move |request| {
+        let files = files.clone();
+        Box::pin(async move {
+            let found = files.iter().find(|(path, ..)| path == request.uri().path());
+            Ok(match found {
+                Some((_, content_type, body)) => full(
+                    200,
+                    &[("content-type", (*content_type).to_owned())],
+                    body.clone(),
+                ),
+                None => full(404, &[], Bytes::new()),
+            })
+        })
+    });
+    serve(handler).await
+}

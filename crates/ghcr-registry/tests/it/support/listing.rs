@@ -88,3 +88,20 @@ pub(crate) async fn referrers_server(api: bool, index: String, redirect: String)
     });
     serve(handler).await
 }
+
+/// Two pages of tags whose Links lead to each other.
+pub(crate) async fn looping_tag_server() -> SocketAddr {
+    let handler: Handler = Arc::new(move |request| {
+        Box::pin(async move {
+            let path = request.uri().path().to_owned();
+            let (tags, next) = match request.uri().query() {
+                Some(query) if query.contains("last=") => (["c", "d"], format!("{path}?n=2")),
+                _ => (["a", "b"], format!("{path}?n=2&last=b")),
+            };
+            let body = serde_json::json!({ "name": "team/loop", "tags": tags }).to_string();
+            let link = format!("<{next}>; rel=\"next\"");
+            Ok(full(200, &[("link", link)], Bytes::from(body)))
+        })
+    });
+    serve(handler).await
+}
