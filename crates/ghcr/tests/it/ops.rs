@@ -176,3 +176,108 @@ async fn deleting_on_ghcr_goes_through_the_packages_api_and_restores() {
     client.delete_version(&owner, "app", id).await.unwrap();
     assert_eq!(store.tags("octo/app"), ["v2"]);
 }
+
+/// Caller code: deletes a package's untagged versions, returning their ids.
+async fn prune_untagged(
+    packages: &dyn PackageOperations,
+    owner: &Owner,
+    package: &str,
+) -> Result<Vec<PackageVersionId>> {
+    let versions = packages
+        .list_versions(owner, package, ghcr::packages::VersionState::Active)
+        .await?;
+    let mut pruned = Vec::new();
+    for version in versions.iter().filter(|v| !v.is_tagged()) {
+        packages.delete_version(owner, package, version.id).await?;
+        pruned.push(version.id);
+    }
+    Ok(pruned)
+}
+
+/// A package double: two versions, one tagged; deletions recorded.
+#[derive(Default)]
+struct Versions {
+    deleted: Mutex<Vec<PackageVersionId>>,
+}
+
+impl PackageOperations for Versions {
+    fn list_versions<'a>(
+        &'a self,
+        _: &'a Owner,
+        package: &'a str,
+        _: ghcr::packages::VersionState,
+    ) -> BoxFuture<'a, Result<Vec<ghcr::types::PackageVersion>>> {
+        let version = move |id: u64, tags: &[&str]| {
+            serde_json::from_value(serde_json::json!({
+                "id": id,
+                "name": Digest::sha256_of(&id.to_be_bytes()).as_str(),
+                "url": format!("https://api.github.com/user/packages/container/{package}/versions/{id}"),
+                "package_html_url": format!("https://github.com/users/octo/packages/container/package/{package}"),
+                "created_at": "2025-06-01T12:00:00Z",
+                "updated_at": "2025-06-01T12:00:00Z",
+                "metadata": {"package_type": "container", "container": {"tags": tags}},
+            }))
+            .unwrap()
+        };
+        Box::pin(async move { Ok(vec![version(2, &["v1"]), version(1, &[])]) })
+    }
+    fn delete_version<'a>(
+        &'a self,
+        _: &'a Owner,
+        _: &'a str,
+        id: PackageVersionId,
+    ) -> BoxFuture<'a, Result<()>> {
+        self.deleted.lock().unwrap().push(id);
+        Box::pin(async { Ok(()) })
+    }
+    fn restore_version<'a>(
+        &'a self,
+        _: &'a Owner,
+        _: &'a str,
+        _: PackageVersionId,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn get_vulnerabilities<'a>(
+        &'a self,
+        _: &'a Owner,
+        _: &'a str,
+        _: PackageVersionId,
+    ) -> BoxFuture<'a, Result<ghcr::types::VulnerabilityReport>> {
+        Box::pin(async {
+            Err(ghcr::types::Reference::parse("no scans in the double")
+                .unwrap_err()
+                .into())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn package_callers_take_the_client_or_a_double() {
+    let fake = fake().await;
+    let store = fake.store();
+    store
+        .push_image("octo/app", Some("v1"), &[Bytes::from_static(b"kept")])
+        .unwrap();
+    let old = store
+        .push_image("octo/app", None, &[Bytes::from_static(b"old")])
+        .unwrap();
+    let old_id = store.version_id("octo/app", &old.manifest).unwrap();
+    let owner = Owner::user("octo");
+    let real: Arc<dyn PackageOperations> = Arc::new(client(&fake));
+    let pruned = prune_untagged(real.as_ref(), &owner, "app").await.unwrap();
+    assert_eq!(pruned, [old_id]);
+    let live: Vec<Digest> = store
+        .versions("octo/app")
+        .into_iter()
+        .filter(|v| v.deleted_at.is_none())
+        .map(|v| v.digest)
+        .collect();
+    assert_eq!(live.len(), 1);
+    assert!(!live.contains(&old.manifest));
+
+    let double = Versions::default();
+    let pruned = prune_untagged(&double, &owner, "app").await.unwrap();
+    assert_eq!(pruned, [PackageVersionId(1)]);
+    assert_eq!(*double.deleted.lock().unwrap(), [PackageVersionId(1)]);
+}
