@@ -7,13 +7,13 @@
 //! GHCR_TOKEN=ghp_… cargo run -p ghcr --example cleanup_versions -- OWNER PACKAGE [--yes]
 //! ```
 
-mod support;
+pub(crate) mod support;
 
 use ghcr::GhcrClient;
 use ghcr::packages::{CleanupPlan, CleanupReport, RetentionPolicy};
 use ghcr::types::Owner;
 
-use support::BoxError;
+use support::{BoxError, Target};
 
 /// Whether the plan is carried out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,19 +52,23 @@ pub(crate) async fn run(
     Ok((plan, report))
 }
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    let target = support::connect().await?;
-    let args: Vec<String> = std::env::args().skip(1).collect();
+/// What `cargo run --example cleanup_versions -- [OWNER PACKAGE] [--yes]`
+/// does on `target` (on the fake, a seeded package, cleaned for real).
+pub(crate) async fn example(
+    target: &Target,
+    args: &[String],
+) -> Result<(CleanupPlan, Option<CleanupReport>), BoxError> {
     let execute = if args.iter().any(|a| a == "--yes") || target.fake.is_some() {
         Execute::Yes
     } else {
         Execute::DryRun
     };
-    let (owner, package) = match (args.first(), args.get(1), &target.fake) {
-        (Some(owner), Some(package), _) => {
-            (target.client.resolve_owner(owner).await?, package.clone())
-        }
+    let named: Vec<&String> = args.iter().filter(|a| *a != "--yes").collect();
+    let (owner, package) = match (named.first(), named.get(1), &target.fake) {
+        (Some(owner), Some(package), _) => (
+            target.client.resolve_owner(owner).await?,
+            (*package).clone(),
+        ),
         (_, _, Some(fake)) => {
             let repository = format!("{}/hello", target.namespace);
             fake.store()
@@ -91,12 +95,19 @@ async fn main() -> Result<(), BoxError> {
             entry.version.id, entry.version.name, entry.decision
         );
     }
-    match report {
+    match &report {
         Some(report) => println!("{report}"),
         None => println!(
             "dry run: add --yes to delete {} version(s)",
             plan.to_delete().count()
         ),
     }
+    Ok((plan, report))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    example(&support::connect().await?, &args).await?;
     Ok(())
 }

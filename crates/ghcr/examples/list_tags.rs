@@ -5,12 +5,12 @@
 //! GHCR_TOKEN=ghp_… cargo run -p ghcr --example list_tags -- ghcr.io/OWNER/IMAGE '^v[0-9]'
 //! ```
 
-mod support;
+pub(crate) mod support;
 
 use ghcr::GhcrClient;
 use ghcr::types::{Reference, Tag};
 
-use support::BoxError;
+use support::{BoxError, Target};
 
 /// The tags of `repository`, only those `pattern` matches when given.
 pub(crate) async fn run(
@@ -30,11 +30,10 @@ pub(crate) async fn run(
     Ok(tags)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    let target = support::connect().await?;
-    let mut args = std::env::args().skip(1);
-    let repository: Reference = match (args.next(), &target.fake) {
+/// What `cargo run --example list_tags -- [REPOSITORY [PATTERN]]` does
+/// on `target` (on the fake, a seeded repository when none is named).
+pub(crate) async fn example(target: &Target, args: &[String]) -> Result<Vec<Tag>, BoxError> {
+    let repository: Reference = match (args.first(), &target.fake) {
         (Some(repository), _) => repository.parse()?,
         (None, Some(fake)) => {
             let repository = format!("{}/hello", target.namespace);
@@ -50,9 +49,16 @@ async fn main() -> Result<(), BoxError> {
         }
         (None, None) => return Err("name the repository: list_tags REPOSITORY [PATTERN]".into()),
     };
-    let pattern = args.next();
-    for tag in run(&target.client, &repository, pattern.as_deref()).await? {
+    let tags = run(&target.client, &repository, args.get(1).map(String::as_str)).await?;
+    for tag in &tags {
         println!("{tag}");
     }
+    Ok(tags)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    example(&support::connect().await?, &args).await?;
     Ok(())
 }

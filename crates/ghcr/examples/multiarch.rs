@@ -6,13 +6,13 @@
 //! GHCR_USERNAME=me GHCR_TOKEN=ghp_… cargo run -p ghcr --example multiarch
 //! ```
 
-mod support;
+pub(crate) mod support;
 
 use ghcr::registry::{BlobSource, ImageParts, TransferOptions};
 use ghcr::types::{MediaType, Platform, Reference};
 use ghcr::{GhcrClient, MultiArchReport};
 
-use support::BoxError;
+use support::{BoxError, Target};
 
 /// The image of one platform: its config names the platform.
 fn platform_image(platform: &Platform) -> ImageParts {
@@ -44,9 +44,9 @@ pub(crate) async fn run(
         .await?)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    let target = support::connect().await?;
+/// What `cargo run --example multiarch` does on `target`: pushes
+/// `ghcr-example-multiarch:v1` for two platforms.
+pub(crate) async fn example(target: &Target) -> Result<MultiArchReport, BoxError> {
     let reference: Reference = format!("{}:v1", target.image("ghcr-example-multiarch")).parse()?;
     let platforms = ["linux/amd64".parse()?, "linux/arm64/v8".parse()?];
     let report = run(&target.client, &reference, &platforms).await?;
@@ -54,5 +54,11 @@ async fn main() -> Result<(), BoxError> {
     for (platform, pushed) in &report.platforms {
         println!("  {platform}: {}", pushed.digest);
     }
+    Ok(report)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    example(&support::connect().await?).await?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! GHCR_TOKEN=ghp_… cargo run -p ghcr --example pull_image -- ghcr.io/OWNER/IMAGE:TAG ./layout
 //! ```
 
-mod support;
+pub(crate) mod support;
 
 use std::path::Path;
 
@@ -14,7 +14,7 @@ use ghcr::GhcrClient;
 use ghcr::registry::{PullReport, TransferOptions};
 use ghcr::types::Reference;
 
-use support::BoxError;
+use support::{BoxError, Target};
 
 /// Pulls `image` into the layout at `dir`.
 pub(crate) async fn run(
@@ -28,11 +28,11 @@ pub(crate) async fn run(
         .await?)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    let target = support::connect().await?;
-    let mut args = std::env::args().skip(1);
-    let image: Reference = match (args.next(), &target.fake) {
+/// What `cargo run --example pull_image -- [IMAGE [DIR]]` does on
+/// `target` (on the fake, a seeded image when none is named; DIR defaults
+/// to `pulled-layout`).
+pub(crate) async fn example(target: &Target, args: &[String]) -> Result<PullReport, BoxError> {
+    let image: Reference = match (args.first(), &target.fake) {
         (Some(image), _) => image.parse()?,
         (None, Some(fake)) => {
             let repository = format!("{}/hello", target.namespace);
@@ -42,11 +42,18 @@ async fn main() -> Result<(), BoxError> {
         }
         (None, None) => return Err("name the image to pull: pull_image IMAGE [DIR]".into()),
     };
-    let dir = args.next().unwrap_or_else(|| "pulled-layout".to_owned());
-    let report = run(&target.client, &image, Path::new(&dir)).await?;
+    let dir = args.get(1).map_or("pulled-layout", String::as_str);
+    let report = run(&target.client, &image, Path::new(dir)).await?;
     println!(
         "pulled {image}@{} into {dir}: {} blobs ({} already there), {} bytes downloaded",
         report.digest, report.blobs, report.blobs_reused, report.bytes_downloaded
     );
+    Ok(report)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    example(&support::connect().await?, &args).await?;
     Ok(())
 }

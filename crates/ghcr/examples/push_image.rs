@@ -6,7 +6,7 @@
 //! GHCR_USERNAME=me GHCR_TOKEN=ghp_… cargo run -p ghcr --example push_image
 //! ```
 
-mod support;
+pub(crate) mod support;
 
 use ghcr::GhcrClient;
 use ghcr::registry::{
@@ -14,7 +14,7 @@ use ghcr::registry::{
 };
 use ghcr::types::{MediaType, Reference};
 
-use support::BoxError;
+use support::{BoxError, Target};
 
 /// Pushes the example image to `target` and returns what the push did.
 pub(crate) async fn run(client: &GhcrClient, target: &Reference) -> Result<PushReport, BoxError> {
@@ -44,9 +44,9 @@ pub(crate) async fn run(client: &GhcrClient, target: &Reference) -> Result<PushR
         .await?)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    let target = support::connect().await?;
+/// What `cargo run --example push_image` does on `target`: pushes
+/// `ghcr-example:v1` and says what went up.
+pub(crate) async fn example(target: &Target) -> Result<PushReport, BoxError> {
     let reference: Reference = format!("{}:v1", target.image("ghcr-example")).parse()?;
     let report = run(&target.client, &reference).await?;
     println!(
@@ -55,5 +55,11 @@ async fn main() -> Result<(), BoxError> {
         report.blobs.len(),
         report.bytes_uploaded()
     );
+    Ok(report)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    example(&support::connect().await?).await?;
     Ok(())
 }

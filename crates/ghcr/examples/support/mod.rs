@@ -4,7 +4,7 @@
 
 #![allow(dead_code)] // Each example uses part of it.
 
-use ghcr::{GhcrClient, GhcrConfig};
+use ghcr::{GhcrClient, GhcrConfig, GhcrConfigBuilder};
 use ghcr_sim::fake::FakeGhcr;
 
 /// The example's error type: any error, printed by `main`.
@@ -39,12 +39,21 @@ impl Target {
 /// ghcr.io (or `GHCR_REGISTRY`) with the environment's credentials, images
 /// under `GHCR_NAMESPACE` (default: `GHCR_USERNAME`); or a fresh fake.
 pub(crate) async fn connect() -> Result<Target, BoxError> {
-    if std::env::var_os("GHCR_TOKEN").is_some() {
-        let config = GhcrConfig::from_env()?;
-        let namespace = std::env::var("GHCR_NAMESPACE")
-            .ok()
-            .or_else(|| config.username().map(str::to_owned))
+    connect_with(|name| std::env::var(name).ok()).await
+}
+
+/// As [`connect`], with the variables looked up through `lookup`.
+pub(crate) async fn connect_with(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Target, BoxError> {
+    let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+    if var("GHCR_TOKEN").is_some() {
+        let config = GhcrConfigBuilder::from_lookup(&lookup)?.build()?;
+        // Not the config's user name: without GHCR_USERNAME it is a placeholder.
+        let namespace = var("GHCR_NAMESPACE")
+            .or_else(|| var("GHCR_USERNAME"))
             .ok_or("set GHCR_USERNAME or GHCR_NAMESPACE to name where images go")?
+            .trim()
             .to_ascii_lowercase();
         eprintln!("using {} as {namespace}", config.registry());
         return Ok(Target {

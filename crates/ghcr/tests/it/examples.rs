@@ -233,3 +233,109 @@ async fn vulnerability_gate_blocks_on_the_attached_scan() {
         "{error}"
     );
 }
+
+/// Each example's `main` as `cargo run --example NAME` runs it without
+/// credentials: on an embedded fake, seeded as the example seeds it.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_credentials_each_example_runs_on_an_embedded_fake() {
+    let offline = || push_image::support::connect_with(|_| None);
+
+    let target = offline().await.unwrap();
+    let fake = target.fake.as_ref().expect("no token: the embedded fake");
+    let pushed = push_image::example(&target).await.unwrap();
+    assert_eq!(fake.store().tags("octo/ghcr-example"), ["v1"]);
+    assert_eq!(pushed.blobs.len(), 3);
+
+    let target = multiarch::support::connect_with(|_| None).await.unwrap();
+    let report = multiarch::example(&target).await.unwrap();
+    assert_eq!(report.platforms.len(), 2);
+
+    let target = list_tags::support::connect_with(|_| None).await.unwrap();
+    let mut tags: Vec<String> = list_tags::example(&target, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["latest", "pr-7", "v1.0.0", "v1.1.0"]);
+
+    // The layout goes to a folder of the test's, not the working directory.
+    let target = pull_image::support::connect_with(|_| None).await.unwrap();
+    let fake = target.fake.as_ref().unwrap();
+    let seeded = fake
+        .store()
+        .push_index("octo/hello", "v1", &["linux/amd64"])
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        format!("{}:v1", target.image("hello")),
+        dir.path().display().to_string(),
+    ];
+    let pulled = pull_image::example(&target, &args).await.unwrap();
+    assert_eq!(pulled.digest, seeded.index);
+    assert!(dir.path().join("index.json").exists());
+
+    let target = cleanup_versions::support::connect_with(|_| None)
+        .await
+        .unwrap();
+    let (plan, report) = cleanup_versions::example(&target, &[]).await.unwrap();
+    assert_eq!(plan.to_delete().count(), 3);
+    assert_eq!(
+        report
+            .expect("the fake is cleaned for real")
+            .deleted()
+            .len(),
+        3
+    );
+
+    // The seeded scan has critical and high findings: blocked at high.
+    let target = vulnerability_gate::support::connect_with(|_| None)
+        .await
+        .unwrap();
+    assert!(!vulnerability_gate::example(&target, &[]).await.unwrap());
+    let passed = vulnerability_gate::example(
+        &target,
+        &[format!("{}:v1", target.image("hello")), "critical".into()],
+    )
+    .await
+    .unwrap();
+    assert!(!passed, "a critical finding blocks at critical too");
+}
+
+/// With a token the examples use the `GHCR_*` settings and no fake; the
+/// namespace must be named.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_token_the_examples_use_the_settings() {
+    let vars = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    };
+    let target = push_image::support::connect_with(vars(&[
+        ("GHCR_TOKEN", "ghp_example"),
+        ("GHCR_USERNAME", "Octo"),
+        ("GHCR_REGISTRY", "127.0.0.1:5000"),
+    ]))
+    .await
+    .unwrap();
+    assert!(target.fake.is_none());
+    assert_eq!(target.namespace, "octo");
+    assert_eq!(target.image("app"), "127.0.0.1:5000/octo/app");
+    let target = push_image::support::connect_with(vars(&[
+        ("GHCR_TOKEN", "ghp_example"),
+        ("GHCR_NAMESPACE", "octo-org"),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(target.image("app"), "ghcr.io/octo-org/app");
+    let Err(error) =
+        push_image::support::connect_with(vars(&[("GHCR_TOKEN", "ghp_example")])).await
+    else {
+        panic!("a token without a namespace names no place for the images");
+    };
+    assert!(error.to_string().contains("GHCR_NAMESPACE"), "{error}");
+}
