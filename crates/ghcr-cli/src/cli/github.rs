@@ -88,7 +88,7 @@ pub(crate) struct CleanupArgs {
     /// Show the plan and delete nothing (the default without --yes).
     #[arg(long, conflicts_with = "yes")]
     pub(crate) dry_run: bool,
-    /// Delete what the plan deletes.
+    /// Delete what the plan deletes (Ctrl-C stops between deletions).
     #[arg(long)]
     pub(crate) yes: bool,
 }

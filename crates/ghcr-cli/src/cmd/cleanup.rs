@@ -1,5 +1,6 @@
 //! `cleanup OWNER/PKG`: a retention policy from flags, the plan, and with
-//! `--yes` its execution (paced, re-checked, restorable for 30 days).
+//! `--yes` its execution (paced, re-checked, restorable for 30 days; Ctrl-C
+//! stops it between deletions and still prints the report).
 
 use std::fmt::Write as _;
 
@@ -181,7 +182,15 @@ pub(crate) async fn run(setup: Setup, args: &CleanupArgs) -> anyhow::Result<()> 
         }
         return context.finish();
     }
-    let report = packages.execute_cleanup(&plan).await;
+    // Ctrl-C or SIGTERM stops the run between deletions: the one under way
+    // completes, and the report below still says how to undo what was done.
+    let stop = async {
+        super::serve::signalled().await;
+        context
+            .out
+            .note("stopping: the deletion under way completes, no other starts");
+    };
+    let report = packages.execute_cleanup_until(&plan, stop).await;
     context.out.result(
         || format!("{}\n{}", plan_text(&plan), report_text(&report)),
         || json!({"plan": plan_json(&plan), "executed": true, "report": report_json(&report)}),

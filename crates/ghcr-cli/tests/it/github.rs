@@ -328,3 +328,60 @@ async fn rate_limit_shows_every_budget() {
         .await
         .json_error(4, "auth");
 }
+
+/// Ctrl-C during `cleanup --yes`: the DELETE on its way completes, no
+/// other is sent, and the report (with the undo command) is still printed;
+/// the exit code says the cleanup did not finish.
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_a_cleanup_between_deletions() {
+    use http::Method;
+    use std::time::{Duration, Instant};
+
+    let fake = crate::support::fake_with_slow_deletes().await;
+    seed(&fake, "octo/app", Some("v1"), "release");
+    for n in 0..6 {
+        seed(&fake, "octo/app", None, &format!("old build {n}"));
+    }
+    let env = Env::fake(&fake);
+    let child = env.spawn(&["cleanup", "octo/app", "--user", "--only-untagged", "--yes"]);
+    let started = Instant::now();
+    while fake.faults().fired() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no DELETE was sent"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    crate::support::send_signal(&child, "INT").await;
+    let output = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("cleanup did not stop within 20 s of Ctrl-C")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("1 deleted, 1 kept, 0 failed, 5 not attempted"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ghcr versions restore octo/app "),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("stopping:") && stderr.contains("did not finish"),
+        "{stderr}"
+    );
+    let deletes = fake.log().count_where(|r| r.method == Method::DELETE);
+    assert_eq!(
+        deletes, 1,
+        "the DELETE under way completed; no other was sent"
+    );
+    let live = fake
+        .store()
+        .versions("octo/app")
+        .iter()
+        .filter(|v| v.deleted_at.is_none())
+        .count();
+    assert_eq!(live, 6);
+}

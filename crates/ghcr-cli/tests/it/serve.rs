@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use ghcr_sim::fake::{FakeGhcr, Fault, Route};
+use ghcr_sim::fake::FakeGhcr;
 use http::Method;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 
-use crate::support::{Env, USER, fake, seed};
+use crate::support::{Env, fake, fake_with_slow_deletes, seed, send_signal};
 
 /// A running `ghcr serve` and the lines it logged.
 struct Service {
@@ -85,13 +85,7 @@ impl Service {
 
     /// Sends SIGTERM and waits for the exit code.
     async fn terminate(mut self) -> (i32, Vec<String>) {
-        let pid = self.child.id().unwrap().to_string();
-        let sent = tokio::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .unwrap();
-        assert!(sent.success());
+        send_signal(&self.child, "TERM").await;
         let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
             .await
             .expect("ghcr serve did not stop within 20 s of SIGTERM")
@@ -210,15 +204,7 @@ async fn serve_answers_probes_and_cleans_on_schedule() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_stops_between_deletions() {
-    let fake = FakeGhcr::builder()
-        .user(USER, crate::support::TOKEN)
-        .fault(Fault::delay(
-            Route::new(Method::DELETE, "/users/*"),
-            Duration::from_millis(300),
-        ))
-        .start()
-        .await
-        .unwrap();
+    let fake = fake_with_slow_deletes().await;
     seed(&fake, "octo/app", Some("v1"), "the release");
     for n in 0..10 {
         old_build(&fake, n, 10);

@@ -204,6 +204,32 @@ pub(crate) async fn fake() -> FakeGhcr {
         .unwrap()
 }
 
+/// As [`fake`] without the organization, each package DELETE taking 300 ms
+/// (time to stop a cleanup while one is on its way).
+pub(crate) async fn fake_with_slow_deletes() -> FakeGhcr {
+    let route = ghcr_sim::fake::Route::new(http::Method::DELETE, "/users/*");
+    FakeGhcr::builder()
+        .user(USER, TOKEN)
+        .fault(ghcr_sim::fake::Fault::delay(
+            route,
+            std::time::Duration::from_millis(300),
+        ))
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Sends `signal` (`TERM`, `INT`) to a running `ghcr`.
+pub(crate) async fn send_signal(child: &tokio::process::Child, signal: &str) {
+    let pid = child.id().unwrap().to_string();
+    let sent = tokio::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(sent.success(), "kill -{signal} {pid}");
+}
+
 /// `{registry}/{path}`.
 pub(crate) fn at(fake: &FakeGhcr, path: &str) -> String {
     format!("{}/{path}", fake.registry_host())

@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 
 use self::policies::{Job, Kind, Packages, Schedule};
 use self::stop::Stop;
+pub(crate) use self::stop::signalled;
 use super::cleanup::{plan_text, report_text};
 use crate::context::{Context, Setup};
 

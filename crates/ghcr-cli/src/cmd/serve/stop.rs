@@ -41,30 +41,36 @@ impl Stop {
     pub(crate) fn on_signals(&self) {
         let stop = self.clone();
         tokio::spawn(async move {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{SignalKind, signal};
-                let terminate = signal(SignalKind::terminate());
-                let term = async {
-                    match terminate {
-                        Ok(mut signal) => {
-                            signal.recv().await;
-                        }
-                        Err(_) => std::future::pending::<()>().await,
-                    }
-                };
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    () = term => {}
-                }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            signalled().await;
             tracing::info!("stopping: no new deletion starts, the one under way completes");
             stop.trigger();
         });
+    }
+}
+
+/// Waits for SIGTERM or Ctrl-C (SIGINT). Once this is first polled, those
+/// signals no longer end the process: the caller decides how to stop.
+pub(crate) async fn signalled() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let terminate = signal(SignalKind::terminate());
+        let term = async {
+            match terminate {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
