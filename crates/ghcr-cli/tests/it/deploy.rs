@@ -77,6 +77,27 @@ fn kubernetes_sets_only_variables_the_config_reads() {
     }
 }
 
+/// The values the ConfigMap sets are ones the config accepts (with a token
+/// standing in for the Secret's).
+#[test]
+fn kubernetes_settings_pass_the_config_checks() {
+    let docs = documents();
+    let data = &of_kind(&docs, "ConfigMap", "ghcr-config")["data"];
+    let value = |name: &str| match name {
+        "GHCR_USERNAME" => Some("octo".to_owned()),
+        "GHCR_TOKEN" => Some("stand-in-token".to_owned()),
+        _ => data[name].as_str().map(str::to_owned),
+    };
+    let config = ghcr::GhcrConfigBuilder::from_lookup(value)
+        .and_then(ghcr::GhcrConfigBuilder::build)
+        .unwrap_or_else(|error| panic!("the ConfigMap's settings: {error}"));
+    assert_eq!(config.registry(), data["GHCR_REGISTRY"].as_str().unwrap());
+    assert_eq!(
+        config.chunk_size().to_string(),
+        data["GHCR_CHUNK_SIZE"].as_str().unwrap()
+    );
+}
+
 #[test]
 fn kubernetes_runs_one_scheduler_with_probes_and_resources() {
     let docs = documents();
@@ -141,6 +162,19 @@ async fn the_shipped_policies_pass_the_check() {
             .await
             .ok()
             .stdout_has("octo-org/app");
+        let json = env
+            .run(&["serve", "--policies", &path, "--check", "--json"])
+            .await
+            .ok()
+            .json();
+        assert!(json["interval_seconds"].as_u64().unwrap() > 0, "{json}");
+        assert!(
+            json["policies"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!("octo-org/app")),
+            "{json}"
+        );
     }
     std::fs::write(
         env.home.path().join("bad.toml"),
@@ -152,6 +186,9 @@ async fn the_shipped_policies_pass_the_check() {
         .await
         .code(2)
         .stderr_has("policy #1");
+    env.run(&["--json", "serve", "--policies", &bad, "--check"])
+        .await
+        .json_error(2, "usage");
 }
 
 #[test]
