@@ -22,6 +22,24 @@ async fn health_check_acquires_a_token_and_reads_the_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn health_check_latency_includes_the_wait_for_the_answer() {
+    use ghcr_sim::fake::{Fault, Route};
+    let fake = fake().await;
+    let slow = std::time::Duration::from_millis(120);
+    fake.faults()
+        .add(Fault::delay(Route::new(http::Method::GET, "/v2/"), slow));
+    fake.faults().add(Fault::delay(
+        Route::new(http::Method::GET, "/rate_limit"),
+        slow,
+    ));
+    let status = client(&fake).health_check().await;
+    assert!(status.healthy, "{status:?}");
+    // Each check's latency is the wait for its answer, token included.
+    assert!(status.registry.latency >= slow, "{status:?}");
+    assert!(status.api.is_some_and(|api| api.latency >= slow));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn health_check_reports_refused_credentials_and_anonymous_access() {
     let fake = fake().await;
     let wrong = config_for(&fake)
