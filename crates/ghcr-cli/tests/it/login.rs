@@ -85,3 +85,44 @@ async fn login_refuses_to_bypass_a_credential_helper() {
     .code(2)
     .stderr_has("`desktop` credential helper");
 }
+
+/// The Docker config's credential helpers sign commands in, as docker's do:
+/// `docker-credential-NAME get` on PATH answers for the registry.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn credential_helpers_sign_commands_in() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "layer");
+    let host = fake.registry_host();
+    let env = Env::empty()
+        .set("GHCR_REGISTRY", host)
+        .set("GHCR_API_BASE", &fake.api_base());
+    let bin = env.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-test");
+    let answer = format!(r#"{{"ServerURL":"{host}","Username":"{USER}","Secret":"{TOKEN}"}}"#);
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\nread server\n[ \"$server\" = \"{host}\" ] && echo '{answer}'\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let docker = env.home.path().join(".docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let config = format!(r#"{{"credHelpers":{{"{host}":"test"}}}}"#);
+    std::fs::write(docker.join("config.json"), config).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = env.set("PATH", &path);
+    let run = env.run(&["ls", &at(&fake, "octo/app")]).await;
+    assert_eq!(run.ok().stdout, "v1\n");
+    assert!(!run.stderr.contains(TOKEN), "{run:#?}");
+    // Without the helper's answer the private package is refused.
+    std::fs::write(&helper, "#!/bin/sh\nexit 0\n").unwrap();
+    env.run(&["ls", &at(&fake, "octo/app")]).await.code(4);
+}
