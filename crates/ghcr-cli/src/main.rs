@@ -32,7 +32,14 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(cmd::run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => match output::write_failure() {
+            // A result that did not reach stdout is no success.
+            Some(failure) => exit::report(
+                &anyhow::anyhow!("the result could not be written to stdout: {failure}"),
+                out,
+            ),
+            None => ExitCode::SUCCESS,
+        },
         Err(error) => exit::report(&error, out),
     }
 }

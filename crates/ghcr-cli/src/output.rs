@@ -1,9 +1,34 @@
 //! Where results go: text or JSON on stdout, notes and errors on stderr. A
-//! reader that went away (`ghcr ls … | head`) is not an error.
+//! reader that went away (`ghcr ls … | head`) is not an error; any other
+//! failure to write stdout (a full disk) is kept, and `main` turns it into
+//! a failed run instead of exiting 0 with a truncated result.
 
 use std::io::Write as _;
+use std::sync::OnceLock;
 
 use serde::Serialize;
+
+/// The first failure to write stdout, other than a reader going away.
+static WRITE_FAILURE: OnceLock<String> = OnceLock::new();
+
+/// Whether `result` wrote; a failure other than a broken pipe is kept.
+fn written(result: std::io::Result<()>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(error) => {
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                let _ = WRITE_FAILURE.set(error.to_string());
+            }
+            false
+        }
+    }
+}
+
+/// Why stdout could not be written, when it could not (a broken pipe
+/// excepted).
+pub(crate) fn write_failure() -> Option<&'static str> {
+    WRITE_FAILURE.get().map(String::as_str)
+}
 
 /// How results are printed.
 #[derive(Clone, Copy, Debug)]
@@ -26,14 +51,15 @@ impl Output {
 
     /// A line of text on stdout.
     pub(crate) fn line(self, text: impl std::fmt::Display) {
-        let _ = writeln!(std::io::stdout().lock(), "{text}");
+        let mut stdout = std::io::stdout().lock();
+        written(writeln!(stdout, "{text}").and_then(|()| stdout.flush()));
     }
 
-    /// Bytes on stdout, as they are.
-    pub(crate) fn raw(self, bytes: &[u8]) {
+    /// Bytes on stdout, as they are; `false` once nobody can read them (the
+    /// reader went away, or the write failed: see [`write_failure`]).
+    pub(crate) fn raw(self, bytes: &[u8]) -> bool {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(bytes);
-        let _ = stdout.flush();
+        written(stdout.write_all(bytes).and_then(|()| stdout.flush()))
     }
 
     /// A JSON value on stdout.

@@ -45,8 +45,11 @@ pub(crate) async fn run(
         );
     } else {
         let mut stream = registry.get_blob(&repository, &digest).await?;
+        // Stop reading once stdout takes no more (`| head -c`, a full disk).
         while let Some(chunk) = stream.next().await {
-            context.out.raw(&chunk?);
+            if !context.out.raw(&chunk?) {
+                break;
+            }
         }
     }
     context.finish()

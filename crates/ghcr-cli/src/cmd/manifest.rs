@@ -28,8 +28,7 @@ async fn fetch(
 /// Bytes on stdout, with a newline after them on a terminal only (so that
 /// `ghcr manifest X | sha256sum` hashes exactly the manifest).
 fn print_exact(context: &Context, bytes: &[u8]) {
-    context.out.raw(bytes);
-    if std::io::stdout().is_terminal() {
+    if context.out.raw(bytes) && std::io::stdout().is_terminal() {
         context.out.raw(b"\n");
     }
 }

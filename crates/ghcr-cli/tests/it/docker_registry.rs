@@ -5,7 +5,7 @@
 use ghcr::types::Digest;
 
 use crate::support::registry::{Registry, skopeo_inspect};
-use crate::support::{Env, at, fake, write_layout};
+use crate::support::{Env, at, fake, seed_app, write_layout};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_registry_command_on_docker_registry() {
@@ -93,14 +93,7 @@ async fn every_registry_command_on_docker_registry() {
 async fn copies_cross_from_the_fake_to_docker_registry() {
     let registry = Registry::start().await;
     let fake = fake().await;
-    let image = fake
-        .store()
-        .push_image(
-            "octo/app",
-            Some("v1"),
-            &[bytes::Bytes::from_static(b"layer crossing registries")],
-        )
-        .unwrap();
+    let image = seed_app(&fake, b"layer crossing registries".as_slice());
     let digest = image.manifest;
     let env = Env::fake(&fake);
     let target = format!("{}/mirror/app:v1", registry.host());

@@ -4,7 +4,7 @@
 use ghcr_sim::fake::{Fault, Route};
 use http::{Method, StatusCode};
 
-use crate::support::{Env, at, fake, seed};
+use crate::support::{Env, at, fake, seed, seed_app};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn help_documents_the_exit_codes() {
@@ -109,14 +109,7 @@ async fn failures_map_to_their_codes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn corrupted_blobs_exit_with_digest_mismatch_and_leave_nothing() {
     let fake = fake().await;
-    let image = fake
-        .store()
-        .push_image(
-            "octo/app",
-            Some("v1"),
-            &[bytes::Bytes::from_static(b"the real layer")],
-        )
-        .unwrap();
+    let image = seed_app(&fake, b"the real layer".as_slice());
     fake.faults()
         .add(Fault::corrupt(Route::new(Method::GET, "/blobs/*")));
     fake.faults()
@@ -260,4 +253,40 @@ async fn every_command_reports_what_is_missing() {
     }
     assert!(!std::path::Path::new(&layout).join("index.json").exists());
     assert!(!std::path::Path::new(&blob_file).exists());
+}
+
+/// A result that cannot be written (stdout on a full disk) fails the run
+/// instead of exiting 0 with nothing; a reader that goes away early
+/// (`| head -c`) is no failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_result_that_cannot_be_written_is_a_failure() {
+    use tokio::io::AsyncReadExt as _;
+
+    let fake = fake().await;
+    let image = seed_app(&fake, vec![b'x'; 1024 * 1024]);
+    let env = Env::fake(&fake);
+    let app = at(&fake, "octo/app");
+    let v1 = format!("{app}:v1");
+    let layer = format!("{app}@{}", image.layers[0]);
+    for args in [
+        vec!["ls", &app],
+        vec!["digest", &v1],
+        vec!["manifest", &v1],
+        vec!["--json", "size", &v1],
+        vec!["blob", &layer],
+    ] {
+        env.run_onto_full_disk(&args)
+            .await
+            .code(1)
+            .stderr_has("the result could not be written to stdout: No space left on device");
+    }
+
+    let mut child = env.spawn(&["blob", &layer]);
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    stdout.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"xxxxxxxxxx");
+    drop(stdout);
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), Some(0), "a reader that left is no failure");
 }

@@ -5,7 +5,7 @@ use ghcr::types::Digest;
 use ghcr_sim::attest::{Attachment, Envelope, VulnFormat};
 
 use crate::support::registry::skopeo_inspect;
-use crate::support::{Env, at, fake, seed, write_layout};
+use crate::support::{Env, at, fake, seed, seed_app, write_layout};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn push_a_layout_and_read_it_back() {
@@ -227,14 +227,7 @@ async fn copy_tag_and_referrers() {
 async fn blobs_go_to_stdout_or_a_verified_file() {
     let fake = fake().await;
     let env = Env::fake(&fake);
-    let image = fake
-        .store()
-        .push_image(
-            "octo/app",
-            Some("v1"),
-            &[bytes::Bytes::from_static(b"exact layer bytes")],
-        )
-        .unwrap();
+    let image = seed_app(&fake, b"exact layer bytes".as_slice());
     let layer = format!("{}@{}", at(&fake, "octo/app"), image.layers[0]);
     assert_eq!(
         env.run(&["blob", &layer]).await.ok().stdout,

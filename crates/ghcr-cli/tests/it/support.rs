@@ -86,6 +86,32 @@ impl Env {
         }
     }
 
+    /// Runs `ghcr ARGS` with its stdout on `/dev/full`, where every write
+    /// fails as on a full disk (`stdout` is then empty).
+    pub(crate) async fn run_onto_full_disk(&self, args: &[&str]) -> Run {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        // Not `output()`: tokio's pipes stdout whatever was set.
+        let output = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+            .wait_with_output()
+            .await
+            .unwrap();
+        Run {
+            args: args.join(" "),
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::new(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     /// Runs `ghcr ARGS` on a terminal (util-linux `script` gives it one for
     /// stdin, stdout and stderr); `stdout` is all the terminal showed.
     pub(crate) async fn run_on_terminal(&self, args: &[&str]) -> Run {
@@ -267,6 +293,13 @@ pub(crate) fn write_layout(dir: &Path, tag: &str, layer: &[u8]) -> Digest {
     });
     std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
     manifest
+}
+
+/// Pushes `octo/app:v1`, one layer of `layer`, into the fake's store.
+pub(crate) fn seed_app(fake: &FakeGhcr, layer: impl Into<Bytes>) -> ghcr_sim::fake::PushedImage {
+    fake.store()
+        .push_image("octo/app", Some("v1"), &[layer.into()])
+        .unwrap()
 }
 
 /// Pushes a small image into the fake's store and returns its digest.
