@@ -248,3 +248,34 @@ async fn sigterm_stops_between_deletions() {
 fn service_logged(log: &[String], text: &str) -> bool {
     log.iter().any(|l| l.contains(text))
 }
+
+/// SIGTERM while a plan is being made (a listing that takes a minute):
+/// planning only reads, so it is abandoned and the service exits at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_abandons_planning() {
+    use ghcr_sim::fake::{Fault, Route};
+    let listing = Route::new(Method::GET, "/users/octo/packages/container/app/versions");
+    let fake = FakeGhcr::builder()
+        .user(crate::support::USER, crate::support::TOKEN)
+        .fault(Fault::delay(listing, Duration::from_secs(60)))
+        .start()
+        .await
+        .unwrap();
+    seed(&fake, "octo/app", Some("v1"), "the release");
+    old_build(&fake, 1, 10);
+    let env = Env::fake(&fake);
+    let (service, _dir) = Service::start(&env, &format!("interval = \"1h\"\n{POLICY}"), &[]).await;
+    until("the listing to start", || {
+        (fake.faults().fired() > 0).then_some(())
+    })
+    .await;
+    // Within terminate's 20 s, far less than the listing's minute.
+    let (code, log) = service.terminate().await;
+    assert_eq!(code, 0, "{log:#?}");
+    assert!(
+        service_logged(&log, "was abandoned; nothing was deleted"),
+        "{log:#?}"
+    );
+    assert_eq!(fake.log().count_where(|r| r.method == Method::DELETE), 0);
+    assert_eq!(live_versions(&fake), 2);
+}

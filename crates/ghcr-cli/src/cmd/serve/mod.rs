@@ -183,20 +183,31 @@ async fn run_job(
     stop: &Stop,
     counters: &Counters,
 ) -> anyhow::Result<()> {
-    let owner = match job.kind {
-        Some(Kind::Org) => Owner::org(&job.owner),
-        Some(Kind::User) => Owner::user(&job.owner),
-        None => context.client.resolve_owner(&job.owner).await?,
+    // Planning only reads, so a stop abandons it at once.
+    let planning = async {
+        let owner = match job.kind {
+            Some(Kind::Org) => Owner::org(&job.owner),
+            Some(Kind::User) => Owner::user(&job.owner),
+            None => context.client.resolve_owner(&job.owner).await?,
+        };
+        let packages = context.client.packages();
+        let plans = match &job.packages {
+            Packages::One(name) => vec![(
+                name.clone(),
+                packages.plan_cleanup(&owner, name, &job.policy).await,
+            )],
+            Packages::All => {
+                let set = PolicySet::new().default_policy(job.policy.clone());
+                packages.plan_cleanups(&owner, &set).await?
+            }
+        };
+        anyhow::Ok((owner, plans))
     };
-    let packages = context.client.packages();
-    let plans = match &job.packages {
-        Packages::One(name) => vec![(
-            name.clone(),
-            packages.plan_cleanup(&owner, name, &job.policy).await,
-        )],
-        Packages::All => {
-            let set = PolicySet::new().default_policy(job.policy.clone());
-            packages.plan_cleanups(&owner, &set).await?
+    let (owner, plans) = tokio::select! {
+        planned = planning => planned?,
+        () = stop.wait() => {
+            tracing::info!("stopping: the plan for {} was abandoned; nothing was deleted", job.owner);
+            return Ok(());
         }
     };
     for (name, plan) in plans {

@@ -1,6 +1,7 @@
 //! Stopping cleanly: SIGTERM or Ctrl-C sets a flag and wakes whoever waits
-//! on it. The scheduler starts no new run or plan once it is set, and a
-//! cleanup under way gets it as its stop signal
+//! on it. The scheduler starts no new run once it is set and abandons a
+//! plan being made (planning only reads), and a cleanup under way gets it
+//! as its stop signal
 //! (`PackagesClient::execute_cleanup_until`): the deletion on its way
 //! completes, no other starts, and the report lists the rest as not
 //! attempted. Then the service exits.
