@@ -70,7 +70,8 @@ pub(crate) struct CleanupArgs {
     pub(crate) package: String,
     #[command(flatten)]
     pub(crate) kind: OwnerKind,
-    /// Keep the N newest versions the policy could delete.
+    /// Keep the N newest images the policy could delete (an index counts
+    /// once: its platform manifests and attestations take no place).
     #[arg(long, value_name = "N")]
     pub(crate) keep_newest: Option<usize>,
     /// Keep versions with a tag matching this pattern (whole tag; repeatable).

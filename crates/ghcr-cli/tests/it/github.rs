@@ -385,3 +385,38 @@ async fn ctrl_c_stops_a_cleanup_between_deletions() {
         .count();
     assert_eq!(live, 6);
 }
+
+/// `--keep-newest` counts images: a tagged multi-arch release's platform
+/// manifests take no place among the N untagged builds kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_newest_counts_images_not_their_parts() {
+    let fake = fake().await;
+    let env = Env::fake(&fake);
+    let builds: Vec<Digest> = (0..3)
+        .map(|n| seed(&fake, "octo/app", None, &format!("nightly {n}")))
+        .collect();
+    // The release comes last: its untagged platform manifests are the newest versions.
+    fake.store()
+        .push_index("octo/app", "v1", &["linux/amd64", "linux/arm64"])
+        .unwrap();
+    let json = env
+        .run(&[
+            "cleanup",
+            "octo/app",
+            "--only-untagged",
+            "--keep-newest",
+            "2",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    let deleted: Vec<&str> = json["plan"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["action"] == "delete")
+        .map(|v| v["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(deleted, [builds[0].as_str()], "{json:#}");
+}
