@@ -1,15 +1,16 @@
 //! The registry commands against Debian's docker-registry, a registry
 //! that is not ghcr.io: deletes through the registry API, plain HTTP only
-//! with --plain-http, and copies from the fake ghcr.io across registries.
+//! with --plain-http, token auth and its refusals, and copies from the
+//! fake ghcr.io across registries.
 
 use ghcr::types::Digest;
 
-use crate::support::registry::{Registry, skopeo_inspect};
+use crate::support::registry::{self, Auth, skopeo_inspect};
 use crate::support::{Env, at, fake, seed_app, write_layout};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_registry_command_on_docker_registry() {
-    let registry = Registry::start().await;
+    let registry = registry::start(Auth::None).await;
     let host = registry.host();
     let env = Env::empty();
     let dir = tempfile::tempdir().unwrap();
@@ -91,7 +92,7 @@ async fn every_registry_command_on_docker_registry() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn copies_cross_from_the_fake_to_docker_registry() {
-    let registry = Registry::start().await;
+    let registry = registry::start(Auth::None).await;
     let fake = fake().await;
     let image = seed_app(&fake, b"layer crossing registries".as_slice());
     let digest = image.manifest;
@@ -119,7 +120,7 @@ async fn copies_cross_from_the_fake_to_docker_registry() {
 /// there: a repository, a tag, a blob (exit code 3, `not_found`).
 #[tokio::test(flavor = "multi_thread")]
 async fn json_results_and_not_found_on_docker_registry() {
-    let registry = Registry::start().await;
+    let registry = registry::start(Auth::None).await;
     let env = Env::empty();
     let dir = tempfile::tempdir().unwrap();
     let digest = write_layout(&dir.path().join("src"), "v1", b"json on docker-registry");
@@ -165,4 +166,45 @@ async fn json_results_and_not_found_on_docker_registry() {
         run(&args).await.json_error(3, "not_found");
     }
     assert!(!std::path::Path::new(&file).exists());
+}
+
+/// docker-registry with token auth: the credentials from the environment
+/// get a token from its issuer; wrong or missing ones exit with 4.
+#[tokio::test(flavor = "multi_thread")]
+async fn token_auth_on_docker_registry() {
+    let registry = registry::start(Auth::Token).await;
+    let (user, password) = registry.credentials().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let digest = write_layout(&dir.path().join("src"), "v1", b"behind token auth");
+    let layout = format!("{}:v1", dir.path().join("src").display());
+    let app = format!("{}/octo/app", registry.host());
+    let signed_in = Env::empty()
+        .set("GHCR_REGISTRY", registry.host())
+        .set("GHCR_USERNAME", user)
+        .set("GHCR_TOKEN", password);
+    signed_in
+        .run(&["--plain-http", "push", &layout, &app])
+        .await
+        .ok()
+        .stdout_has(digest.as_str());
+    assert_eq!(
+        signed_in
+            .run(&["--plain-http", "digest", &format!("{app}:v1")])
+            .await
+            .ok()
+            .stdout,
+        format!("{digest}\n")
+    );
+    let wrong = signed_in.set("GHCR_TOKEN", "not-the-password");
+    let run = wrong.run(&["--plain-http", "ls", &app]).await;
+    run.code(4);
+    assert!(!run.stderr.contains("not-the-password"), "{run:#?}");
+    wrong
+        .run(&["--plain-http", "--json", "ls", &app])
+        .await
+        .json_error(4, "auth");
+    Env::empty()
+        .run(&["--plain-http", "ls", &app])
+        .await
+        .code(4);
 }
