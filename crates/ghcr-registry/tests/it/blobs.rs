@@ -8,9 +8,13 @@ use ghcr_types::{Digest, Reference};
 use crate::support::faulty::BadBlob;
 use crate::support::{self, Auth, data, faulty};
 
-#[tokio::test]
-async fn verified_streams_ranges_and_deletes_on_a_real_registry() {
-    let registry = support::registry(Auth::None).await;
+support::in_both_modes!(
+    verified_streams_ranges_and_deletes_on_a_real_registry,
+    downloads_report_progress_and_land_whole
+);
+
+async fn verified_streams_ranges_and_deletes_on_a_real_registry(auth: Auth) {
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let repository = registry.reference("team/blobs").unwrap();
     let blob = data(3 * 1024 * 1024 + 5, 1);
@@ -53,9 +57,8 @@ async fn verified_streams_ranges_and_deletes_on_a_real_registry() {
     assert!(matches!(error, Error::BlobNotFound { .. }), "{error}");
 }
 
-#[tokio::test]
-async fn downloads_report_progress_and_land_whole() {
-    let registry = support::registry(Auth::Token).await;
+async fn downloads_report_progress_and_land_whole(auth: Auth) {
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let repository = registry.reference("team/download").unwrap();
     let blob = data(5 * 1024 * 1024, 2);

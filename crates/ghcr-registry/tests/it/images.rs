@@ -12,6 +12,14 @@ use ghcr_types::{Digest, Manifest, MediaType, Platform, Reference};
 
 use crate::support::{self, Auth, data, faulty, proxy};
 
+support::in_both_modes!(
+    a_multi_layer_image_pushes_sizes_and_pulls,
+    a_multi_arch_index_pushes_children_first_and_selects_platforms,
+    copies_mount_within_a_registry_and_stream_across,
+    a_repeat_push_sends_no_blob_bytes,
+    a_failed_push_never_moves_the_tag
+);
+
 /// Pushes a small image for `platform` by digest; returns its manifest.
 pub(crate) async fn platform_image(
     client: &RegistryClient,
@@ -64,9 +72,8 @@ pub(crate) async fn multi_arch(
     (index, children)
 }
 
-#[tokio::test]
-async fn a_multi_layer_image_pushes_sizes_and_pulls() {
-    let registry = support::registry(Auth::Token).await;
+async fn a_multi_layer_image_pushes_sizes_and_pulls(auth: Auth) {
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file_layer = data(2 << 20, 1);
@@ -139,10 +146,9 @@ async fn a_multi_layer_image_pushes_sizes_and_pulls() {
     assert_eq!((again.blobs_reused, again.bytes_downloaded), (4, 0));
 }
 
-#[tokio::test]
-async fn a_multi_arch_index_pushes_children_first_and_selects_platforms() {
-    let registry = support::registry(Auth::None).await;
-    let other = support::registry(Auth::Token).await;
+async fn a_multi_arch_index_pushes_children_first_and_selects_platforms(auth: Auth) {
+    let registry = support::registry(auth).await;
+    let other = support::registry(support::other_mode(auth)).await;
     let client = support::client_for(&[&registry, &other]).build().unwrap();
     let repository = registry.reference("team/multi").unwrap();
     let (index, children) = multi_arch(&client, &repository, "v1").await;
@@ -205,10 +211,9 @@ async fn a_multi_arch_index_pushes_children_first_and_selects_platforms() {
     assert_eq!(entries["manifests"][0]["annotations"][REF_NAME], "arm");
 }
 
-#[tokio::test]
-async fn copies_mount_within_a_registry_and_stream_across() {
-    let registry = support::registry(Auth::None).await;
-    let other = support::registry(Auth::Token).await;
+async fn copies_mount_within_a_registry_and_stream_across(auth: Auth) {
+    let registry = support::registry(auth).await;
+    let other = support::registry(support::other_mode(auth)).await;
     let client = support::client_for(&[&registry, &other]).build().unwrap();
     let source = registry.reference("team/src").unwrap();
     let (index, _) = multi_arch(&client, &source, "v1").await;
@@ -268,12 +273,11 @@ async fn copies_mount_within_a_registry_and_stream_across() {
     );
 }
 
-#[tokio::test]
-async fn a_repeat_push_sends_no_blob_bytes() {
-    let registry = support::registry(Auth::None).await;
+async fn a_repeat_push_sends_no_blob_bytes(auth: Auth) {
+    let registry = support::registry(auth).await;
     let (addr, seen) = proxy::start(registry.host().to_owned(), Arc::new(|_, _| false)).await;
     let host = addr.to_string();
-    let client = RegistryClient::new(support::transport(&[&host], None));
+    let client = RegistryClient::new(support::transport(&[&host], registry.credentials()));
     let repository = Reference::parse(&format!("{host}/team/repeat")).unwrap();
     multi_arch(&client, &repository, "v1").await;
     let dir = tempfile::tempdir().unwrap();
@@ -310,9 +314,8 @@ async fn a_repeat_push_sends_no_blob_bytes() {
     assert_eq!(seen.count("PATCH "), 0);
 }
 
-#[tokio::test]
-async fn a_failed_push_never_moves_the_tag() {
-    let registry = support::registry(Auth::None).await;
+async fn a_failed_push_never_moves_the_tag(auth: Auth) {
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let target = registry.reference("team/safe:v1").unwrap();
     let first = platform_image(

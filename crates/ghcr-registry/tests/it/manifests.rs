@@ -8,6 +8,8 @@ use ghcr_types::{Digest, Manifest, Reference};
 
 use crate::support::{self, Auth, faulty};
 
+support::in_both_modes!(put_get_head_and_delete_by_tag_and_digest);
+
 const EMPTY_CONFIG: &str =
     "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 
@@ -29,9 +31,8 @@ async fn with_config(client: &RegistryClient, repository: &Reference) {
         .unwrap();
 }
 
-#[tokio::test]
-async fn put_get_head_and_delete_by_tag_and_digest() {
-    let registry = support::registry(Auth::None).await;
+async fn put_get_head_and_delete_by_tag_and_digest(auth: Auth) {
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let tagged = registry.reference("team/app:v1").unwrap();
     with_config(&client, &tagged).await;

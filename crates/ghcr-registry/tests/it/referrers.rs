@@ -10,6 +10,8 @@ use ghcr_types::{Manifest, MediaType, Reference};
 use crate::images::platform_image;
 use crate::support::{self, Auth, faulty, listing};
 
+support::in_both_modes!(artifacts_with_a_subject_are_found_through_the_fallback_tag);
+
 const SBOM: &str = "application/spdx+json";
 const SIGNATURE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
 
@@ -34,9 +36,8 @@ async fn attach(
         .manifest
 }
 
-#[tokio::test]
-async fn artifacts_with_a_subject_are_found_through_the_fallback_tag() {
-    let registry = support::registry(Auth::Token).await;
+async fn artifacts_with_a_subject_are_found_through_the_fallback_tag(auth: Auth) {
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let repository = registry.reference("team/signed").unwrap();
     let image = platform_image(&client, &repository, "linux/amd64", 3).await;

@@ -14,6 +14,34 @@ use ghcr_registry::{RegistryClient, RegistryClientBuilder};
 use ghcr_transport::Transport;
 use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
 
+/// Runs each `async fn(Auth)` scenario named as two tests, against a
+/// docker-registry without auth and one with token auth:
+/// `<module>::<scenario>::without_auth` and `…::with_token_auth`.
+macro_rules! in_both_modes {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn without_auth() {
+                super::$scenario(crate::support::Auth::None).await;
+            }
+
+            #[tokio::test]
+            async fn with_token_auth() {
+                super::$scenario(crate::support::Auth::Token).await;
+            }
+        }
+    )+};
+}
+pub(crate) use in_both_modes;
+
+/// The mode a scenario's second registry runs in: the other one.
+pub(crate) fn other_mode(auth: Auth) -> Auth {
+    match auth {
+        Auth::None => Auth::Token,
+        _ => Auth::None,
+    }
+}
+
 /// A docker-registry for one test; a missing binary fails the test with
 /// the install command.
 pub(crate) async fn registry(auth: Auth) -> Registry {
@@ -24,8 +52,10 @@ pub(crate) async fn registry(auth: Auth) -> Registry {
 
 /// `skopeo ARGS`' stdout; a failure (or a missing skopeo, with the install
 /// command) fails the test.
-pub(crate) fn skopeo(args: &[&str]) -> Vec<u8> {
-    ghcr_sim::peers::skopeo(args).unwrap_or_else(|error| panic!("{error}"))
+pub(crate) async fn skopeo(args: &[&str]) -> Vec<u8> {
+    ghcr_sim::peers::skopeo(args)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// Deterministic, incompressible-looking bytes.
@@ -56,6 +86,13 @@ pub(crate) async fn push_bytes(
         .unwrap();
     assert_eq!(pushed.size, blob.len() as u64);
     pushed.digest
+}
+
+/// Gets the client its push token for `repository` (in token mode the
+/// first request is answered 401), so that the requests counted after it
+/// are the operation's own.
+pub(crate) async fn warm_up(client: &RegistryClient, repository: &ghcr_types::Reference) {
+    push_bytes(client, repository, &Bytes::from_static(b"warm-up")).await;
 }
 
 /// A transport allowed plain HTTP to `hosts`, with Basic credentials for

@@ -6,6 +6,11 @@ use ghcr_types::{Reference, Tag};
 
 use crate::support::{self, Auth, listing};
 
+support::in_both_modes!(
+    listing_25_tags_two_at_a_time,
+    tag_retag_and_delete_a_tag_keep_the_image
+);
+
 async fn image(client: &RegistryClient, target: &Reference, note: &str) -> ghcr_types::Digest {
     let parts = ImageParts::new(format!(r#"{{"note":"{note}"}}"#).into_bytes()).layer(
         ghcr_types::MediaType::OciLayerTar,
@@ -22,9 +27,8 @@ fn tag(text: &str) -> Tag {
     Tag::parse(text).unwrap()
 }
 
-#[tokio::test]
-async fn listing_25_tags_two_at_a_time() {
-    let registry = support::registry(Auth::Token).await;
+async fn listing_25_tags_two_at_a_time(auth: Auth) {
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let repository = registry.reference("team/many").unwrap();
     let digest = image(&client, &repository.with_tag("t00").unwrap(), "many").await;
@@ -71,9 +75,8 @@ async fn listing_25_tags_two_at_a_time() {
     assert!(missing.is_not_found(), "{missing}");
 }
 
-#[tokio::test]
-async fn tag_retag_and_delete_a_tag_keep_the_image() {
-    let registry = support::registry(Auth::None).await;
+async fn tag_retag_and_delete_a_tag_keep_the_image(auth: Auth) {
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let repository = registry.reference("team/tags").unwrap();
     let v1 = repository.with_tag("v1").unwrap();

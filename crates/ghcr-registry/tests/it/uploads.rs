@@ -12,6 +12,16 @@ use ghcr_types::{Digest, Reference};
 
 use crate::support::{self, Auth, data, proxy, upload_server};
 
+support::in_both_modes!(
+    every_mode_and_source_gives_the_same_blob,
+    chunked_upload_with_1_kib_chunks,
+    streaming_upload_of_256_mib_from_a_generator,
+    mounts_between_repositories_and_the_202_fallback,
+    a_wrong_digest_is_caught_before_the_commit,
+    a_cut_upload_restarts_when_the_registry_dropped_it,
+    a_chunked_upload_resumes_from_the_registrys_range
+);
+
 async fn pull_back(client: &RegistryClient, repository: &Reference, digest: &Digest) -> Bytes {
     client
         .get_blob_bytes(repository, digest, 64 << 20)
@@ -19,9 +29,8 @@ async fn pull_back(client: &RegistryClient, repository: &Reference, digest: &Dig
         .unwrap()
 }
 
-#[tokio::test]
-async fn every_mode_and_source_gives_the_same_blob() {
-    let registry = support::registry(Auth::None).await;
+async fn every_mode_and_source_gives_the_same_blob(auth: Auth) {
+    let registry = support::registry(auth).await;
     let dir = tempfile::tempdir().unwrap();
     let modes = [
         UploadMode::Streamed,
@@ -73,9 +82,8 @@ async fn every_mode_and_source_gives_the_same_blob() {
     }
 }
 
-#[tokio::test]
-async fn chunked_upload_with_1_kib_chunks() {
-    let registry = support::registry(Auth::Token).await;
+async fn chunked_upload_with_1_kib_chunks(auth: Auth) {
+    let registry = support::registry(auth).await;
     let (addr, seen) = proxy::start(registry.host().to_owned(), Arc::new(|_, _| false)).await;
     let host = addr.to_string();
     let transport = support::transport(&[&host], registry.credentials());
@@ -102,10 +110,9 @@ async fn chunked_upload_with_1_kib_chunks() {
 }
 
 /// 256 MiB from a generator whose size and digest nobody knows in advance.
-#[tokio::test]
-async fn streaming_upload_of_256_mib_from_a_generator() {
+async fn streaming_upload_of_256_mib_from_a_generator(auth: Auth) {
     const PIECES: u64 = 256;
-    let registry = support::registry(Auth::None).await;
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let block = data(1 << 20, 30);
     let piece = move |i: u64| {
@@ -139,9 +146,8 @@ async fn streaming_upload_of_256_mib_from_a_generator() {
     );
 }
 
-#[tokio::test]
-async fn mounts_between_repositories_and_the_202_fallback() {
-    let registry = support::registry(Auth::Token).await;
+async fn mounts_between_repositories_and_the_202_fallback(auth: Auth) {
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let base = registry.reference("team/base").unwrap();
     let app = registry.reference("team/app").unwrap();
@@ -163,11 +169,13 @@ async fn mounts_between_repositories_and_the_202_fallback() {
         .unwrap();
     assert_eq!(mounted.outcome, BlobOutcome::Mounted);
     assert_eq!(pull_back(&client, &app, &digest).await, blob);
-    let asked = registry.issuer().unwrap().scopes_asked();
-    assert!(
-        asked.iter().any(|s| s == "repository:team/base:pull"),
-        "{asked:?}"
-    );
+    if let Some(issuer) = registry.issuer() {
+        let asked = issuer.scopes_asked();
+        assert!(
+            asked.iter().any(|s| s == "repository:team/base:pull"),
+            "the mount asks to read the source: {asked:?}"
+        );
+    }
 
     // The source lacks this one: the registry answers 202 and the upload goes on.
     let other = data(50_000, 41);
@@ -197,9 +205,8 @@ async fn mounts_between_repositories_and_the_202_fallback() {
     assert_eq!(sent.outcome, BlobOutcome::Uploaded);
 }
 
-#[tokio::test]
-async fn a_wrong_digest_is_caught_before_the_commit() {
-    let registry = support::registry(Auth::None).await;
+async fn a_wrong_digest_is_caught_before_the_commit(auth: Auth) {
+    let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
     let repository = registry.reference("team/wrong").unwrap();
     let claimed = Digest::sha256_of(b"what the caller claims");
@@ -262,25 +269,26 @@ async fn a_streamed_upload_resumes_from_the_registrys_range() {
 
 /// docker-registry drops an upload whose PATCH was cut: it is started
 /// again from the file.
-#[tokio::test]
-async fn a_cut_upload_restarts_when_the_registry_dropped_it() {
-    let registry = support::registry(Auth::None).await;
+async fn a_cut_upload_restarts_when_the_registry_dropped_it(auth: Auth) {
+    let registry = support::registry(auth).await;
     let cut: proxy::Cut = Arc::new(|_, forwarded| forwarded > (5 << 20));
     let (addr, seen) = proxy::start(registry.host().to_owned(), cut).await;
     let host = addr.to_string();
-    let client = RegistryClient::new(support::transport(&[&host], None));
+    let client = RegistryClient::new(support::transport(&[&host], registry.credentials()));
     let dir = tempfile::tempdir().unwrap();
     let blob = data(12 << 20, 70);
     let path = dir.path().join("layer");
     std::fs::write(&path, &blob).unwrap();
     let repository = Reference::parse(&format!("{host}/team/restart")).unwrap();
+    support::warm_up(&client, &repository).await;
+    let posts = seen.count("POST ");
     let pushed = client
         .push_blob(&repository, BlobSource::file(&path), &UploadOptions::new())
         .await
         .unwrap();
     assert!(seen.cut.load(Ordering::SeqCst));
     assert_eq!(
-        seen.count("POST "),
+        seen.count("POST ") - posts,
         2,
         "{:?}",
         seen.requests.lock().unwrap()
@@ -290,29 +298,34 @@ async fn a_cut_upload_restarts_when_the_registry_dropped_it() {
 
 /// A chunk whose request never reached docker-registry: its Range says
 /// where to go on, and no chunk is sent twice but that one.
-#[tokio::test]
-async fn a_chunked_upload_resumes_from_the_registrys_range() {
-    let registry = support::registry(Auth::None).await;
+async fn a_chunked_upload_resumes_from_the_registrys_range(auth: Auth) {
+    let registry = support::registry(auth).await;
     let cut: proxy::Cut =
         Arc::new(|piece, forwarded| piece.starts_with(b"PATCH ") && forwarded > (2 << 20));
     let (addr, seen) = proxy::start(registry.host().to_owned(), cut).await;
     let host = addr.to_string();
-    let client = RegistryClient::builder(support::transport(&[&host], None))
+    let client = RegistryClient::builder(support::transport(&[&host], registry.credentials()))
         .upload_mode(UploadMode::Chunked)
         .chunk_size(1 << 20)
         .build()
         .unwrap();
     let blob = data(6 << 20, 80);
     let repository = Reference::parse(&format!("{host}/team/chunks")).unwrap();
+    support::warm_up(&client, &repository).await;
+    let (posts, patches) = (seen.count("POST "), seen.count("PATCH "));
     let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), None);
     let pushed = client
         .push_blob(&repository, source, &UploadOptions::new())
         .await
         .unwrap();
     assert!(seen.cut.load(Ordering::SeqCst));
-    assert_eq!(seen.count("POST "), 1, "resumed, not restarted");
+    assert_eq!(seen.count("POST ") - posts, 1, "resumed, not restarted");
     assert_eq!(seen.count("GET /v2/team/chunks/blobs/uploads/"), 1);
-    assert_eq!(seen.count("PATCH "), 7, "six chunks, one of them twice");
+    assert_eq!(
+        seen.count("PATCH ") - patches,
+        7,
+        "six chunks, one of them twice"
+    );
     assert_eq!(pull_back(&client, &repository, &pushed.digest).await, blob);
 }
 

@@ -144,9 +144,11 @@ fn missing_tools_name_their_install_command() {
     );
 }
 
-#[test]
-fn a_failing_skopeo_says_what_it_said() {
-    let error = skopeo(&["inspect", "oci:/nonexistent/ghcr-sim-layout:v1"]).unwrap_err();
+#[tokio::test]
+async fn a_failing_skopeo_says_what_it_said() {
+    let error = skopeo(&["inspect", "oci:/nonexistent/ghcr-sim-layout:v1"])
+        .await
+        .unwrap_err();
     let text = error.to_string();
     assert!(
         text.starts_with("skopeo inspect oci:/nonexistent/ghcr-sim-layout:v1 failed"),

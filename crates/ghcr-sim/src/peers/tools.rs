@@ -3,7 +3,8 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::process::Command;
+
+use tokio::process::Command;
 
 /// Where Debian's skopeo lives.
 pub const SKOPEO: &str = "/usr/bin/skopeo";
@@ -29,13 +30,20 @@ pub fn require(binary: &str, package: &str) -> io::Result<PathBuf> {
 
 /// Runs `skopeo ARGS` and returns its stdout.
 ///
+/// Asynchronous, so that a [`super::TokenIssuer`] on the same runtime keeps
+/// answering while skopeo asks it for tokens.
+///
 /// # Errors
 ///
 /// When skopeo is missing (with the install command), cannot start, or
 /// fails; the error carries its stderr.
-pub fn skopeo(args: &[&str]) -> io::Result<Vec<u8>> {
+pub async fn skopeo(args: &[&str]) -> io::Result<Vec<u8>> {
     let binary = require(SKOPEO, "skopeo")?;
-    let output = Command::new(binary).args(args).output()?;
+    let output = Command::new(binary)
+        .args(args)
+        .kill_on_drop(true)
+        .output()
+        .await?;
     if output.status.success() {
         Ok(output.stdout)
     } else {
