@@ -44,8 +44,9 @@ impl RegistryClient {
     ///
     /// The referrers API is asked first without following redirects
     /// (ghcr.io's redirect leads to a rate-limited web page); anything but a
-    /// 200 with an index means the registry lacks it, and the `<alg>-<hex>`
-    /// tag is read instead. No fallback tag means no referrers.
+    /// 200 with an index (a 3xx, 4xx, 5xx, a 429 the transport's waits did
+    /// not outlast, another document) means the registry lacks it, and the
+    /// `<alg>-<hex>` tag is read instead. No fallback tag means no referrers.
     ///
     /// # Errors
     ///
@@ -99,7 +100,7 @@ impl RegistryClient {
         if let Some(artifact_type) = artifact_type {
             url = with_query(&url, &[("artifactType", artifact_type)])?;
         }
-        let response = self
+        let sent = self
             .call(
                 Method::GET,
                 &url,
@@ -109,7 +110,19 @@ impl RegistryClient {
             .header(ACCEPT, MediaType::OciIndex.as_str())
             .no_redirect()
             .send(Body::empty())
-            .await?;
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            // Still 429 once the transport gave up waiting: not an index
+            // either, so the tag is read instead.
+            Err(Error::Transport(error))
+                if error.status() == Some(StatusCode::TOO_MANY_REQUESTS) =>
+            {
+                tracing::debug!(%error, "the referrers API stays rate limited; reading the fallback tag");
+                return Ok(None);
+            }
+            Err(error) => return Err(error),
+        };
         if response.status() != StatusCode::OK {
             tracing::debug!(
                 status = response.status().as_u16(),

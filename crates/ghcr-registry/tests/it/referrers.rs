@@ -8,6 +8,7 @@ use ghcr_registry::{BlobSource, ImageParts, ReferrersSource, RegistryClient, Tra
 use ghcr_types::{Manifest, MediaType, Reference};
 
 use crate::images::platform_image;
+use crate::support::listing::ReferrersApi;
 use crate::support::{self, Auth, faulty, listing};
 
 support::in_both_modes!(artifacts_with_a_subject_are_found_through_the_fallback_tag);
@@ -96,38 +97,74 @@ async fn artifacts_with_a_subject_are_found_through_the_fallback_tag(auth: Auth)
     );
 }
 
+/// The API is used when it answers 200 with an index; anything else (a
+/// redirect, which is not followed, an error status, another document)
+/// means the fallback tag. Either way, only `artifactType` matches count,
+/// filtered here when the registry did not say it filtered.
 #[tokio::test]
-async fn the_api_is_used_when_served_and_its_redirects_are_not_followed() {
+async fn the_api_is_used_when_served_and_anything_else_falls_back() {
     let hits = Arc::new(AtomicUsize::new(0));
     let elsewhere = faulty::counting_server(hits.clone()).await;
     let subject = ghcr_types::Digest::sha256_of(b"subject");
+    let entry = |kind: &str, name: &[u8]| {
+        serde_json::json!({
+            "mediaType": MediaType::OciManifest.as_str(),
+            "digest": ghcr_types::Digest::sha256_of(name).as_str(),
+            "size": 10,
+            "artifactType": kind,
+        })
+    };
     let index = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": MediaType::OciIndex.as_str(),
-        "manifests": [{
-            "mediaType": MediaType::OciManifest.as_str(),
-            "digest": ghcr_types::Digest::sha256_of(b"a referrer").as_str(),
-            "size": 10,
-            "artifactType": SBOM,
-        }],
+        "manifests": [entry(SBOM, b"an sbom"), entry(SIGNATURE, b"a signature")],
     });
     for (api, expected) in [
-        (true, ReferrersSource::Api),
-        (false, ReferrersSource::FallbackTag),
+        (ReferrersApi::Index, ReferrersSource::Api),
+        (
+            ReferrersApi::Redirect(format!("http://{elsewhere}/elsewhere")),
+            ReferrersSource::FallbackTag,
+        ),
+        (ReferrersApi::Status(404), ReferrersSource::FallbackTag),
+        (ReferrersApi::Status(400), ReferrersSource::FallbackTag),
+        (ReferrersApi::Status(406), ReferrersSource::FallbackTag),
+        (ReferrersApi::Status(429), ReferrersSource::FallbackTag),
+        (ReferrersApi::Status(500), ReferrersSource::FallbackTag),
+        (ReferrersApi::NotAnIndex, ReferrersSource::FallbackTag),
     ] {
-        let addr = listing::referrers_server(
-            api,
-            index.to_string(),
-            format!("http://{elsewhere}/elsewhere"),
-        )
-        .await;
-        let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+        let (addr, requests) = listing::referrers_server(api.clone(), index.to_string()).await;
+        // A 429 is waited out by the transport first: allow no wait here.
+        let transport = ghcr_transport::Transport::builder()
+            .allow_plain_http(addr.to_string())
+            .max_rate_limit_wait(std::time::Duration::ZERO)
+            .max_retries(0)
+            .build()
+            .unwrap();
+        let client = RegistryClient::new(transport);
         let reference = Reference::parse(&format!("{addr}/team/app"))
             .unwrap()
             .with_digest(subject.clone());
         let found = client.referrers(&reference, Some(SBOM)).await.unwrap();
-        assert_eq!(found.source, expected);
-        assert_eq!(found.descriptors.len(), 1, "{expected:?}");
+        assert_eq!(found.source, expected, "{api:?}");
+        let digests: Vec<String> = found
+            .descriptors
+            .iter()
+            .map(|d| d.digest().to_string())
+            .collect();
+        assert_eq!(
+            digests,
+            [ghcr_types::Digest::sha256_of(b"an sbom").to_string()],
+            "{api:?}"
+        );
+        let first = requests.lock().unwrap()[0].clone();
+        assert!(
+            first.ends_with(&format!(
+                "/referrers/{subject}?artifactType=application%2Fspdx%2Bjson"
+            )),
+            "{api:?}: {first}"
+        );
+        let everything = client.referrers(&reference, None).await.unwrap();
+        assert_eq!(everything.descriptors.len(), 2, "{api:?}");
     }
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the 303 was not followed");
 }

@@ -1,5 +1,5 @@
-//! Servers that list: tags paged the way the spec allows, and a referrers
-//! API that answers or redirects.
+//! Servers that list: tags paged the way the spec allows (or in circles),
+//! and a referrers API that answers, redirects or refuses.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -59,14 +59,33 @@ pub(crate) async fn paging_tag_server(
     serve(handler).await
 }
 
-/// Serves `index` from the referrers API (`api`), or answers the API with
-/// a 303 to `redirect` and serves `index` under the fallback tag instead.
-pub(crate) async fn referrers_server(api: bool, index: String, redirect: String) -> SocketAddr {
+/// How the referrers API answers.
+#[derive(Clone, Debug)]
+pub(crate) enum ReferrersApi {
+    /// 200 with the index.
+    Index,
+    /// 303 to this URL (ghcr.io since 2026-04).
+    Redirect(String),
+    /// This status, with an error body.
+    Status(u16),
+    /// 200 with an image manifest instead of an index.
+    NotAnIndex,
+}
+
+/// Serves `index` from the referrers API as `api` says, and under the
+/// fallback tag; notes each request as `path?query`.
+pub(crate) async fn referrers_server(
+    api: ReferrersApi,
+    index: String,
+) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
     let handler: Handler = Arc::new(move |request| {
-        let index = index.clone();
-        let redirect = redirect.clone();
+        let (api, index, seen) = (api.clone(), index.clone(), seen.clone());
         Box::pin(async move {
             let path = request.uri().path().to_owned();
+            let query = request.uri().query().unwrap_or_default();
+            seen.lock().unwrap().push(format!("{path}?{query}"));
             let oci_index = || {
                 (
                     "content-type",
@@ -74,19 +93,31 @@ pub(crate) async fn referrers_server(api: bool, index: String, redirect: String)
                 )
             };
             Ok(if path.contains("/referrers/") {
-                if api {
-                    full(200, &[oci_index()], Bytes::from(index))
-                } else {
-                    full(303, &[("location", redirect)], Bytes::new())
+                match api {
+                    ReferrersApi::Index => full(200, &[oci_index()], Bytes::from(index)),
+                    ReferrersApi::Redirect(to) => full(303, &[("location", to)], Bytes::new()),
+                    ReferrersApi::Status(status) => full(
+                        status,
+                        &[],
+                        Bytes::from_static(br#"{"errors":[{"code":"UNSUPPORTED","message":"no"}]}"#),
+                    ),
+                    ReferrersApi::NotAnIndex => full(
+                        200,
+                        &[(
+                            "content-type",
+                            "application/vnd.oci.image.manifest.v1+json".to_owned(),
+                        )],
+                        Bytes::from_static(br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}"#),
+                    ),
                 }
-            } else if path.contains("/manifests/sha256-") && !api {
+            } else if path.contains("/manifests/sha256-") {
                 full(200, &[oci_index()], Bytes::from(index))
             } else {
                 full(404, &[], Bytes::new())
             })
         })
     });
-    serve(handler).await
+    (serve(handler).await, requests)
 }
 
 /// Two pages of tags whose Links lead to each other.
