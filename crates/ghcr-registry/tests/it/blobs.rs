@@ -1,14 +1,17 @@
 //! Blob reads: verified streams, ranged reads, downloads that never leave
 //! a complete-looking wrong file, and deletes.
 
+use std::sync::atomic::Ordering;
+
 use futures_util::StreamExt;
 use ghcr_registry::{Error, Progress, ProgressEvent, RegistryClient};
 use ghcr_types::{Digest, Reference};
 
 use crate::support::faulty::BadBlob;
-use crate::support::{self, Auth, data, faulty};
+use crate::support::{self, Auth, data, faulty, proxy};
 
 support::in_both_modes!(
+    a_cut_download_resumes_with_a_range_request,
     verified_streams_ranges_and_deletes_on_a_real_registry,
     downloads_report_progress_and_land_whole
 );
@@ -168,5 +171,72 @@ async fn failed_downloads_leave_nothing_that_looks_complete() {
             let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
             assert!(left.is_empty(), "{how:?} {size:?}: left {left:?}");
         }
+    }
+}
+
+/// The connection drops a third of the way into a blob: the download goes
+/// on from there with `Range`, instead of starting again.
+async fn a_cut_download_resumes_with_a_range_request(auth: Auth) {
+    let registry = support::registry(auth).await;
+    let (addr, seen) = proxy::cutting_a_blob_answer(registry.host().to_owned(), 2 << 20).await;
+    let host = addr.to_string();
+    let client = RegistryClient::new(support::transport(&[&host], registry.credentials()));
+    let repository = Reference::parse(&format!("{host}/team/resume")).unwrap();
+    let blob = data(6 << 20, 7);
+    let digest = support::push_bytes(&client, &repository, &blob).await;
+    let dir = tempfile::tempdir().unwrap();
+    let destination = dir.path().join("blob");
+    client
+        .download_blob(
+            &repository,
+            &digest,
+            Some(blob.len() as u64),
+            &destination,
+            &Progress::none(),
+        )
+        .await
+        .unwrap();
+    assert!(seen.answer_cut.load(Ordering::SeqCst));
+    assert_eq!(std::fs::read(&destination).unwrap(), blob.as_ref());
+    let gets: Vec<String> = seen
+        .heads
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|head| head.starts_with("get ") && head.contains("/blobs/sha256:"))
+        .cloned()
+        .collect();
+    assert_eq!(gets.len(), 2, "{gets:?}");
+    assert!(!gets[0].contains("\nrange:"), "{}", gets[0]);
+    let range = gets[1]
+        .lines()
+        .find_map(|line| line.strip_prefix("range: bytes="))
+        .unwrap_or_else(|| panic!("no Range in {}", gets[1]));
+    let from: u64 = range.trim_end_matches('-').parse().unwrap();
+    assert!(from > 1 << 20 && from < 2 << 20, "resumed from byte {from}");
+}
+
+/// Resumed reads are right whether the registry honours Range (206) or
+/// sends the whole blob again (200, the first bytes are skipped), and the
+/// verified stream still checks every byte once.
+#[tokio::test]
+async fn resumed_reads_work_with_and_without_range_support() {
+    let blob = data(3 << 20, 8);
+    let digest = Digest::sha256_of(&blob);
+    for honour_range in [true, false] {
+        let (addr, ranges) = faulty::flaky_blob_server(blob.clone(), honour_range).await;
+        let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+        let repository = Reference::parse(&format!("{addr}/team/flaky")).unwrap();
+        let stream = client.get_blob(&repository, &digest).await.unwrap();
+        let pieces: Vec<_> = stream.collect().await;
+        let whole: Vec<u8> = pieces.into_iter().flat_map(|p| p.unwrap()).collect();
+        assert_eq!(whole, blob.as_ref(), "honour_range: {honour_range}");
+        let ranges = ranges.lock().unwrap().clone();
+        assert_eq!(ranges.len(), 2, "{ranges:?}");
+        assert_eq!(ranges[0], None);
+        assert_eq!(
+            ranges[1].as_deref(),
+            Some(format!("bytes={}-", blob.len() / 2).as_str())
+        );
     }
 }

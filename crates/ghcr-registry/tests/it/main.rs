@@ -7,6 +7,7 @@ mod ghcr;
 mod images;
 mod interop;
 mod manifests;
+mod pulls;
 mod referrers;
 mod replay;
 mod support;

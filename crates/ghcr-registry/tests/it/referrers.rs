@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ghcr_registry::{BlobSource, ImageParts, ReferrersSource, RegistryClient, TransferOptions};
+use ghcr_registry::{
+    BlobSource, ImageParts, Referrers, ReferrersSource, RegistryClient, TransferOptions,
+};
 use ghcr_types::{Manifest, MediaType, Reference};
 
 use crate::images::platform_image;
@@ -15,6 +17,15 @@ support::in_both_modes!(artifacts_with_a_subject_are_found_through_the_fallback_
 
 const SBOM: &str = "application/spdx+json";
 const SIGNATURE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+
+/// The referrers' digests, in order.
+fn digests(found: &Referrers) -> Vec<String> {
+    found
+        .descriptors
+        .iter()
+        .map(|d| d.digest().to_string())
+        .collect()
+}
 
 async fn attach(
     client: &RegistryClient,
@@ -56,13 +67,8 @@ async fn artifacts_with_a_subject_are_found_through_the_fallback_tag(auth: Auth)
     let found = client.referrers(&subject, None).await.unwrap();
     assert_eq!(found.source, ReferrersSource::FallbackTag);
     assert_eq!(found.subject, *image.digest());
-    let digests: Vec<String> = found
-        .descriptors
-        .iter()
-        .map(|d| d.digest().to_string())
-        .collect();
     assert_eq!(
-        digests,
+        digests(&found),
         [sbom.digest().to_string(), signature.digest().to_string()],
         "each referrer once"
     );
@@ -146,13 +152,8 @@ async fn the_api_is_used_when_served_and_anything_else_falls_back() {
             .with_digest(subject.clone());
         let found = client.referrers(&reference, Some(SBOM)).await.unwrap();
         assert_eq!(found.source, expected, "{api:?}");
-        let digests: Vec<String> = found
-            .descriptors
-            .iter()
-            .map(|d| d.digest().to_string())
-            .collect();
         assert_eq!(
-            digests,
+            digests(&found),
             [ghcr_types::Digest::sha256_of(b"an sbom").to_string()],
             "{api:?}"
         );

@@ -176,3 +176,62 @@ pub(crate) async fn files_server(files: Vec<(String, &'static str, Bytes)>) -> S
     });
     serve(handler).await
 }
+
+/// Serves `blob`; the first GET announces it whole and breaks off halfway,
+/// later ones answer a Range with 206 when `honour_range`, else with the
+/// whole blob (200). Notes each GET's Range header.
+pub(crate) async fn flaky_blob_server(
+    blob: Bytes,
+    honour_range: bool,
+) -> (SocketAddr, Arc<std::sync::Mutex<Vec<Option<String>>>>) {
+    let ranges = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = ranges.clone();
+    let handler: Handler = Arc::new(move |request| {
+        let blob = blob.clone();
+        let ranges = seen.clone();
+        Box::pin(async move {
+            if !request.uri().path().contains("/blobs/") {
+                return Ok(full(404, &[], Bytes::new()));
+            }
+            let range = request
+                .headers()
+                .get("range")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let first = {
+                let mut ranges = ranges.lock().unwrap();
+                ranges.push(range.clone());
+                ranges.len() == 1
+            };
+            let len = blob.len();
+            if first {
+                let frames = futures_util::stream::iter([
+                    Ok(Frame::data(blob.slice(..len / 2))),
+                    Err(std::io::Error::other("cut on purpose")),
+                ]);
+                return Ok(http::Response::builder()
+                    .header("content-length", len.to_string())
+                    .body(StreamBody::new(frames).boxed())
+                    .unwrap());
+            }
+            let start = range
+                .as_deref()
+                .and_then(|r| {
+                    r.strip_prefix("bytes=")?
+                        .strip_suffix('-')?
+                        .parse::<usize>()
+                        .ok()
+                })
+                .filter(|_| honour_range);
+            Ok(match start {
+                Some(start) => full(
+                    206,
+                    &[("content-range", format!("bytes {start}-{}/{len}", len - 1))],
+                    blob.slice(start..),
+                ),
+                None => full(200, &[], blob),
+            })
+        })
+    });
+    (serve(handler).await, ranges)
+}

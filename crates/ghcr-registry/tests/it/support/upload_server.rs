@@ -1,9 +1,12 @@
 //! An upload endpoint with server-side state, as a registry that keeps what
 //! a cut PATCH delivered: it reports it in `Range` so the client can go on.
+//! It can also answer HEADs slowly while counting how many wait at once,
+//! stop reading a PATCH midway, and take manifests.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use ghcr_types::Digest;
@@ -23,6 +26,15 @@ pub(crate) struct Uploads {
     pub(crate) log: Vec<String>,
     /// Cut the next PATCH after this many bytes.
     pub(crate) cut_after: Option<usize>,
+    /// Stop reading every PATCH after this many bytes, without answering.
+    pub(crate) stall_after: Option<usize>,
+    /// PATCH body bytes received, in all.
+    pub(crate) received: usize,
+    /// Answer each blob HEAD (404) after this long.
+    pub(crate) head_delay: Option<Duration>,
+    /// HEADs being answered now, and the most there were at once.
+    pub(crate) heads_in_flight: usize,
+    pub(crate) most_heads_in_flight: usize,
 }
 
 /// An upload endpoint with server-side state: a PATCH cut midway keeps its
@@ -50,7 +62,28 @@ async fn upload_route(
             .unwrap_or_default()
     };
     match method.as_str() {
-        "HEAD" => Ok(full(404, &[], Bytes::new())),
+        "HEAD" => {
+            let delay = state.lock().unwrap().head_delay;
+            if let Some(delay) = delay {
+                {
+                    let mut state = state.lock().unwrap();
+                    state.heads_in_flight += 1;
+                    state.most_heads_in_flight =
+                        state.most_heads_in_flight.max(state.heads_in_flight);
+                }
+                tokio::time::sleep(delay).await;
+                state.lock().unwrap().heads_in_flight -= 1;
+            }
+            Ok(full(404, &[], Bytes::new()))
+        }
+        "PUT" if path.contains("/manifests/") => {
+            let digest = Digest::sha256_of(&body_of(request).await?).to_string();
+            Ok(full(
+                201,
+                &[("docker-content-digest", digest)],
+                Bytes::new(),
+            ))
+        }
         "POST" => {
             let id = format!("u{}", fastrand::u32(..));
             state.lock().unwrap().held.insert(id.clone(), Vec::new());
@@ -81,12 +114,7 @@ async fn upload_route(
                 .find_map(|p| p.strip_prefix("digest="))
                 .unwrap_or_default()
                 .replace("%3A", ":");
-            let tail = request
-                .into_body()
-                .collect()
-                .await
-                .map_err(std::io::Error::other)?
-                .to_bytes();
+            let tail = body_of(request).await?;
             let mut guard = state.lock().unwrap();
             let Some(mut held) = guard.held.remove(&id) else {
                 return Ok(full(404, &[], Bytes::new()));
@@ -110,13 +138,25 @@ async fn upload_route(
     }
 }
 
+async fn body_of(request: http::Request<Incoming>) -> Result<Bytes, std::io::Error> {
+    Ok(request
+        .into_body()
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes())
+}
+
 async fn patch(
     state: &Mutex<Uploads>,
     id: &str,
     location: String,
     request: http::Request<Incoming>,
 ) -> Result<Reply, std::io::Error> {
-    let cut = state.lock().unwrap().cut_after.take();
+    let (cut, stall) = {
+        let mut state = state.lock().unwrap();
+        (state.cut_after.take(), state.stall_after)
+    };
     let mut body = request.into_body();
     let mut taken = 0usize;
     while let Some(frame) = body.frame().await {
@@ -132,8 +172,13 @@ async fn patch(
             .or_default()
             .extend_from_slice(&data[..room]);
         taken += room;
+        state.lock().unwrap().received += room;
         if room < data.len() {
             return Err(std::io::Error::other("cut on purpose"));
+        }
+        if stall.is_some_and(|stall| taken >= stall) {
+            // Reads no more: the client's socket fills up and it must wait.
+            std::future::pending::<()>().await;
         }
     }
     let held = state.lock().unwrap().held.get(id).map_or(0, Vec::len);
