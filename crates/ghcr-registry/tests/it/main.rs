@@ -7,6 +7,7 @@ mod ghcr;
 mod images;
 mod interop;
 mod manifests;
+mod profiles;
 mod pulls;
 mod referrers;
 mod replay;
