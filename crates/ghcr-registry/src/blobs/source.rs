@@ -127,8 +127,20 @@ impl BlobSource {
     /// Fills in what can be learnt cheaply: the size of a file, the
     /// digest of in-memory bytes; and a source of at most `small` bytes
     /// without a digest is read into memory and hashed, so that it can be
-    /// checked for (HEAD) and sent in one request.
-    pub(crate) async fn prepare(mut self, small: usize) -> Result<Self> {
+    /// checked for (HEAD) and sent in one request (see
+    /// [`BlobSource::read_by_prepare`]).
+    pub(crate) async fn prepare(self, small: usize) -> Result<Self> {
+        let mut this = self.learn_size().await?;
+        if let SourceKind::Bytes(bytes) = &this.kind
+            && this.digest.is_none()
+        {
+            this.digest = Some(Digest::sha256_of(bytes));
+        }
+        this.read_small(small).await
+    }
+
+    /// The size of a file, from its metadata, unless it was given.
+    pub(crate) async fn learn_size(mut self) -> Result<Self> {
         if let SourceKind::File(path) = &self.kind
             && self.size.is_none()
         {
@@ -137,19 +149,29 @@ impl BlobSource {
                 .map_err(|err| Error::io(path, err))?;
             self.size = Some(metadata.len());
         }
-        if self.digest.is_some() {
-            return Ok(self);
+        Ok(self)
+    }
+
+    /// The bytes [`BlobSource::prepare`] will read into memory, if any: a
+    /// source of at most `small` bytes, without a digest, not in memory yet.
+    pub(crate) fn read_by_prepare(&self, small: usize) -> Option<usize> {
+        if self.digest.is_some() || matches!(self.kind, SourceKind::Bytes(_)) {
+            return None;
         }
-        if let SourceKind::Bytes(bytes) = &self.kind {
-            self.digest = Some(Digest::sha256_of(bytes));
+        self.size
+            .filter(|size| *size <= small as u64)
+            .and_then(|size| usize::try_from(size).ok())
+    }
+
+    /// Reads the source into memory and hashes it when
+    /// [`BlobSource::read_by_prepare`] says so.
+    async fn read_small(self, small: usize) -> Result<Self> {
+        let Some(capacity) = self.read_by_prepare(small) else {
             return Ok(self);
-        }
-        if self.size.is_none_or(|size| size > small as u64) {
-            return Ok(self);
-        }
+        };
         let size = self.size;
         let mut feed = Feed::open(self, 0, "a small blob".into()).await?;
-        let mut bytes = BytesMut::new();
+        let mut bytes = BytesMut::with_capacity(capacity);
         while let Some(piece) = feed.next(READ_SIZE).await? {
             bytes.extend_from_slice(&piece);
         }
@@ -251,6 +273,12 @@ impl Feed {
         self.position
     }
 
+    /// Whether the bytes are in memory already (handing them out costs
+    /// nothing).
+    pub(crate) fn is_in_memory(&self) -> bool {
+        matches!(self.input, Input::Bytes(_))
+    }
+
     /// Whether everything was handed out.
     pub(crate) fn is_done(&self) -> bool {
         self.eof && self.position == self.read_end
@@ -264,7 +292,14 @@ impl Feed {
         if self.eof {
             return Ok(None);
         }
-        let fresh = self.read_fresh(max.min(READ_SIZE)).await?;
+        // Bytes in memory are handed out whole (slices, no copy); anything
+        // read is read in pieces.
+        let cap = if self.is_in_memory() {
+            max
+        } else {
+            max.min(READ_SIZE)
+        };
+        let fresh = self.read_fresh(cap).await?;
         let Some(fresh) = fresh else {
             self.eof = true;
             if let Some(expected) = self.expected_size

@@ -402,10 +402,10 @@ async fn blobs_go_as_many_at_once_as_configured() {
         (Some(6), None, 6),
         (Some(6), Some(1), 1),
     ] {
-        let state = Arc::new(Mutex::new(upload_server::Uploads {
-            head_delay: Some(Duration::from_millis(100)),
-            ..upload_server::Uploads::default()
-        }));
+        let state = Arc::new(Mutex::new(upload_server::Uploads::holding(
+            &["HEAD"],
+            Duration::from_millis(100),
+        )));
         let addr = upload_server::resumable_upload_server(state.clone()).await;
         let mut builder = RegistryClient::builder(support::transport(&[&addr.to_string()], None));
         if let Some(blobs) = client_setting {
@@ -425,7 +425,8 @@ async fn blobs_go_as_many_at_once_as_configured() {
         assert_eq!(report.blobs.len(), 12);
         let state = state.lock().unwrap();
         assert_eq!(
-            state.most_heads_in_flight, expected,
+            state.most("HEAD"),
+            expected,
             "client {client_setting:?}, transfer {transfer_setting:?}"
         );
         assert_eq!(state.blobs.len(), 12);

@@ -420,3 +420,55 @@ async fn an_upload_from_a_reader_stops_reading_when_the_registry_does() {
         last >> 20
     );
 }
+
+/// Blobs sent whole from memory (one PUT, or chunks) are transfer buffers
+/// too: they share the client's memory budget, so memory stays flat
+/// whatever the concurrency. Answers are held so that waiting shows.
+#[tokio::test]
+async fn blobs_sent_from_memory_share_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs: Vec<Bytes> = (0..6).map(|seed| data(1 << 20, 200 + seed)).collect();
+    for (i, blob) in blobs.iter().enumerate() {
+        std::fs::write(dir.path().join(i.to_string()), blob).unwrap();
+    }
+    for (mode, digests_known, method, budget, expected) in [
+        (UploadMode::Streamed, true, "PUT", 1 << 20, 1),
+        (UploadMode::Streamed, true, "PUT", 4 << 20, 4),
+        (UploadMode::Streamed, false, "PUT", 2 << 20, 2),
+        (UploadMode::Chunked, true, "PATCH", 1 << 20, 1),
+    ] {
+        let state = Arc::new(Mutex::new(upload_server::Uploads::holding(
+            &[method],
+            Duration::from_millis(100),
+        )));
+        let addr = upload_server::resumable_upload_server(state.clone()).await;
+        let client = RegistryClient::builder(support::transport(&[&addr.to_string()], None))
+            .upload_mode(mode)
+            .chunk_size(1 << 20)
+            .memory_budget(budget)
+            .build()
+            .unwrap();
+        let repository = Reference::parse(&format!("{addr}/team/memory")).unwrap();
+        let options = UploadOptions::new();
+        let pushes = blobs.iter().enumerate().map(|(i, blob)| {
+            let path = dir.path().join(i.to_string());
+            let source = if digests_known {
+                BlobSource::file(path).with_digest(Digest::sha256_of(blob))
+            } else {
+                let file = std::fs::File::open(path).unwrap();
+                BlobSource::reader(tokio::fs::File::from_std(file), Some(1 << 20))
+            };
+            client.push_blob(&repository, source, &options)
+        });
+        for pushed in futures_util::future::join_all(pushes).await {
+            pushed.unwrap();
+        }
+        let state = state.lock().unwrap();
+        assert_eq!(state.blobs.len(), 6);
+        assert_eq!(
+            state.most(method),
+            expected,
+            "{mode:?}, digests known: {digests_known}, budget {budget}"
+        );
+    }
+}

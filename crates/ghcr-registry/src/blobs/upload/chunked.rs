@@ -30,10 +30,17 @@ pub(super) async fn send(
         *chunk_size = (*chunk_size).max(min);
     }
     // Bytes read but not yet accepted: a refused chunk is sent again from
-    // here, in smaller pieces, without going back in the source.
+    // here, in smaller pieces, without going back in the source. A chunk
+    // read into a buffer holds its size of the client's budget meanwhile.
     let mut pending = Bytes::new();
+    let mut held = None;
     loop {
         if pending.is_empty() {
+            // The last chunk was accepted: its share goes back first.
+            drop(held.take());
+            if !feed.is_in_memory() {
+                held = client.budget.take(*chunk_size).await;
+            }
             match feed.next_exact(*chunk_size).await? {
                 Some(chunk) => pending = chunk,
                 None => return Ok(Step::Sent),

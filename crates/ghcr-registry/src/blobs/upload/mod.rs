@@ -11,7 +11,6 @@ mod chunked;
 mod session;
 mod streamed;
 
-use bytes::Bytes;
 use ghcr_types::{Digest, Reference};
 
 use super::source::{BlobSource, Feed};
@@ -145,6 +144,13 @@ impl RegistryClient {
         options: &UploadOptions,
     ) -> Result<PushedBlob> {
         let small = self.chunk_size_for(repository.registry());
+        let source = source.learn_size().await?;
+        // A source read whole to be hashed holds its size of the client's
+        // budget until it is up, like every other transfer buffer.
+        let _read_whole = match source.read_by_prepare(small) {
+            Some(size) => self.budget.take(size).await,
+            None => None,
+        };
         let source = source.prepare(small).await?;
         let mut opened = None;
         if let Some(digest) = source.digest.clone() {
@@ -280,7 +286,7 @@ impl RegistryClient {
         let carrier = match (plan.mode, plan.small, plan.expected) {
             (UploadMode::Streamed | UploadMode::Monolithic, true, _) => {
                 let step = self
-                    .put_in_memory(session, &mut feed, plan.expected, tracker)
+                    .put_in_memory(session, &mut feed, (plan.size, plan.expected), tracker)
                     .await;
                 return Ok((feed, step));
             }
@@ -326,18 +332,25 @@ impl RegistryClient {
         &self,
         session: &UploadSession,
         feed: &mut Feed,
-        expected: Option<&Digest>,
+        (size, expected): (Option<u64>, Option<&Digest>),
         tracker: &Tracker,
     ) -> Result<Step> {
         let start = feed.position();
-        let mut pieces = Vec::new();
-        while let Some(piece) = feed.next(usize::MAX).await? {
-            pieces.push(piece);
-        }
-        let rest: Bytes = match pieces.as_slice() {
-            [one] => one.clone(),
-            _ => pieces.concat().into(),
+        // Bytes in memory go as they are; anything else is read into one
+        // buffer that holds its size of the client's budget until it is up.
+        let left = plan_left(size, start);
+        let _buffer = if feed.is_in_memory() {
+            None
+        } else {
+            self.budget.take(left).await
         };
+        let rest = feed.next_exact(left.max(1)).await?.unwrap_or_default();
+        if feed.next(1).await?.is_some() {
+            return Err(Error::protocol(
+                &session.location,
+                "the source holds more than its announced size",
+            ));
+        }
         // Small sources are read and hashed when prepared: the digest is known.
         let Some(digest) = expected else {
             return Err(Error::protocol(
@@ -381,6 +394,14 @@ impl RegistryClient {
         }
         Ok(false)
     }
+}
+
+/// Bytes left to send of a blob of `size` (known for blobs sent from
+/// memory) from `start`.
+fn plan_left(size: Option<u64>, start: u64) -> usize {
+    size.map_or(0, |size| {
+        usize::try_from(size.saturating_sub(start)).unwrap_or(usize::MAX)
+    })
 }
 
 fn push_scope(repository: &Reference) -> ghcr_transport::ghcr_auth::Scope {

@@ -1,7 +1,7 @@
 //! An upload endpoint with server-side state, as a registry that keeps what
 //! a cut PATCH delivered: it reports it in `Range` so the client can go on.
-//! It can also answer HEADs slowly while counting how many wait at once,
-//! stop reading a PATCH midway, and take manifests.
+//! It can also answer slowly while counting how many requests wait at
+//! once, stop reading a PATCH midway, and take manifests.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -30,11 +30,30 @@ pub(crate) struct Uploads {
     pub(crate) stall_after: Option<usize>,
     /// PATCH body bytes received, in all.
     pub(crate) received: usize,
-    /// Answer each blob HEAD (404) after this long.
-    pub(crate) head_delay: Option<Duration>,
-    /// HEADs being answered now, and the most there were at once.
-    pub(crate) heads_in_flight: usize,
-    pub(crate) most_heads_in_flight: usize,
+    /// Methods (`HEAD`, `PUT`, `PATCH`) answered only after `delay`, once
+    /// their body is read.
+    pub(crate) delayed: Vec<&'static str>,
+    pub(crate) delay: Duration,
+    /// Requests being answered now per method, and the most there were at
+    /// once.
+    pub(crate) in_flight: HashMap<String, usize>,
+    pub(crate) most_in_flight: HashMap<String, usize>,
+}
+
+impl Uploads {
+    /// Answers `methods` after `delay`, counting how many wait at once.
+    pub(crate) fn holding(methods: &[&'static str], delay: Duration) -> Self {
+        Self {
+            delayed: methods.to_vec(),
+            delay,
+            ..Self::default()
+        }
+    }
+
+    /// The most `method` requests there were at once.
+    pub(crate) fn most(&self, method: &str) -> usize {
+        self.most_in_flight.get(method).copied().unwrap_or(0)
+    }
 }
 
 /// An upload endpoint with server-side state: a PATCH cut midway keeps its
@@ -47,7 +66,37 @@ pub(crate) async fn resumable_upload_server(state: Arc<Mutex<Uploads>>) -> Socke
     serve(handler).await
 }
 
+/// Answers `request`, counting it in flight and holding delayed methods.
 async fn upload_route(
+    state: &Mutex<Uploads>,
+    request: http::Request<Incoming>,
+) -> Result<Reply, std::io::Error> {
+    let method = request.method().to_string();
+    let delay = {
+        let mut state = state.lock().unwrap();
+        let now = {
+            let count = state.in_flight.entry(method.clone()).or_default();
+            *count += 1;
+            *count
+        };
+        let most = state.most_in_flight.entry(method.clone()).or_default();
+        *most = (*most).max(now);
+        state
+            .delayed
+            .contains(&method.as_str())
+            .then_some(state.delay)
+    };
+    let reply = answer(state, request).await;
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(count) = state.lock().unwrap().in_flight.get_mut(&method) {
+        *count -= 1;
+    }
+    reply
+}
+
+async fn answer(
     state: &Mutex<Uploads>,
     request: http::Request<Incoming>,
 ) -> Result<Reply, std::io::Error> {
@@ -62,20 +111,7 @@ async fn upload_route(
             .unwrap_or_default()
     };
     match method.as_str() {
-        "HEAD" => {
-            let delay = state.lock().unwrap().head_delay;
-            if let Some(delay) = delay {
-                {
-                    let mut state = state.lock().unwrap();
-                    state.heads_in_flight += 1;
-                    state.most_heads_in_flight =
-                        state.most_heads_in_flight.max(state.heads_in_flight);
-                }
-                tokio::time::sleep(delay).await;
-                state.lock().unwrap().heads_in_flight -= 1;
-            }
-            Ok(full(404, &[], Bytes::new()))
-        }
+        "HEAD" => Ok(full(404, &[], Bytes::new())),
         "PUT" if path.contains("/manifests/") => {
             let digest = Digest::sha256_of(&body_of(request).await?).to_string();
             Ok(full(
