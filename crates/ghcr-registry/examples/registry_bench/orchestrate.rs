@@ -1,5 +1,5 @@
-//! Runs every row `--reps` times (3 by default), each as its own process
-//! under `/usr/bin/time -f %M`, and prints the medians.
+//! Runs every row `--reps` times (3 by default, 1 with `--quick`), each as
+//! its own process under `/usr/bin/time -f %M`, and prints the medians.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use std::time::Instant;
 use ghcr_sim::peers::{Auth, DockerRegistry, require};
 
 use crate::layouts;
-use crate::plan::{Tool, rows};
+use crate::plan::{LAYERS, Sizes, Tool, human, rows};
 use crate::table::print_table;
 
 /// One run of one row.
@@ -20,11 +20,15 @@ pub(crate) struct Sample {
 }
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let sizes = if quick { Sizes::QUICK } else { Sizes::FULL };
     let reps: usize = match args.iter().position(|a| a == "--reps") {
         Some(i) => args
             .get(i + 1)
             .and_then(|n| n.parse().ok())
-            .ok_or("--reps needs a number")?,
+            .filter(|n| *n > 0)
+            .ok_or("--reps needs a number of at least 1")?,
+        None if quick => 1,
         None => 3,
     };
     let time = require("/usr/bin/time", "time").map_err(|e| e.to_string())?;
@@ -32,18 +36,26 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     require("/usr/bin/curl", "curl").map_err(|e| e.to_string())?;
     let base = std::env::var_os("BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
     let work = tempfile::tempdir_in(base).map_err(|e| e.to_string())?;
+    let each = usize::try_from(sizes.each).map_err(|e| e.to_string())?;
     println!(
-        "writing the layouts (1 x 1 GiB, 16 x 64 MiB) in {}",
+        "writing the layouts (1 x {}, {LAYERS} x {}) in {}",
+        human(sizes.one),
+        human(sizes.each),
         work.path().display()
     );
-    let one = layouts::write(&work.path().join("one"), 1, 1 << 30, 1)?;
-    let sixteen = layouts::write(&work.path().join("sixteen"), 16, 64 << 20, 100)?;
+    let one = layouts::write(
+        &work.path().join("one"),
+        1,
+        usize::try_from(sizes.one).map_err(|e| e.to_string())?,
+        1,
+    )?;
+    let many = layouts::write(&work.path().join("many"), LAYERS, each, 100)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     println!("{reps} runs per row, each run on a fresh docker-registry; medians shown\n");
-    let rows = rows(&one, &sixteen)?;
+    let rows = rows(&one, &many)?;
     let mut samples: BTreeMap<usize, Vec<Sample>> = BTreeMap::new();
     let scratch = work.path().join("scratch");
     for _ in 0..reps {
@@ -53,19 +65,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         for (index, row) in rows.iter().enumerate() {
             std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
             let command = (row.build)(registry.host(), &scratch)?;
+            let task = row.task.name(sizes);
             let sample = measure(&time, &command, &scratch.join("time.txt"))
-                .map_err(|e| format!("{} with {}: {e}", row.task, row.tool.name()))?;
+                .map_err(|e| format!("{task} with {}: {e}", row.tool.name()))?;
             if row.tool == Tool::Ours && row.bytes == 0 && !sample.output.starts_with("0 ") {
-                return Err(format!(
-                    "{}: blob bytes were sent: {}",
-                    row.task, sample.output
-                ));
+                return Err(format!("{task}: blob bytes were sent: {}", sample.output));
             }
             samples.entry(index).or_default().push(sample);
             std::fs::remove_dir_all(&scratch).map_err(|e| e.to_string())?;
         }
     }
-    print_table(&rows, &samples);
+    print_table(&rows, &samples, sizes);
     Ok(())
 }
 

@@ -28,9 +28,76 @@ impl Tool {
 /// Builds a row's command, given the registry host and a scratch folder.
 pub(crate) type Build<'a> = Box<dyn Fn(&str, &Path) -> Result<Command, String> + 'a>;
 
+/// How big the benchmark's images are: one layer of `one` bytes, and
+/// [`LAYERS`] layers of `each` bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sizes {
+    pub(crate) one: u64,
+    pub(crate) each: u64,
+}
+
+/// Layers of the many-layer image.
+pub(crate) const LAYERS: usize = 16;
+
+impl Sizes {
+    /// What the issue measures: 1 GiB, and 16 x 64 MiB.
+    pub(crate) const FULL: Self = Self {
+        one: 1 << 30,
+        each: 64 << 20,
+    };
+    /// A check that every row still runs: 64 MiB, and 16 x 4 MiB.
+    pub(crate) const QUICK: Self = Self {
+        one: 64 << 20,
+        each: 4 << 20,
+    };
+
+    pub(crate) fn is_full(self) -> bool {
+        self.one == Self::FULL.one && self.each == Self::FULL.each
+    }
+}
+
+/// `1 GiB`, `64 MiB`.
+pub(crate) fn human(bytes: u64) -> String {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
+        format!("{} GiB", bytes >> 30)
+    } else {
+        format!("{} MiB", bytes >> 20)
+    }
+}
+
+/// What a row does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Task {
+    PushOne,
+    PullOne,
+    PushMany,
+    PullMany,
+    RepeatPush,
+    WidePush,
+    Copy,
+}
+
+impl Task {
+    pub(crate) fn name(self, sizes: Sizes) -> String {
+        let (one, many) = (
+            human(sizes.one),
+            format!("{LAYERS} x {}", human(sizes.each)),
+        );
+        match self {
+            Self::PushOne => format!("push {one}"),
+            Self::PullOne => format!("pull {one}"),
+            Self::PushMany => format!("push {many}"),
+            Self::PullMany => format!("pull {many}"),
+            Self::RepeatPush => format!("repeat push {many}"),
+            Self::WidePush => format!("push {many}, {LAYERS} at once"),
+            Self::Copy => format!("copy {many} to another repo"),
+        }
+    }
+}
+
 /// One task done by one tool.
 pub(crate) struct Row<'a> {
-    pub(crate) task: &'static str,
+    pub(crate) task: Task,
     pub(crate) tool: Tool,
     /// Blob bytes the row moves (0: nothing should move).
     pub(crate) bytes: u64,
@@ -79,7 +146,7 @@ fn text(path: &Path) -> String {
 }
 
 fn row<'a>(
-    task: &'static str,
+    task: Task,
     tool: Tool,
     bytes: u64,
     build: impl Fn(&str, &Path) -> Result<Command, String> + 'a,
@@ -93,11 +160,11 @@ fn row<'a>(
 }
 
 /// Every row, in the order they run within one run.
-pub(crate) fn rows<'a>(one: &'a Image, sixteen: &'a Image) -> Result<Vec<Row<'a>>, String> {
+pub(crate) fn rows<'a>(one: &'a Image, many: &'a Image) -> Result<Vec<Row<'a>>, String> {
     let mut rows = Vec::new();
     for (image, name, push, pull) in [
-        (one, "one", "push 1 GiB", "pull 1 GiB"),
-        (sixteen, "sixteen", "push 16 x 64 MiB", "pull 16 x 64 MiB"),
+        (one, "one", Task::PushOne, Task::PullOne),
+        (many, "many", Task::PushMany, Task::PullMany),
     ] {
         let (ours_repo, skopeo_repo) = (format!("ours-{name}"), format!("sk-{name}"));
         let (from_ours, from_skopeo) = (ours_repo.clone(), skopeo_repo.clone());
@@ -123,33 +190,23 @@ pub(crate) fn rows<'a>(one: &'a Image, sixteen: &'a Image) -> Result<Vec<Row<'a>
             }),
         ]);
     }
-    let repeat = "repeat push 16 x 64 MiB";
-    let wide = "push 16 x 64 MiB, 16 at once";
-    let copy = "copy 16 x 64 MiB to another repo";
     rows.extend([
-        row(repeat, Tool::Ours, 0, move |host, _| {
-            ours(&[
-                "push".into(),
-                text(&sixteen.dir),
-                repo(host, "ours-sixteen"),
-            ])
+        row(Task::RepeatPush, Tool::Ours, 0, move |host, _| {
+            ours(&["push".into(), text(&many.dir), repo(host, "ours-many")])
         }),
-        row(repeat, Tool::Skopeo, 0, move |host, _| {
-            Ok(skopeo(&oci(&sixteen.dir), &docker(host, "sk-sixteen")))
+        row(Task::RepeatPush, Tool::Skopeo, 0, move |host, _| {
+            Ok(skopeo(&oci(&many.dir), &docker(host, "sk-many")))
         }),
-        row(wide, Tool::Ours, sixteen.bytes, move |host, _| {
+        row(Task::WidePush, Tool::Ours, many.bytes, move |host, _| {
             let target = repo(host, "ours-wide");
-            ours(&["push".into(), text(&sixteen.dir), target, "16".into()])
+            ours(&["push".into(), text(&many.dir), target, LAYERS.to_string()])
         }),
-        row(copy, Tool::Ours, sixteen.bytes, move |host, _| {
-            let (from, to) = (repo(host, "ours-sixteen"), repo(host, "ours-copy"));
+        row(Task::Copy, Tool::Ours, many.bytes, move |host, _| {
+            let (from, to) = (repo(host, "ours-many"), repo(host, "ours-copy"));
             ours(&["copy".into(), from, to])
         }),
-        row(copy, Tool::Skopeo, sixteen.bytes, move |host, _| {
-            Ok(skopeo(
-                &docker(host, "sk-sixteen"),
-                &docker(host, "sk-copy"),
-            ))
+        row(Task::Copy, Tool::Skopeo, many.bytes, move |host, _| {
+            Ok(skopeo(&docker(host, "sk-many"), &docker(host, "sk-copy")))
         }),
     ]);
     rows.extend(curl_rows(one)?);
@@ -162,7 +219,7 @@ fn curl_rows(one: &Image) -> Result<Vec<Row<'_>>, String> {
     let bytes = std::fs::metadata(&file).map_err(|e| e.to_string())?.len();
     let put_digest = digest.clone();
     Ok(vec![
-        row("push 1 GiB", Tool::Curl, bytes, move |host, _| {
+        row(Task::PushOne, Tool::Curl, bytes, move |host, _| {
             let location = open_upload(host, "bench/curl")?;
             let separator = if location.contains('?') { '&' } else { '?' };
             let mut command = Command::new("/usr/bin/curl");
@@ -173,7 +230,7 @@ fn curl_rows(one: &Image) -> Result<Vec<Row<'_>>, String> {
                 .arg(format!("{location}{separator}digest={put_digest}"));
             Ok(command)
         }),
-        row("pull 1 GiB", Tool::Curl, bytes, move |host, scratch| {
+        row(Task::PullOne, Tool::Curl, bytes, move |host, scratch| {
             let mut command = Command::new("/usr/bin/curl");
             command.args(["-s", "-f", "-o"]).arg(scratch.join("blob"));
             command.arg(format!("http://{host}/v2/bench/ours-one/blobs/{digest}"));

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::orchestrate::Sample;
-use crate::plan::{Row, Tool};
+use crate::plan::{LAYERS, Row, Sizes, Task, Tool, human};
 
 fn median(samples: &[Sample]) -> f64 {
     let mut seconds: Vec<f64> = samples.iter().map(|s| s.seconds).collect();
@@ -13,11 +13,11 @@ fn median(samples: &[Sample]) -> f64 {
     seconds.get(seconds.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-pub(crate) fn print_table(rows: &[Row<'_>], samples: &BTreeMap<usize, Vec<Sample>>) {
+pub(crate) fn print_table(rows: &[Row<'_>], samples: &BTreeMap<usize, Vec<Sample>>, sizes: Sizes) {
     let medians: Vec<f64> = (0..rows.len())
         .map(|i| median(samples.get(&i).map_or(&[], Vec::as_slice)))
         .collect();
-    let find = |task: &str, tool: Tool| {
+    let find = |task: Task, tool: Tool| {
         rows.iter()
             .position(|r| r.task == task && r.tool == tool)
             .map(|i| medians[i])
@@ -42,7 +42,7 @@ pub(crate) fn print_table(rows: &[Row<'_>], samples: &BTreeMap<usize, Vec<Sample
             .map_or_else(|| "-".to_owned(), |sk| format!("{:.2}", sk / seconds));
         println!(
             "| {} | {} | {seconds:.2} | {best:.2} | {rate} | {:.1} | {ratio} |",
-            row.task,
+            row.task.name(sizes),
             row.tool.name(),
             rss as f64 / 1024.0
         );
@@ -50,19 +50,26 @@ pub(crate) fn print_table(rows: &[Row<'_>], samples: &BTreeMap<usize, Vec<Sample
     println!();
     let ours = |task| find(task, Tool::Ours).unwrap_or(f64::NAN);
     let curl = |task| find(task, Tool::Curl).unwrap_or(f64::NAN);
+    let (one, each) = (sizes.one as f64, sizes.each as f64);
+    if !sizes.is_full() {
+        println!("(--quick sizes: the targets below are for 1 GiB and 16 x 64 MiB)");
+    }
     println!(
-        "push 1 GiB: {:+.1} % vs the curl ceiling (target: within 5 %)",
-        (ours("push 1 GiB") / curl("push 1 GiB") - 1.0) * 100.0
+        "push {}: {:+.1} % vs the curl ceiling (target: within 5 %)",
+        human(sizes.one),
+        (ours(Task::PushOne) / curl(Task::PushOne) - 1.0) * 100.0
     );
     println!(
-        "push 16 x 64 MiB vs one stream: {:.0} MB/s vs {:.0} MB/s (target: faster)",
-        16.0 * 64.0 * 1_048_576.0 / ours("push 16 x 64 MiB") / 1e6,
-        1_073_741_824.0 / ours("push 1 GiB") / 1e6
+        "push {LAYERS} x {} vs one stream: {:.0} MB/s vs {:.0} MB/s (target: faster)",
+        human(sizes.each),
+        LAYERS as f64 * each / ours(Task::PushMany) / 1e6,
+        one / ours(Task::PushOne) / 1e6
     );
     println!(
-        "pull 1 GiB verified: {:.2} s (target: at most 1.3 s; curl to a file: {:.2} s)",
-        ours("pull 1 GiB"),
-        curl("pull 1 GiB")
+        "pull {} verified: {:.2} s (target for 1 GiB: at most 1.3 s; curl to a file: {:.2} s)",
+        human(sizes.one),
+        ours(Task::PullOne),
+        curl(Task::PullOne)
     );
     let peak = rows
         .iter()
