@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ghcr_registry::{BlobSource, Error, RegistryClient, UploadOptions};
-use ghcr_types::{Digest, Manifest, Reference};
+use ghcr_types::{Digest, Manifest, MediaType, Reference};
 
 use crate::support::{self, Auth, faulty};
 
@@ -49,7 +49,10 @@ async fn put_get_head_and_delete_by_tag_and_digest(auth: Auth) {
     let pinned = tagged.without_tag_or_digest().with_digest(digest.clone());
     assert_eq!(client.get_manifest(&pinned).await.unwrap(), manifest);
     let info = client.head_manifest(&tagged).await.unwrap().unwrap();
-    assert_eq!((info.digest, info.size), (digest.clone(), manifest.size()));
+    assert_eq!(
+        (info.digest, info.size, info.media_type),
+        (digest.clone(), manifest.size(), MediaType::OciManifest)
+    );
     assert_eq!(client.resolve_digest(&tagged).await.unwrap(), digest);
     assert!(client.image_exists(&tagged).await.unwrap());
 
