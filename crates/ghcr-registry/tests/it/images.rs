@@ -2,8 +2,7 @@
 //! pull, platforms, sizes, copies within and across registries, repeat
 //! pushes, and pushes that fail without moving a tag.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use ghcr_registry::{
     BlobOutcome, BlobSource, Error, ImageParts, Progress, ProgressEvent, REF_NAME, RegistryClient,
@@ -11,7 +10,7 @@ use ghcr_registry::{
 };
 use ghcr_types::{Digest, Manifest, MediaType, Platform, Reference};
 
-use crate::support::{self, Auth, data, faulty, proxy, upload_server};
+use crate::support::{self, Auth, data, faulty, proxy};
 
 support::in_both_modes!(
     a_multi_layer_image_pushes_sizes_and_pulls,
@@ -390,45 +389,4 @@ async fn claimed_sizes_that_overflow_saturate() {
     let size = client.image_size(&reference).await.unwrap();
     assert_eq!(size.total, u64::MAX);
     assert_eq!(size.platforms[0].size, u64::MAX);
-}
-
-/// Blobs go four at a time by default; the client's setting and each
-/// transfer's option change that (HEADs are answered slowly and counted).
-#[tokio::test]
-async fn blobs_go_as_many_at_once_as_configured() {
-    for (client_setting, transfer_setting, expected) in [
-        (None, None, 4),
-        (None, Some(2), 2),
-        (Some(6), None, 6),
-        (Some(6), Some(1), 1),
-    ] {
-        let state = Arc::new(Mutex::new(upload_server::Uploads::holding(
-            &["HEAD"],
-            Duration::from_millis(100),
-        )));
-        let addr = upload_server::resumable_upload_server(state.clone()).await;
-        let mut builder = RegistryClient::builder(support::transport(&[&addr.to_string()], None));
-        if let Some(blobs) = client_setting {
-            builder = builder.concurrency(blobs);
-        }
-        let client = builder.build().unwrap();
-        let mut options = TransferOptions::new();
-        if let Some(blobs) = transfer_setting {
-            options = options.concurrency(blobs);
-        }
-        let mut parts = ImageParts::new(&b"{}"[..]);
-        for seed in 0..11 {
-            parts = parts.layer(MediaType::OciLayerTar, BlobSource::bytes(data(1000, seed)));
-        }
-        let target = Reference::parse(&format!("{addr}/team/wide:v1")).unwrap();
-        let report = client.push_image(&target, parts, &options).await.unwrap();
-        assert_eq!(report.blobs.len(), 12);
-        let state = state.lock().unwrap();
-        assert_eq!(
-            state.most("HEAD"),
-            expected,
-            "client {client_setting:?}, transfer {transfer_setting:?}"
-        );
-        assert_eq!(state.blobs.len(), 12);
-    }
 }

@@ -6,6 +6,7 @@ mod blobs;
 mod ghcr;
 mod images;
 mod interop;
+mod limits;
 mod manifests;
 mod profiles;
 mod pulls;
