@@ -1,7 +1,7 @@
 //! Record and replay of HTTP interactions, and an in-process fake ghcr.io.
 //!
 //! `ghcr-sim` depends on `ghcr-types` only, so every crate of the workspace
-//! can dev-depend on it. It has three parts:
+//! can dev-depend on it. It has four parts:
 //!
 //! - **Record / replay** (FR-SIM-001..003). [`RecordLayer`] is a
 //!   `tower::Layer` for the transport's wire (after auth, before the
@@ -14,6 +14,9 @@
 //!   on 127.0.0.1. The `ghcr-fake` binary serves it standalone.
 //! - **[`Fixture`]**: replay tests in a few lines, recorded by
 //!   `cargo xtask record` against the fake (or a real registry).
+//! - **[`peers`]**: the real peers of integration tests and the bench:
+//!   Debian's docker-registry (without auth, or with token auth from an
+//!   in-process issuer) and skopeo.
 //!
 //! Wire compatibility: [`HttpBody`] and [`BoxError`] are the transport's
 //! types, defined here from `http-body-util`, so
