@@ -69,7 +69,7 @@ async fn every_registry_command_on_docker_registry() {
         .await
         .ok()
         .stdout_has("verified");
-    let inspected = skopeo_inspect(&[&format!("oci:{pulled}:v2")]);
+    let inspected = skopeo_inspect(&[&format!("oci:{pulled}:v2")]).await;
     assert!(String::from_utf8_lossy(&inspected).contains(digest.as_str()));
 
     // One tag goes; the manifest and its other tags stay.

@@ -138,7 +138,7 @@ async fn multi_platform_images_pull_into_a_layout_skopeo_reads() {
         .ok()
         .stdout_has(&format!("pulled {image} {}", pushed.index))
         .stdout_has("4 blob(s) verified");
-    let inspected = skopeo_inspect(&["--raw", &format!("oci:{layout_text}:v1")]);
+    let inspected = skopeo_inspect(&["--raw", &format!("oci:{layout_text}:v1")]).await;
     assert_eq!(Digest::sha256_of(&inspected), pushed.index);
 
     let json = env

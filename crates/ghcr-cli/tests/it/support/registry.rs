@@ -19,8 +19,10 @@ pub(crate) fn require(binary: &str, package: &str) -> PathBuf {
 }
 
 /// The stdout of `skopeo inspect ARGS`, asserting it succeeded.
-pub(crate) fn skopeo_inspect(args: &[&str]) -> Vec<u8> {
+pub(crate) async fn skopeo_inspect(args: &[&str]) -> Vec<u8> {
     let mut all = vec!["inspect"];
     all.extend(args);
-    ghcr_sim::peers::skopeo(&all).unwrap_or_else(|error| panic!("{error}"))
+    ghcr_sim::peers::skopeo(&all)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"))
 }
