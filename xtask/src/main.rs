@@ -46,7 +46,7 @@ fn print_help() {
          ci      run everything CI runs: fmt, clippy, cargo deny, the tests\n\
          \x20       (installs cargo-deny, docker-registry and skopeo when missing)\n\
          tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures\n\
-         bench [--reps N]  push, pull, copy vs skopeo and curl on loopback (not CI)\n\
+         bench [--reps N] [--quick]  push, pull, copy vs skopeo and curl on loopback (not CI)\n\
          record [FILTER]  re-record fixtures/ (replay:: tests with GHCR_FIXTURES=record)\n\
          fixtures-check   verify, self-replay and replay every cassette in fixtures/"
     );
