@@ -172,12 +172,12 @@ pub(crate) async fn fake(profile: ghcr_sim::fake::Profile) -> FakeGhcr {
         .unwrap()
 }
 
-/// GitHub's published schemas (../shared/reference/github-packages-schemas.json).
+/// GitHub's published schemas, kept in `tests/schemas/` (see its README).
 pub(crate) fn schemas() -> &'static serde_json::Value {
     static SCHEMAS: OnceLock<serde_json::Value> = OnceLock::new();
     SCHEMAS.get_or_init(|| {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/reference/github-packages-schemas.json");
+            .join("tests/schemas/github-packages-schemas.json");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
         serde_json::from_str(&text).unwrap()
