@@ -10,7 +10,7 @@
 //!   network, server or credentials. [`SimulationMode`] switches between
 //!   them from configuration or `GHCR_SIMULATION_MODE` / `GHCR_SIMULATION_PATH`.
 //! - **[`fake::FakeGhcr`]**: ghcr.io (or a generic OCI registry) with
-//!   GitHub's Packages API, permissions, fault injection and a request log,
+//!   GitHub's Packages and attestations APIs, permissions, fault injection and a request log,
 //!   on 127.0.0.1. The `ghcr-fake` binary serves it standalone.
 //! - **[`Fixture`]**: replay tests in a few lines, recorded by
 //!   `cargo xtask record` against the fake (or a real registry).

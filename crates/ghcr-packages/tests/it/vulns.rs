@@ -351,8 +351,34 @@ async fn the_attestations_api_is_asked_only_when_configured() {
         .list_vulnerable_versions(ORG, "app", OwnerType::Organization, Severity::Low)
         .await
         .unwrap();
-    // The fake stores no attestations there (404): still no data, not a failure.
+    // No attestation there yet (GitHub's 404): still no data, not a failure.
     assert_eq!(listing.without_data.len(), 1);
     let path = format!("/orgs/{ORG}/attestations/{}", image.manifest);
     assert_eq!(env.fake.log().count_where(|e| e.path == path), 1);
+
+    // A scan attested by actions/attest without push-to-registry lives only
+    // in the API: found when consulting it, invisible otherwise.
+    store
+        .attest_on_github(&repository, &image.manifest, VulnFormat::InTotoVulns)
+        .unwrap();
+    let listing = consulting
+        .list_vulnerable_versions(ORG, "app", OwnerType::Organization, Severity::Low)
+        .await
+        .unwrap();
+    assert!(listing.without_data.is_empty(), "{listing:?}");
+    assert_eq!(listing.vulnerable.len(), 1);
+    let report = &listing.vulnerable[0].report;
+    assert_eq!(report.subject, image.manifest);
+    assert_eq!(findings(report), expected());
+    assert_eq!(
+        report.source.predicate_type,
+        "https://in-toto.io/attestation/vulns/v0.1"
+    );
+    assert_eq!(env.fake.log().count_where(|e| e.path == path), 2);
+    let skipping = env
+        .client
+        .list_vulnerable_versions(ORG, "app", OwnerType::Organization, Severity::Low)
+        .await
+        .unwrap();
+    assert_eq!(skipping.without_data.len(), 1);
 }

@@ -10,7 +10,9 @@
 //! (`application/vnd.dev.sigstore.bundle.v0.3+json`, as GitHub's attest
 //! actions push). On the ghcr profile the artifact is also listed in the
 //! `sha256-<hex>` referrers tag index (ghcr.io has no referrers API); on the
-//! generic profile the referrers API finds it through its subject.
+//! generic profile the referrers API finds it through its subject. A
+//! Sigstore bundle is also listed in GitHub's attestations API, as
+//! `actions/attest` does; [`Store::attest_on_github`] puts one there only.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -31,6 +33,7 @@
 //! ```
 
 mod envelope;
+mod github;
 mod reports;
 
 pub use reports::{SAMPLE_VULNERABILITIES, SampleVulnerability};
@@ -305,6 +308,7 @@ impl Store {
             )?),
             Profile::Generic => None,
         };
+        self.publish_bundle(repository, subject, &layer)?;
         Ok(Attached {
             manifest: digest,
             artifact_type: layer.artifact_type.to_owned(),

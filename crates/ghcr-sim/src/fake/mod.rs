@@ -2,7 +2,8 @@
 //!
 //! One plain-HTTP listener on 127.0.0.1 serves the registry (`/v2/`), the
 //! token endpoint (`/token`) and the GitHub Packages REST API (`/user/…`,
-//! `/users/{u}/…`, `/orgs/{o}/…`, `/rate_limit`); a second listener is the
+//! `/users/{u}/…`, `/orgs/{o}/…`, `/rate_limit`) with GitHub's attestations
+//! API by subject digest (`…/attestations/{digest}`); a second listener is the
 //! storage host blob GETs are redirected to on the ghcr profile. Content,
 //! packages and tokens live in memory (blobs as `Bytes`, shared, never
 //! copied). Clients enable plain HTTP for the loopback host.

@@ -366,6 +366,26 @@ impl Store {
         Ok(())
     }
 
+    /// Lists a Sigstore bundle in GitHub's attestations API under the
+    /// owner of `repository`, for `subject`.
+    pub(crate) fn publish_attestation(
+        &self,
+        repository: &str,
+        subject: &Digest,
+        predicate_type: &str,
+        bundle: serde_json::Value,
+    ) {
+        self.shared
+            .state()
+            .attestations
+            .push(super::state::ApiAttestation {
+                repository: repository.to_owned(),
+                subject: subject.clone(),
+                predicate_type: predicate_type.to_owned(),
+                bundle,
+            });
+    }
+
     /// Grants `login` a permission on a repository's package.
     pub fn grant(&self, login: &str, repository: &str, permission: Permission) {
         self.shared

@@ -1,10 +1,11 @@
 //! Integration tests of ghcr-sim: the fake driven with raw HTTP (no client
-//! of ours), hostile input, secrets kept out of Debug, record/replay, the Packages API against GitHub's schemas,
-//! attestations, faults, the `ghcr-fake` binary with skopeo, and the replay
+//! of ours), hostile input, secrets kept out of Debug, record/replay, the Packages API and the attestations API
+//! against GitHub's schemas, attestations, faults, the `ghcr-fake` binary with skopeo, and the replay
 //! of every cassette in `fixtures/`.
 
 mod api_limits;
 mod attest;
+mod attestations_api;
 mod faults;
 mod hostile;
 mod packages_api;

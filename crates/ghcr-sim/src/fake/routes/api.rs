@@ -39,10 +39,7 @@ pub(crate) fn github_error(
 
 /// The caller, authenticated from `Authorization: Bearer|token TOKEN` or
 /// Basic `NAME:TOKEN`; `Ok(None)` when anonymous.
-pub(crate) fn caller(
-    shared: &Shared,
-    request: &Request,
-) -> Result<Option<TokenInfo>, super::Refusal> {
+fn caller(shared: &Shared, request: &Request) -> Result<Option<TokenInfo>, super::Refusal> {
     let bad = || {
         Box::new(github_error(
             StatusCode::UNAUTHORIZED,
@@ -69,8 +66,17 @@ pub(crate) fn caller(
     found.cloned().map(Some).ok_or_else(bad)
 }
 
+/// The checks every REST call starts with: a User-Agent, then who calls.
+pub(crate) fn admit(
+    shared: &Shared,
+    request: &Request,
+) -> Result<Option<TokenInfo>, super::Refusal> {
+    require_user_agent(request)?;
+    caller(shared, request)
+}
+
 /// GitHub rejects requests without a User-Agent.
-pub(crate) fn require_user_agent(request: &Request) -> Result<(), super::Refusal> {
+fn require_user_agent(request: &Request) -> Result<(), super::Refusal> {
     if request
         .header("user-agent")
         .is_some_and(|ua| !ua.trim().is_empty())

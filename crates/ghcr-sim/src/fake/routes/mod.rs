@@ -1,6 +1,7 @@
 //! Which handler answers a path, and the answers they share.
 
 mod api;
+mod attestations;
 mod auth;
 mod blobs;
 mod manifests;
@@ -38,6 +39,7 @@ pub(crate) fn route(shared: &Shared, which: Listener, request: &Request) -> http
         },
         _ if path.starts_with("/v2/") => registry::handle(shared, request),
         "/rate_limit" | "/user" => packages::handle(shared, request),
+        _ if attestations::addresses(path) => attestations::handle(shared, request),
         _ if ["/user/", "/users/", "/orgs/"]
             .iter()
             .any(|p| path.starts_with(p)) =>

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use time::OffsetDateTime;
 
-use super::api::{DOCS, Page, Quota, caller, charge, github_error, quota, require_user_agent};
+use super::api::{DOCS, Page, Quota, admit, charge, github_error, quota};
 use super::package_json::{package, simple_user, version};
 use crate::fake::accounts::{AccountKind, PatScope, Permission, TokenInfo};
 use crate::fake::server::{Request, Shared, decode};
@@ -93,10 +93,7 @@ fn package_type(path: &str) -> Option<&str> {
 }
 
 pub(super) fn handle(shared: &Shared, request: &Request) -> http::Response<Bytes> {
-    if let Err(refusal) = require_user_agent(request) {
-        return *refusal;
-    }
-    let caller = match caller(shared, request) {
+    let caller = match admit(shared, request) {
         Ok(caller) => caller,
         Err(refusal) => return *refusal,
     };

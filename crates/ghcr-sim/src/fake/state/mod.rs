@@ -118,6 +118,16 @@ impl Repo {
     }
 }
 
+/// An attestation in GitHub's attestations API (not in the registry):
+/// what `actions/attest` stores for a subject digest.
+#[derive(Clone, Debug)]
+pub(crate) struct ApiAttestation {
+    pub(crate) repository: String,
+    pub(crate) subject: Digest,
+    pub(crate) predicate_type: String,
+    pub(crate) bundle: serde_json::Value,
+}
+
 /// An upload session.
 #[derive(Clone, Debug)]
 pub(crate) struct Upload {
@@ -180,6 +190,7 @@ pub(crate) struct State {
     pub(crate) bearers: HashMap<String, Bearer>,
     pub(crate) budgets: HashMap<String, Budget>,
     pub(crate) points: HashMap<String, Budget>,
+    pub(crate) attestations: Vec<ApiAttestation>,
     next_id: u64,
     next_upload: u64,
     next_request: u64,
@@ -195,6 +206,7 @@ impl State {
             bearers: HashMap::new(),
             budgets: HashMap::new(),
             points: HashMap::new(),
+            attestations: Vec::new(),
             next_id: 0,
             next_upload: 0,
             next_request: 0,
