@@ -105,6 +105,10 @@ pub(crate) struct VulnsArgs {
     /// The image's owner is an organization (names it right in messages).
     #[arg(long)]
     pub(crate) org: bool,
+    /// When the registry holds no scan, also ask GitHub's attestations API
+    /// (scans `actions/attest` stored without pushing them to the registry).
+    #[arg(long)]
+    pub(crate) github_attestations: bool,
 }
 
 /// `ghcr gate …`.
@@ -118,4 +122,8 @@ pub(crate) struct GateArgs {
     /// The image's owner is an organization (names it right in messages).
     #[arg(long)]
     pub(crate) org: bool,
+    /// When the registry holds no scan, also ask GitHub's attestations API
+    /// (scans `actions/attest` stored without pushing them to the registry).
+    #[arg(long)]
+    pub(crate) github_attestations: bool,
 }

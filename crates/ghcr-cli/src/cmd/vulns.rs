@@ -1,8 +1,10 @@
 //! `vulns REF` and `gate REF`: the vulnerability scan attached to an image
-//! (cosign vuln or in-toto vulns attestations; GitHub has no endpoint for
-//! it), and a pass-or-block decision on it that fails closed.
+//! (cosign vuln or in-toto vulns attestations in the registry, or with
+//! `--github-attestations` in GitHub's attestations API; GitHub has no
+//! vulnerability endpoint), and a pass-or-block decision on it that fails
+//! closed.
 
-use ghcr::packages::{GateResult, PackagesClient, security_gate};
+use ghcr::packages::{AttestationsApi, GateResult, PackagesClient, security_gate};
 use ghcr::types::{Owner, Reference, Severity, Vulnerability, VulnerabilityReport};
 use serde_json::json;
 
@@ -19,17 +21,25 @@ fn severity(text: &str) -> anyhow::Result<Severity> {
     })
 }
 
-/// The newest report attached to `reference`, read from its registry.
+/// The newest report attached to `reference`, read from its registry (and
+/// GitHub's attestations API when `github` is set and the registry has none).
 async fn newest_report(
     context: &Context,
     reference: &Reference,
     org: bool,
+    github: bool,
 ) -> anyhow::Result<VulnerabilityReport> {
     let client = &context.client;
+    let attestations_api = if github {
+        AttestationsApi::Consult
+    } else {
+        AttestationsApi::Skip
+    };
     let packages = PackagesClient::builder(client.transport().clone())
         .api_base(client.config().api_base())
         .registry_host(reference.registry())
         .registry(client.registry().clone())
+        .attestations_api(attestations_api)
         .build()?;
     let digest = client.registry().resolve_digest(reference).await?;
     let owner = if org {
@@ -104,7 +114,7 @@ pub(crate) async fn vulns(setup: Setup, args: &VulnsArgs) -> anyhow::Result<()> 
     let min = severity(&args.min_severity)?;
     let reference = setup.reference(&args.reference)?;
     let context = setup.connect(&[reference.registry()])?;
-    let report = newest_report(&context, &reference, args.org).await?;
+    let report = newest_report(&context, &reference, args.org, args.github_attestations).await?;
     let shown: Vec<&Vulnerability> = report.at_least(min).collect();
     context.out.result(
         || {
@@ -140,7 +150,8 @@ pub(crate) async fn gate(setup: Setup, args: &GateArgs) -> anyhow::Result<()> {
     let max = severity(&args.max_severity)?;
     let reference = setup.reference(&args.reference)?;
     let context = setup.connect(&[reference.registry()])?;
-    let report = match newest_report(&context, &reference, args.org).await {
+    let report = match newest_report(&context, &reference, args.org, args.github_attestations).await
+    {
         Ok(report) => report,
         Err(error) if crate::exit::classify(&error) == Code::NotFound => {
             let message = format!(

@@ -306,6 +306,51 @@ async fn vulns_and_the_gate() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn scans_only_in_githubs_attestations_api_need_the_flag() {
+    let fake = fake().await;
+    let env = Env::fake(&fake);
+    let image = seed(&fake, "octo/app", Some("v1"), "attested by actions");
+    fake.store()
+        .attest_on_github("octo/app", &image, VulnFormat::InTotoVulns)
+        .unwrap();
+    let v1 = at(&fake, "octo/app:v1");
+    let asked = || {
+        fake.log()
+            .count_where(|e| e.path.contains("/attestations/"))
+    };
+
+    env.run(&["vulns", &v1])
+        .await
+        .code(3)
+        .stderr_has("no vulnerability data");
+    env.run(&["gate", &v1, "--max-severity", "critical"])
+        .await
+        .code(7)
+        .stderr_has("fails closed");
+    assert_eq!(asked(), 0, "the API is asked only with the flag");
+
+    env.run(&["vulns", &v1, "--github-attestations"])
+        .await
+        .ok()
+        .stdout_has("4 finding(s): 1 critical, 2 high, 1 medium")
+        .stdout_has("https://in-toto.io/attestation/vulns/v0.1");
+    assert_eq!(asked(), 1);
+    let json = env
+        .run(&[
+            "gate",
+            &v1,
+            "--max-severity",
+            "critical",
+            "--github-attestations",
+            "--json",
+        ])
+        .await;
+    let json = json.code(7).json();
+    assert_eq!(json["decision"], "blocked");
+    assert_eq!(json["reason"], "findings");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn rate_limit_shows_every_budget() {
     let fake = fake().await;
     let env = Env::fake(&fake);
