@@ -276,18 +276,7 @@ impl Page {
             .cloned()
             .collect();
         let last = items.len().div_ceil(self.per_page).max(1);
-        let url = |page: usize| {
-            let mut query: Vec<String> = request
-                .query
-                .as_deref()
-                .unwrap_or_default()
-                .split('&')
-                .filter(|pair| !pair.is_empty() && !pair.starts_with("page="))
-                .map(str::to_owned)
-                .collect();
-            query.push(format!("page={page}"));
-            format!("<{base}{}?{}>", request.path, query.join("&"))
-        };
+        let url = |page: usize| link_target(base, request, &["page"], &format!("page={page}"));
         let mut links = Vec::new();
         if self.page > 1 {
             links.push(format!("{}; rel=\"prev\"", url((self.page - 1).min(last))));
@@ -301,4 +290,21 @@ impl Page {
         }
         (page, (!links.is_empty()).then(|| links.join(", ")))
     }
+}
+
+/// `<BASE PATH?QUERY>` for a `Link` header: this request's query without the
+/// `replaced` parameters, then `added`.
+pub(crate) fn link_target(base: &str, request: &Request, replaced: &[&str], added: &str) -> String {
+    let mut query: Vec<&str> = request
+        .query
+        .as_deref()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(name, _)| name);
+            !pair.is_empty() && !replaced.contains(&name)
+        })
+        .collect();
+    query.push(added);
+    format!("<{base}{}?{}>", request.path, query.join("&"))
 }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use ghcr_types::Digest;
 use http::{Method, StatusCode};
 
-use super::api::{DOCS, admit, charge, github_error};
+use super::api::{DOCS, Page, admit, charge, github_error, link_target};
 use crate::fake::accounts::{AccountKind, TokenInfo};
 use crate::fake::server::{Request, Shared};
 
@@ -97,11 +97,7 @@ fn list(
     let Ok(subject) = digest.parse::<Digest>() else {
         return not_found();
     };
-    let per_page = request
-        .param("per_page")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(30)
-        .clamp(1, 100);
+    let per_page = Page::of(request).per_page;
     let cursor = |name: &str| request.param(name).map(|v| v.parse::<usize>());
     let (after, before) = match (cursor("after"), cursor("before")) {
         (Some(Err(_)), _) | (_, Some(Err(_))) => {
@@ -169,23 +165,14 @@ fn list(
     let mut response = super::json(StatusCode::OK, &serde_json::json!({ "attestations": page }));
     if window.len() > per_page {
         let last = window[per_page - 1].0;
-        let mut query: Vec<String> = request
-            .query
-            .as_deref()
-            .unwrap_or_default()
-            .split('&')
-            .filter(|pair| {
-                !pair.is_empty() && !pair.starts_with("after=") && !pair.starts_with("before=")
-            })
-            .map(str::to_owned)
-            .collect();
-        query.push(format!("after={last}"));
-        let link = format!(
-            "<http://{}{}?{}>; rel=\"next\"",
-            shared.registry_host,
-            request.path,
-            query.join("&")
+        let base = format!("http://{}", shared.registry_host);
+        let next = link_target(
+            &base,
+            request,
+            &["after", "before"],
+            &format!("after={last}"),
         );
+        let link = format!("{next}; rel=\"next\"");
         if let Ok(value) = link.parse() {
             response.headers_mut().insert(http::header::LINK, value);
         }
