@@ -107,15 +107,7 @@ pub(crate) fn restore_command(owner: &Owner, package: &str, ids: &[PackageVersio
 /// What a run did, in a few lines: counts, failures, and how to undo.
 pub(crate) fn report_text(report: &CleanupReport) -> String {
     let deleted = report.deleted();
-    let mut text = format!(
-        "cleanup of package {} of {}: {} deleted, {} kept, {} failed, {} not attempted",
-        report.package,
-        report.owner,
-        deleted.len(),
-        report.kept().len(),
-        report.failed().len(),
-        report.skipped().len()
-    );
+    let mut text = report.headline();
     for failure in report.failed() {
         let _ = write!(
             text,

@@ -117,6 +117,20 @@ impl CleanupReport {
         self.failed().is_empty() && self.skipped().is_empty()
     }
 
+    /// One line of counts: `cleanup of package P of O: N deleted, N kept,
+    /// N failed, N not attempted`.
+    pub fn headline(&self) -> String {
+        format!(
+            "cleanup of package {} of {}: {} deleted, {} kept, {} failed, {} not attempted",
+            self.package,
+            self.owner,
+            self.deleted().len(),
+            self.kept().len(),
+            self.failed().len(),
+            self.skipped().len()
+        )
+    }
+
     /// How to undo this run's deletions, restorable until 30 days after
     /// the run started (the first deletion's deadline: a long run must not
     /// promise its early deletions more time than GitHub gives them).
@@ -132,16 +146,7 @@ impl CleanupReport {
 
 impl fmt::Display for CleanupReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "cleanup of package {} of {}: {} deleted, {} kept, {} failed, {} not attempted",
-            self.package,
-            self.owner,
-            self.deleted().len(),
-            self.kept().len(),
-            self.failed().len(),
-            self.skipped().len()
-        )?;
+        writeln!(f, "{}", self.headline())?;
         for entry in &self.entries {
             writeln!(
                 f,
