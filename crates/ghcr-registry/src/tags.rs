@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
-use ghcr_transport::Body;
 use ghcr_transport::ghcr_auth::Scope;
+use ghcr_transport::{Body, next_link};
 use ghcr_types::{Digest, Manifest, MediaType, Reference, Tag};
 use http::{Method, StatusCode, Uri};
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use crate::blobs::{BlobSource, UploadOptions};
 use crate::client::{RegistryClient, is_ghcr, with_query};
 use crate::error::{Error, Result};
 use crate::manifests::{Refuser, not_found, read_limited, unsupported_delete};
-use crate::request::{Deleted, drain, failure, header};
+use crate::request::{Deleted, drain, failure};
 
 /// Tags as they arrive, page by page.
 pub type TagStream = BoxStream<'static, Result<Tag>>;
@@ -119,7 +119,8 @@ impl RegistryClient {
         if !response.status().is_success() {
             return Err(failure(response, &Method::GET, url).await);
         }
-        let next = match header(&response, "link").and_then(next_link) {
+        let links = response.headers().get_all(http::header::LINK);
+        let next = match next_link(links.iter().filter_map(|value| value.to_str().ok())) {
             Some(link) => Some(self.resolve(url, link)?),
             None => None,
         };
@@ -233,44 +234,5 @@ impl RegistryClient {
         self.put_manifest_only(reference, &manifest).await?;
         self.delete_manifest(&reference.with_digest(manifest.digest().clone()))
             .await
-    }
-}
-
-/// The target of `rel="next"` in a Link header.
-fn next_link(value: &str) -> Option<&str> {
-    value.split(',').find_map(|link| {
-        let (target, params) = link.split_once(';')?;
-        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-        params
-            .split(';')
-            .any(|param| {
-                let param = param.trim().replace(' ', "");
-                param == "rel=\"next\"" || param == "rel=next"
-            })
-            .then_some(target)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_links() {
-        for (value, expected) in [
-            (
-                r#"</v2/o/a/tags/list?n=2&last=b>; rel="next""#,
-                Some("/v2/o/a/tags/list?n=2&last=b"),
-            ),
-            (r"<https://r/x>;rel=next", Some("https://r/x")),
-            (
-                r#"<https://r/p>; rel="prev", <https://r/n>; rel="next""#,
-                Some("https://r/n"),
-            ),
-            (r#"<https://r/p>; rel="prev""#, None),
-            ("garbage", None),
-        ] {
-            assert_eq!(next_link(value), expected, "{value}");
-        }
     }
 }
