@@ -14,4 +14,5 @@ mod referrers;
 mod replay;
 mod support;
 mod tags;
+mod trust;
 mod uploads;

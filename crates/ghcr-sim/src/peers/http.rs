@@ -13,7 +13,6 @@ use tokio::net::TcpStream;
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) headers: Vec<(String, String)>,
-    #[cfg_attr(not(test), expect(dead_code, reason = "the tests read tokens from it"))]
     pub(crate) body: Vec<u8>,
 }
 
@@ -24,6 +23,11 @@ impl Answer {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text, lossily.
+    pub(crate) fn body_text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
     }
 }
 

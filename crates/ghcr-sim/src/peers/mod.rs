@@ -8,6 +8,8 @@
 //! it when dropped. With [`Auth::Token`] it trusts an in-process
 //! [`TokenIssuer`] that checks Basic credentials ([`USER`], [`PASSWORD`])
 //! and grants every action asked for, as distribution's token auth does.
+//! [`DockerRegistry::start_tls`] serves HTTPS only, with a certificate
+//! from a CA made for that registry ([`DockerRegistry::ca_pem`]).
 //!
 //! A missing binary is an error that names the install command
 //! (`apt-get install -y docker-registry`), so a test fails with it rather

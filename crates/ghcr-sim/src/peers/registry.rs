@@ -64,6 +64,7 @@ pub struct DockerRegistry {
     host: String,
     dir: tempfile::TempDir,
     issuer: Option<TokenIssuer>,
+    ca_pem: Option<String>,
 }
 
 impl fmt::Debug for DockerRegistry {
@@ -71,6 +72,7 @@ impl fmt::Debug for DockerRegistry {
         f.debug_struct("DockerRegistry")
             .field("host", &self.host)
             .field("issuer", &self.issuer)
+            .field("tls", &self.ca_pem.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -84,7 +86,7 @@ pub(super) enum NotReady {
 }
 
 impl DockerRegistry {
-    /// Starts a registry and waits until it answers `/v2/`.
+    /// Starts a registry on plain HTTP and waits until it answers `/v2/`.
     ///
     /// # Errors
     ///
@@ -93,6 +95,22 @@ impl DockerRegistry {
     /// within 15 seconds or stops (the message has its log), and for the
     /// temporary folder's and token issuer's I/O errors.
     pub async fn start(auth: Auth) -> io::Result<Self> {
+        Self::launch(auth, false).await
+    }
+
+    /// Starts a registry that serves HTTPS only, with a certificate for
+    /// `127.0.0.1` and `localhost` from a CA made for it alone: clients
+    /// refuse it until they trust [`DockerRegistry::ca_pem`].
+    ///
+    /// # Errors
+    ///
+    /// As [`DockerRegistry::start`], and when the certificate cannot be
+    /// made.
+    pub async fn start_tls(auth: Auth) -> io::Result<Self> {
+        Self::launch(auth, true).await
+    }
+
+    async fn launch(auth: Auth, tls: bool) -> io::Result<Self> {
         let binary = require(DOCKER_REGISTRY, "docker-registry")?;
         let issuer = match auth {
             Auth::None => None,
@@ -104,22 +122,31 @@ impl DockerRegistry {
         if let Some(issuer) = &issuer {
             std::fs::write(dir.path().join("root.pem"), issuer.certificate_pem())?;
         }
+        let ca_pem = if tls {
+            Some(write_server_certificate(dir.path())?)
+        } else {
+            None
+        };
         let mut last = None;
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
             let host = format!("127.0.0.1:{port}");
             let nonce = format!("{:016x}", fastrand::u64(..));
             let config_path = dir.path().join("config.yml");
-            std::fs::write(
-                &config_path,
-                config(dir.path(), port, &nonce, issuer.as_ref()),
-            )?;
+            let settings = Settings {
+                dir: dir.path(),
+                port,
+                nonce: &nonce,
+                issuer: issuer.as_ref(),
+                tls,
+            };
+            std::fs::write(&config_path, config(&settings))?;
             let mut supervisor = spawn(&binary, &config_path, dir.path(), Stdio::piped())?;
             let Some(lifeline) = supervisor.stdin.take() else {
                 stop(&mut supervisor, None);
                 return Err(io::Error::other("the supervisor got no stdin pipe"));
             };
-            match wait_until_ready(&mut supervisor, &host, &nonce, dir.path()).await {
+            match wait_until_ready(&mut supervisor, &host, &settings).await {
                 Ok(()) => {
                     return Ok(Self {
                         supervisor,
@@ -127,6 +154,7 @@ impl DockerRegistry {
                         host,
                         dir,
                         issuer,
+                        ca_pem,
                     });
                 }
                 Err(not_ready) => {
@@ -165,6 +193,12 @@ impl DockerRegistry {
         self.issuer.as_ref()
     }
 
+    /// The PEM of the CA that signed the registry's certificate, for a
+    /// registry from [`DockerRegistry::start_tls`].
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
     /// The folder the registry stores content in.
     pub fn storage_dir(&self) -> PathBuf {
         self.dir.path().join("data")
@@ -189,10 +223,27 @@ impl Drop for DockerRegistry {
     }
 }
 
+/// What one start of the registry is configured with.
+pub(super) struct Settings<'a> {
+    pub(super) dir: &'a Path,
+    pub(super) port: u16,
+    pub(super) nonce: &'a str,
+    pub(super) issuer: Option<&'a TokenIssuer>,
+    /// HTTPS with `server.pem` and `server.key` from `dir`.
+    pub(super) tls: bool,
+}
+
 /// The registry's configuration: filesystem storage in `dir`, deletes on,
-/// no upload purging, no access log, our header on every answer, and
-/// token auth when there is an issuer.
-pub(super) fn config(dir: &Path, port: u16, nonce: &str, issuer: Option<&TokenIssuer>) -> String {
+/// no upload purging, no access log, our header on every answer, token
+/// auth when there is an issuer, and HTTPS when asked.
+pub(super) fn config(settings: &Settings<'_>) -> String {
+    let Settings {
+        dir,
+        port,
+        nonce,
+        issuer,
+        tls,
+    } = settings;
     let auth = issuer.map_or_else(String::new, |issuer| {
         format!(
             "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
@@ -202,10 +253,47 @@ pub(super) fn config(dir: &Path, port: u16, nonce: &str, issuer: Option<&TokenIs
             dir.join("root.pem").display()
         )
     });
+    let tls = if *tls {
+        format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            dir.join(SERVER_CERTIFICATE).display(),
+            dir.join(SERVER_KEY).display()
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: registry-test-secret\n  headers:\n    X-Ghcr-Sim-Peer: [\"{nonce}\"]\n{auth}",
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: registry-test-secret\n  headers:\n    X-Ghcr-Sim-Peer: [\"{nonce}\"]\n{tls}{auth}",
         dir.join("data").display()
     )
+}
+
+const SERVER_CERTIFICATE: &str = "server.pem";
+const SERVER_KEY: &str = "server.key";
+
+/// Makes a CA and a server certificate it signs for `127.0.0.1` and
+/// `localhost`, writes the server's certificate and key into `dir`, and
+/// returns the CA's PEM (what a client must trust).
+fn write_server_certificate(dir: &Path) -> io::Result<String> {
+    let failed = |error: rcgen::Error| io::Error::other(format!("test certificate: {error}"));
+    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(failed)?;
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "ghcr-sim test CA");
+    let ca = ca_params.self_signed(&ca_key).map_err(failed)?;
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let server_key =
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(failed)?;
+    let server =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .map_err(failed)?
+            .signed_by(&server_key, &issuer)
+            .map_err(failed)?;
+    std::fs::write(dir.join(SERVER_CERTIFICATE), server.pem())?;
+    std::fs::write(dir.join(SERVER_KEY), server_key.serialize_pem())?;
+    Ok(ca.pem())
 }
 
 /// Starts the supervised registry with `lifeline` on the supervisor's
@@ -234,9 +322,11 @@ pub(super) fn spawn(
 pub(super) async fn wait_until_ready(
     supervisor: &mut Child,
     host: &str,
-    nonce: &str,
-    dir: &Path,
+    settings: &Settings<'_>,
 ) -> Result<(), NotReady> {
+    let Settings {
+        dir, nonce, tls, ..
+    } = *settings;
     let started = Instant::now();
     loop {
         if let Some(status) = supervisor.try_wait().map_err(NotReady::Failed)? {
@@ -252,6 +342,11 @@ pub(super) async fn wait_until_ready(
         }
         if let Ok(answer) = http::get(host, "/v2/", &[], Duration::from_secs(2)).await {
             if matches!(answer.status, 200 | 401) && answer.header(PEER_HEADER) == Some(nonce) {
+                return Ok(());
+            }
+            // Go's server answers plain HTTP on a TLS port with this 400;
+            // the port was free a moment ago, so it is ours.
+            if tls && answer.status == 400 && answer.body_text().contains("HTTPS server") {
                 return Ok(());
             }
             return Err(NotReady::PortTaken(io::Error::new(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 
 use super::http;
-use super::registry::{NotReady, config, free_port, spawn, wait_until_ready};
+use super::registry::{NotReady, Settings, config, free_port, spawn, wait_until_ready};
 use super::*;
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -103,7 +103,14 @@ async fn a_killed_owner_takes_the_registry_with_it() {
     let port = free_port().unwrap();
     let host = format!("127.0.0.1:{port}");
     let config_path = dir.path().join("config.yml");
-    std::fs::write(&config_path, config(dir.path(), port, "owner-test", None)).unwrap();
+    let settings = Settings {
+        dir: dir.path(),
+        port,
+        nonce: "owner-test",
+        issuer: None,
+        tls: false,
+    };
+    std::fs::write(&config_path, config(&settings)).unwrap();
     let mut owner = Command::new("sleep")
         .arg("600")
         .stdout(Stdio::piped())
@@ -112,7 +119,7 @@ async fn a_killed_owner_takes_the_registry_with_it() {
     let lifeline = Stdio::from(owner.stdout.take().unwrap());
     let mut supervisor = spawn(&binary, &config_path, dir.path(), lifeline).unwrap();
     if let Err(NotReady::PortTaken(error) | NotReady::Failed(error)) =
-        wait_until_ready(&mut supervisor, &host, "owner-test", dir.path()).await
+        wait_until_ready(&mut supervisor, &host, &settings).await
     {
         let _ = owner.kill();
         panic!("{error}");
