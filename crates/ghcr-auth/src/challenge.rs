@@ -9,6 +9,11 @@
 
 use crate::{Error, Result};
 
+/// The most `WWW-Authenticate` text parsed from one response, all headers
+/// together. Real challenges are a few hundred bytes (ghcr.io's about 150);
+/// the limit keeps a hostile server from making us parse megabytes.
+pub(crate) const MAX_CHALLENGE_LEN: usize = 16 * 1024;
+
 /// The authentication scheme of a challenge.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -48,10 +53,19 @@ impl Challenge {
     ///
     /// # Errors
     ///
-    /// [`Error::MalformedChallenge`] saying where and what was expected.
+    /// [`Error::MalformedChallenge`] saying where and what was expected;
+    /// [`Error::ChallengeTooLong`] past 16 KiB of header text.
     pub fn parse_all<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Vec<Self>> {
         let mut all = Vec::new();
+        let mut length = 0usize;
         for value in values {
+            length = length.saturating_add(value.len());
+            if length > MAX_CHALLENGE_LEN {
+                return Err(Error::ChallengeTooLong {
+                    length,
+                    limit: MAX_CHALLENGE_LEN,
+                });
+            }
             all.extend(Parser::new(value).challenges()?);
         }
         Ok(all)
@@ -340,6 +354,26 @@ mod tests {
         assert_eq!(c[1].realm(), Some("x"));
         let c = parse("Bearer");
         assert!(c[0].params.is_empty());
+    }
+
+    #[test]
+    fn giant_headers_are_refused_with_the_limit() {
+        let huge = format!(
+            r#"Bearer realm="https://ghcr.io/token",service="{}""#,
+            "x".repeat(1 << 20)
+        );
+        let err = Challenge::parse_all([huge.as_str()]).unwrap_err();
+        assert!(
+            matches!(err, Error::ChallengeTooLong { length, limit: MAX_CHALLENGE_LEN } if length == huge.len()),
+            "{err}"
+        );
+        assert!(err.to_string().contains("16384 bytes"), "{err}");
+        let many = vec![r#"Bearer realm="x""#; 1 << 16];
+        let err = Challenge::parse_all(many).unwrap_err();
+        assert!(matches!(err, Error::ChallengeTooLong { .. }), "{err}");
+        let at_limit = format!(r#"Bearer realm="{}""#, "x".repeat(MAX_CHALLENGE_LEN - 15));
+        assert_eq!(at_limit.len(), MAX_CHALLENGE_LEN);
+        assert_eq!(parse(&at_limit).len(), 1);
     }
 
     #[test]

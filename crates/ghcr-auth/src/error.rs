@@ -14,6 +14,18 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// The `WWW-Authenticate` headers are longer than any real challenge.
+    #[error(
+        "WWW-Authenticate challenge of {length} bytes or more refused: the limit is {limit} bytes; the server (or a proxy) is sending a broken header"
+    )]
+    #[non_exhaustive]
+    ChallengeTooLong {
+        /// How many bytes had been seen when parsing stopped.
+        length: usize,
+        /// The limit.
+        limit: usize,
+    },
+
     /// A token scope is not `type:name:actions`.
     #[error(
         "invalid token scope `{input}`: expected type:name:actions, like repository:octo/app:pull"
@@ -48,6 +60,19 @@ pub enum Error {
         status: u16,
         /// What was wrong.
         message: String,
+    },
+
+    /// The token endpoint did not deliver a token in time.
+    #[error(
+        "the token endpoint {realm} gave no token within {} s; it is stalled or the network is slow, try again (or raise GHCR_TIMEOUT_SECS)",
+        after.as_secs_f64()
+    )]
+    #[non_exhaustive]
+    TokenTimeout {
+        /// The realm, without its query.
+        realm: String,
+        /// The deadline.
+        after: std::time::Duration,
     },
 
     /// The challenge named a realm we refuse to send credentials to.
@@ -96,13 +121,16 @@ pub enum Error {
 
 impl Error {
     /// A copy for the callers that waited on the same token fetch; `None`
-    /// for a failure to reach the endpoint, which the next caller may not
-    /// meet again.
+    /// when the error carries the client's (which cannot be copied).
     pub(crate) fn shareable(&self) -> Option<Self> {
         Some(match self {
             Self::MalformedChallenge { position, reason } => Self::MalformedChallenge {
                 position: *position,
                 reason,
+            },
+            Self::ChallengeTooLong { length, limit } => Self::ChallengeTooLong {
+                length: *length,
+                limit: *limit,
             },
             Self::InvalidScope { input } => Self::InvalidScope {
                 input: input.clone(),
@@ -124,6 +152,10 @@ impl Error {
                 realm: realm.clone(),
                 status: *status,
                 message: message.clone(),
+            },
+            Self::TokenTimeout { realm, after } => Self::TokenTimeout {
+                realm: realm.clone(),
+                after: *after,
             },
             Self::UnsafeRealm { realm, reason } => Self::UnsafeRealm {
                 realm: realm.clone(),

@@ -45,6 +45,7 @@ pub struct TransportBuilder {
     client: ClientSettings,
     extra_ca_errors: Vec<Error>,
     timeout: Duration,
+    idle_timeout: Option<Duration>,
     upload_timeout: Duration,
     max_retries: u32,
     backoff: Backoff,
@@ -76,6 +77,7 @@ impl Default for TransportBuilder {
             client: ClientSettings::default(),
             extra_ca_errors: Vec::new(),
             timeout: Duration::from_secs(30),
+            idle_timeout: None,
             upload_timeout: Duration::from_secs(300),
             max_retries: 3,
             backoff: Backoff {
@@ -148,10 +150,22 @@ impl TransportBuilder {
         self
     }
 
-    /// Time limit of each attempt until the response head. Default: 30 s.
+    /// Time limit of each attempt until the response head, and of a whole
+    /// token fetch (head and body). Default: 30 s.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Longest wait for the next piece of a response body (each frame must
+    /// arrive within it); a body that stalls longer fails with
+    /// [`Error::Stalled`]. It applies to every body: blobs, manifests,
+    /// error bodies, token answers. Default: the [`timeout`](Self::timeout)
+    /// (30 s).
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
         self
     }
 
@@ -262,6 +276,7 @@ impl TransportBuilder {
         }
         for (name, value) in [
             ("timeout", self.timeout),
+            ("idle timeout", self.idle_timeout.unwrap_or(self.timeout)),
             ("upload timeout", self.upload_timeout),
             ("token lifetime", self.token_lifetime),
         ] {
@@ -278,13 +293,15 @@ impl TransportBuilder {
         for wrap in self.wrap_wire {
             wire = wrap(wire);
         }
+        let idle = self.idle_timeout.unwrap_or(self.timeout);
         let token_client = WireTokenClient {
             wire: wire.clone(),
             user_agent: user_agent.clone(),
-            timeout: self.timeout,
+            idle,
         };
         let mut tokens = TokenManager::builder(Arc::new(token_client), self.credentials.clone())
-            .default_lifetime(self.token_lifetime);
+            .default_lifetime(self.token_lifetime)
+            .fetch_timeout(self.timeout);
         for host in &self.plain_http_hosts {
             tokens = tokens.allow_plain_http(host.clone());
         }
@@ -293,7 +310,13 @@ impl TransportBuilder {
         let metrics = Arc::new(Metrics::new());
         let rate_limits = Arc::new(RateLimitState::default());
         let stack = stack::build(StackParts {
-            wire: Wire::new(wire, user_agent, plain_http_hosts.clone(), metrics.clone()),
+            wire: Wire::new(
+                wire,
+                user_agent,
+                plain_http_hosts.clone(),
+                metrics.clone(),
+                idle,
+            ),
             tokens: tokens.clone(),
             metrics: metrics.clone(),
             rate_limits: rate_limits.clone(),

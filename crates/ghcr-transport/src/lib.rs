@@ -37,6 +37,7 @@ mod body;
 mod builder;
 mod client;
 mod error;
+mod idle;
 mod link;
 mod metrics;
 mod rate_limit;

@@ -59,3 +59,8 @@ pub struct Attempts(pub u32);
 /// registry for another loopback origin (a test registry's storage host).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PlainHttpRedirect;
+
+/// Set by the redirect layer on a response that came from another origin
+/// than the request was sent to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LeftOrigin;

@@ -8,9 +8,11 @@
 //! 4. retry: 5xx, dropped connections and timeouts, with backoff.
 //! 5. redirect: follows 3xx; a hop to another origin loses its credentials.
 //! 6. auth: attaches the token for the request's scope; answers a 401 once.
-//! 7. timeout: limits each attempt.
+//! 7. timeout: limits each attempt until the response head.
 //! 8. wire: body conversion, User-Agent, plain-HTTP policy, then the
-//!    innermost service (hyper, or a recorder or replayer).
+//!    innermost service (hyper, or a recorder or replayer); every response
+//!    body comes back wrapped in the idle timeout (`idle.rs`), so each
+//!    reader above, up to the registry's blob reads, gets it.
 //!
 //! Retry sits outside redirect so that a failure at a storage host starts
 //! again from the registry (and gets a fresh signed URL); auth sits inside

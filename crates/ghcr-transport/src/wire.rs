@@ -1,15 +1,17 @@
 //! The boundary between the stack and the innermost service: request bodies
-//! become wire bodies, the User-Agent is set, and plain HTTP is refused
-//! unless enabled for the host.
+//! become wire bodies, the User-Agent is set, plain HTTP is refused unless
+//! enabled for the host, and every response body gets the idle timeout.
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::header::{CONTENT_LENGTH, HeaderValue, USER_AGENT};
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceExt};
 
 use crate::body::{Body, BoxError, HttpBody};
+use crate::idle::idle_timeout;
 use crate::metrics::Metrics;
 use crate::request::PlainHttpRedirect;
 use crate::stack::ResponseFuture;
@@ -26,6 +28,7 @@ pub(crate) struct Wire {
     user_agent: HeaderValue,
     plain_http_hosts: Arc<HashSet<String>>,
     metrics: Arc<Metrics>,
+    idle: Duration,
 }
 
 impl Wire {
@@ -34,12 +37,14 @@ impl Wire {
         user_agent: HeaderValue,
         plain_http_hosts: Arc<HashSet<String>>,
         metrics: Arc<Metrics>,
+        idle: Duration,
     ) -> Self {
         Self {
             inner,
             user_agent,
             plain_http_hosts,
             metrics,
+            idle,
         }
     }
 
@@ -103,8 +108,15 @@ impl Service<http::Request<Body>> for Wire {
                 .insert(CONTENT_LENGTH, HeaderValue::from(length));
         }
         let body = self.metrics.count_sent(body.into_http_body());
+        let uri = parts.uri.clone();
         let request = http::Request::from_parts(parts, body);
-        let inner = self.inner.clone();
-        Box::pin(inner.oneshot(request))
+        let idle = self.idle;
+        // Boxed to a named type up front: rustc cannot prove the oneshot
+        // future general enough over lifetimes inside the async block.
+        let sent: ResponseFuture = Box::pin(self.inner.clone().oneshot(request));
+        Box::pin(async move {
+            let response = sent.await?;
+            Ok(response.map(|body| idle_timeout(body, idle, &uri)))
+        })
     }
 }

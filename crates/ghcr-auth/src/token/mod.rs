@@ -16,6 +16,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::HeaderValue;
 use secrecy::SecretString;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::provider::BoxFuture;
@@ -82,20 +83,40 @@ struct TokenKey {
     scopes: ScopeSet,
 }
 
-/// One cache entry.
+/// One cache entry. Its lock is never held across an `await`: a fetch
+/// runs unlocked, and callers that want the same token meanwhile wait on
+/// the fetch's channel, not on a lock, so each of them is bounded by the
+/// fetch's deadline.
 #[derive(Debug, Default)]
 struct Slot {
-    /// The cached token; held across a fetch, so callers queue behind it.
-    token: tokio::sync::Mutex<Option<BearerToken>>,
+    state: Mutex<SlotState>,
     /// Tokens with a lower serial were refused by the registry. An atomic,
-    /// so that revoking never waits for (or is lost to) a caller holding
-    /// the token lock.
+    /// so that revoking never waits for (or is lost to) a caller reading
+    /// the slot.
     revoked_below: AtomicU64,
-    /// How many fetches for this slot have ended.
-    ended: AtomicU64,
-    /// The last fetch's error, when it failed in a way worth sharing with
-    /// the callers that queued behind it.
-    failure: Mutex<Option<crate::Error>>,
+}
+
+#[derive(Debug, Default)]
+struct SlotState {
+    /// The cached token.
+    token: Option<BearerToken>,
+    /// The fetch under way, if any.
+    flight: Option<Flight>,
+}
+
+/// What the callers waiting on one fetch receive.
+type Outcome = Option<std::result::Result<BearerToken, Arc<crate::Error>>>;
+
+#[derive(Debug)]
+struct Flight {
+    id: u64,
+    outcome: watch::Receiver<Outcome>,
+}
+
+/// What a caller does about a missing token.
+enum Role {
+    Wait(watch::Receiver<Outcome>),
+    Fetch(watch::Sender<Outcome>, u64),
 }
 
 impl Slot {
@@ -107,23 +128,85 @@ impl Slot {
         self.revoked_below.fetch_max(serial, Ordering::SeqCst);
     }
 
-    /// The error of the fetch that ended while the caller waited, if it
-    /// can be shared.
-    fn failure_since(&self, ended_before: u64) -> Option<crate::Error> {
-        if self.ended.load(Ordering::SeqCst) == ended_before {
-            return None;
-        }
-        self.failure
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .and_then(crate::Error::shareable)
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn record_end(&self, outcome: &Result<BearerToken>) {
-        *self.failure.lock().unwrap_or_else(PoisonError::into_inner) =
-            outcome.as_ref().err().and_then(crate::Error::shareable);
-        self.ended.fetch_add(1, Ordering::SeqCst);
+    fn cached(&self) -> Option<BearerToken> {
+        self.lock().token.clone().filter(|t| self.usable(t))
+    }
+
+    /// The cached token, or whether to wait for a fetch or start one.
+    fn token_or_role(&self, next_flight: &AtomicU64) -> std::result::Result<BearerToken, Role> {
+        let mut state = self.lock();
+        if let Some(token) = state.token.clone().filter(|t| self.usable(t)) {
+            return Ok(token);
+        }
+        if let Some(flight) = &state.flight {
+            return Err(Role::Wait(flight.outcome.clone()));
+        }
+        let id = next_flight.fetch_add(1, Ordering::Relaxed);
+        let (sender, outcome) = watch::channel(None);
+        state.flight = Some(Flight { id, outcome });
+        Err(Role::Fetch(sender, id))
+    }
+
+    /// Ends flight `id`, keeping its token.
+    fn land(&self, id: u64, token: Option<&BearerToken>) {
+        let mut state = self.lock();
+        if state.flight.as_ref().is_some_and(|f| f.id == id) {
+            state.flight = None;
+        }
+        if let Some(token) = token {
+            state.token = Some(token.clone());
+        }
+    }
+}
+
+/// Ends a flight whose fetching caller was dropped, so that a waiter
+/// starts the next one.
+struct Landing<'a> {
+    slot: &'a Slot,
+    id: u64,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        self.slot.land(self.id, None);
+    }
+}
+
+/// A failure the waiters of a fetch get as it is, or, when it cannot be
+/// copied (it carries the client's error), as a [`crate::Error::TokenRequest`]
+/// whose source shows the original.
+fn for_waiter(error: &Arc<crate::Error>, realm: &TokenRealm) -> crate::Error {
+    error
+        .shareable()
+        .unwrap_or_else(|| crate::Error::TokenRequest {
+            realm: realm.display().to_owned(),
+            source: Box::new(SharedCause(error.clone())),
+        })
+}
+
+/// The cause of a failed fetch, shared by its waiters.
+#[derive(Debug)]
+struct SharedCause(Arc<crate::Error>);
+
+impl fmt::Display for SharedCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_ref() {
+            crate::Error::TokenRequest { source, .. } => source.fmt(f),
+            other => other.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SharedCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self.0.as_ref() {
+            crate::Error::TokenRequest { source, .. } => source.source(),
+            other => other.source(),
+        }
     }
 }
 
@@ -134,9 +217,10 @@ impl Slot {
 /// default; ghcr.io sends no lifetime), minus a refresh margin. Lifetimes
 /// under the spec's 60 s minimum are raised to it, as docker's client does,
 /// and none is trusted for more than a day. Concurrent callers asking for
-/// the same key wait for one fetch and share its token, or its refusal
-/// (a failure to reach the endpoint is not shared: the next caller tries
-/// again). Cloning shares the cache.
+/// the same key wait for one fetch and share its token or its failure
+/// (a caller that comes after a failed fetch tries again). No lock is
+/// held while a fetch runs and each fetch has a deadline, so no caller
+/// waits longer than one fetch's deadline. Cloning shares the cache.
 #[derive(Clone)]
 pub struct TokenManager {
     inner: Arc<Inner>,
@@ -147,8 +231,10 @@ struct Inner {
     credentials: Arc<dyn CredentialProvider>,
     default_lifetime: Duration,
     refresh_margin: Duration,
+    fetch_timeout: Duration,
     plain_http_hosts: HashSet<String>,
     slots: Mutex<HashMap<TokenKey, Arc<Slot>>>,
+    next_flight: AtomicU64,
     realms: Mutex<HashMap<String, TokenRealm>>,
     fetches: AtomicU64,
     /// The serial the next fetched token gets.
@@ -162,6 +248,7 @@ pub struct TokenManagerBuilder {
     credentials: Arc<dyn CredentialProvider>,
     default_lifetime: Duration,
     refresh_margin: Duration,
+    fetch_timeout: Duration,
     plain_http_hosts: HashSet<String>,
 }
 
@@ -181,6 +268,15 @@ impl TokenManagerBuilder {
         self
     }
 
+    /// Deadline of one whole token fetch, answer body included; past it
+    /// the fetch fails with [`crate::Error::TokenTimeout`], for its caller
+    /// and everyone waiting on it. Default: 30 seconds.
+    #[must_use]
+    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.fetch_timeout = timeout;
+        self
+    }
+
     /// Lets a registry on this host (`127.0.0.1:5000`) use a plain-HTTP
     /// token realm, which must also be on a loopback address. Default: none.
     #[must_use]
@@ -197,8 +293,10 @@ impl TokenManagerBuilder {
                 credentials: self.credentials,
                 default_lifetime: self.default_lifetime,
                 refresh_margin: self.refresh_margin,
+                fetch_timeout: self.fetch_timeout,
                 plain_http_hosts: self.plain_http_hosts,
                 slots: Mutex::default(),
+                next_flight: AtomicU64::new(0),
                 realms: Mutex::default(),
                 fetches: AtomicU64::new(0),
                 next_serial: AtomicU64::new(0),
@@ -219,6 +317,7 @@ impl TokenManager {
             credentials,
             default_lifetime: Duration::from_secs(60),
             refresh_margin: Duration::from_secs(10),
+            fetch_timeout: Duration::from_secs(30),
             plain_http_hosts: HashSet::new(),
         }
     }
@@ -269,21 +368,42 @@ impl TokenManager {
             scopes: scopes.clone(),
         };
         let slot = self.slot(&key);
-        let ended_before = slot.ended.load(Ordering::SeqCst);
-        let mut guard = slot.token.lock().await;
-        if let Some(token) = guard.as_ref().filter(|t| slot.usable(t)) {
-            return Ok(token.clone());
+        loop {
+            match slot.token_or_role(&self.inner.next_flight) {
+                Ok(token) => return Ok(token),
+                Err(Role::Wait(mut outcome)) => {
+                    // Ends when the fetch lands, or when its caller is
+                    // dropped (the sender goes): then try again.
+                    let landed = outcome
+                        .wait_for(Option::is_some)
+                        .await
+                        .ok()
+                        .and_then(|landed| (*landed).clone());
+                    match landed {
+                        Some(Ok(token)) => return Ok(token),
+                        Some(Err(error)) => return Err(for_waiter(&error, realm)),
+                        None => {}
+                    }
+                }
+                Err(Role::Fetch(sender, id)) => {
+                    let landing = Landing { slot: &slot, id };
+                    let outcome = self.fetch(registry, realm, scopes).await;
+                    slot.land(id, outcome.as_ref().ok());
+                    drop(landing);
+                    return match outcome {
+                        Ok(token) => {
+                            sender.send_replace(Some(Ok(token.clone())));
+                            Ok(token)
+                        }
+                        Err(error) => {
+                            let error = Arc::new(error);
+                            sender.send_replace(Some(Err(error.clone())));
+                            Err(Arc::try_unwrap(error).unwrap_or_else(|e| for_waiter(&e, realm)))
+                        }
+                    };
+                }
+            }
         }
-        // A fetch failed while we waited: its answer is ours too, rather
-        // than one more request each to an endpoint that just refused.
-        if let Some(failure) = slot.failure_since(ended_before) {
-            return Err(failure);
-        }
-        let outcome = self.fetch(registry, realm, scopes).await;
-        slot.record_end(&outcome);
-        let token = outcome?;
-        *guard = Some(token.clone());
-        Ok(token)
     }
 
     /// One fetch from the realm, with the lifetime rules applied.
@@ -296,14 +416,20 @@ impl TokenManager {
         realm.check_safe(registry, &self.inner.plain_http_hosts)?;
         let credentials = self.inner.credentials.credentials(registry).await?;
         self.inner.fetches.fetch_add(1, Ordering::Relaxed);
-        let fetched = fetch::fetch(
+        let fetch = fetch::fetch(
             self.inner.client.as_ref(),
             registry,
             realm,
             scopes,
             credentials.as_ref(),
-        )
-        .await?;
+        );
+        let timeout = self.inner.fetch_timeout;
+        let fetched = tokio::time::timeout(timeout, fetch).await.map_err(|_| {
+            crate::Error::TokenTimeout {
+                realm: realm.display().to_owned(),
+                after: timeout,
+            }
+        })??;
         let lifetime = fetched
             .lifetime
             .unwrap_or(self.inner.default_lifetime)
@@ -326,9 +452,7 @@ impl TokenManager {
             service: realm.service().unwrap_or_default().to_owned(),
             scopes: scopes.clone(),
         };
-        let slot = self.slot(&key);
-        let guard = slot.token.try_lock().ok()?;
-        guard.as_ref().filter(|t| slot.usable(t)).cloned()
+        self.slot(&key).cached()
     }
 
     /// Forgets every token fetched so far for `scopes` at `registry` (after

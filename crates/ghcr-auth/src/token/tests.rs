@@ -311,7 +311,7 @@ async fn invalidate_is_not_lost_while_another_caller_holds_the_slot() {
     tokens.token("ghcr.io", &realm(), &scopes).await.unwrap();
     // Another caller is reading the cached token at the moment a 401 says it is dead.
     let slot = tokens.slot(&pull_key());
-    let busy = slot.token.lock().await;
+    let busy = slot.lock();
     tokens.invalidate("ghcr.io", &scopes);
     drop(busy);
     assert_eq!(
@@ -380,5 +380,92 @@ async fn callers_queued_behind_a_refused_fetch_share_its_error() {
     );
     // A later caller tries again (the credentials may have been fixed).
     tokens.token("ghcr.io", &realm(), &scopes).await.unwrap();
+    assert_eq!(script.calls.load(Ordering::SeqCst), 2);
+}
+
+/// A token endpoint that sends nothing, ever (a realm that sent its head
+/// and then stopped looks the same from here).
+#[derive(Debug, Default)]
+struct Stuck {
+    calls: AtomicUsize,
+}
+
+impl TokenClient for Stuck {
+    fn send(
+        &self,
+        _request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, std::result::Result<http::Response<Bytes>, BoxError>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stuck_fetch_times_out_for_its_caller_and_everyone_waiting_on_it() {
+    let stuck = Arc::new(Stuck::default());
+    let tokens = TokenManager::builder(stuck.clone(), Arc::new(AnonymousProvider)).build();
+    let scopes = pull_key().scopes;
+    let started = Instant::now();
+    let calls: Vec<_> = (0..3)
+        .map(|_| {
+            let tokens = tokens.clone();
+            let scopes = scopes.clone();
+            tokio::spawn(async move {
+                // An hour stands for "forever": the manager must answer long before.
+                tokio::time::timeout(
+                    Duration::from_secs(3600),
+                    tokens.token("ghcr.io", &realm(), &scopes),
+                )
+                .await
+            })
+        })
+        .collect();
+    for call in calls {
+        let outcome = call
+            .await
+            .unwrap()
+            .expect("a caller waited an hour for a stuck fetch");
+        let err = outcome.unwrap_err();
+        assert!(
+            matches!(&err, crate::Error::TokenTimeout { after, .. } if *after == Duration::from_secs(30)),
+            "{err}"
+        );
+        assert!(err.to_string().contains("30 s"), "{err}");
+    }
+    assert_eq!(started.elapsed(), Duration::from_secs(30));
+    assert_eq!(stuck.calls.load(Ordering::SeqCst), 1);
+    // The cache is not wedged: a later caller starts a fetch of its own.
+    let later = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokens.token("ghcr.io", &realm(), &scopes),
+    )
+    .await;
+    assert!(
+        matches!(later, Ok(Err(crate::Error::TokenTimeout { .. }))),
+        "{later:?}"
+    );
+    assert_eq!(stuck.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_fetcher_hands_the_fetch_to_a_waiter() {
+    let script = Script::answering(&[]);
+    let tokens = manager(&script);
+    let scopes = pull_key().scopes;
+    let first = {
+        let tokens = tokens.clone();
+        let scopes = scopes.clone();
+        tokio::spawn(async move { tokens.token("ghcr.io", &realm(), &scopes).await })
+    };
+    tokio::task::yield_now().await;
+    let second = {
+        let tokens = tokens.clone();
+        let scopes = scopes.clone();
+        tokio::spawn(async move { tokens.token("ghcr.io", &realm(), &scopes).await })
+    };
+    tokio::task::yield_now().await;
+    first.abort();
+    let token = second.await.unwrap().unwrap();
+    assert_eq!(header(&token), "Bearer token-1");
     assert_eq!(script.calls.load(Ordering::SeqCst), 2);
 }

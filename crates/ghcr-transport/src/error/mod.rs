@@ -137,6 +137,19 @@ pub enum Error {
         after: Duration,
     },
 
+    /// The body stopped arriving: nothing for longer than the idle timeout.
+    #[error(
+        "{url} sent no body data for {} s (the transport's idle timeout); the server or network stalled, try again, or raise GHCR_TIMEOUT_SECS on a slow network",
+        after.as_secs_f64()
+    )]
+    #[non_exhaustive]
+    Stalled {
+        /// The URL without its query.
+        url: String,
+        /// The idle timeout.
+        after: Duration,
+    },
+
     /// A redirect that must not be followed.
     #[error("refused to follow the redirect from {url}: {reason}")]
     #[non_exhaustive]

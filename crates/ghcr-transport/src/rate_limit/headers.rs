@@ -43,6 +43,34 @@ pub(crate) fn is_exhausted(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim() == "0")
 }
 
+/// GitHub's rate-limit resources (`GET /rate_limit`); any other name a
+/// server sends is counted as `other`, so that neither the budgets kept nor
+/// the metric labels grow with what a server makes up.
+const KNOWN_RESOURCES: [&str; 14] = [
+    "core",
+    "search",
+    "graphql",
+    "integration_manifest",
+    "source_import",
+    "code_scanning_upload",
+    "code_scanning_autofix",
+    "actions_runner_registration",
+    "scim",
+    "dependency_snapshots",
+    "dependency_sbom",
+    "audit_log",
+    "audit_log_streaming",
+    "code_search",
+];
+
+/// `resource` if GitHub names it so, else `other`.
+pub(crate) fn bounded_resource(resource: &str) -> &'static str {
+    KNOWN_RESOURCES
+        .into_iter()
+        .find(|known| *known == resource)
+        .unwrap_or("other")
+}
+
 /// The Go duration after `retry-after:` in a body, as ghcr.io sends it.
 pub(crate) fn body_retry_after(body: &str) -> Option<Duration> {
     let lowered = body.to_ascii_lowercase();
@@ -94,6 +122,20 @@ pub(crate) fn parse_go_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resources_are_bounded() {
+        for (sent, kept) in [
+            ("core", "core"),
+            ("search", "search"),
+            ("graphql", "graphql"),
+            ("Core", "other"),
+            ("made-up-1", "other"),
+            ("", "other"),
+        ] {
+            assert_eq!(bounded_resource(sent), kept, "{sent}");
+        }
+    }
 
     #[test]
     fn go_durations() {

@@ -20,7 +20,7 @@ use tower::{Layer, Service, ServiceExt};
 
 use crate::body::{Body, BoxError, HttpBody, full, read_limited, try_clone_request};
 use crate::metrics::Metrics;
-use crate::request::AuthScope;
+use crate::request::{AuthScope, LeftOrigin};
 use crate::stack::{Inner, ResponseFuture};
 
 /// How many rate-limit waits one request may sit through.
@@ -234,9 +234,16 @@ impl RateLimitLayer {
         loop {
             let copy = try_clone_request(&request);
             let response = inner.clone().oneshot(request).await?;
-            if let Ok(Some(info)) = RateLimitInfo::from_headers(|name| {
-                response.headers().get(name).and_then(|v| v.to_str().ok())
-            }) {
+            // Only the GitHub API's own answers set its budget: a registry
+            // (or a host an API redirect led to) saying `remaining: 0` must
+            // not stall API calls.
+            let from_api = api && response.extensions().get::<LeftOrigin>().is_none();
+            if from_api
+                && let Ok(Some(mut info)) = RateLimitInfo::from_headers(|name| {
+                    response.headers().get(name).and_then(|v| v.to_str().ok())
+                })
+            {
+                headers::bounded_resource(&info.resource).clone_into(&mut info.resource);
                 self.metrics
                     .rate_limit_remaining(&info.resource, info.remaining);
                 self.state.record(info);

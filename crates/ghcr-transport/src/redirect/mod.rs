@@ -14,7 +14,7 @@ use tower::{Layer, Service, ServiceExt};
 
 use crate::body::{Body, BoxError, HttpBody, read_limited, try_clone_request};
 use crate::error::redact_url;
-use crate::request::{AuthScope, NoRedirect, PlainHttpRedirect};
+use crate::request::{AuthScope, LeftOrigin, NoRedirect, PlainHttpRedirect};
 use crate::stack::{Inner, ResponseFuture};
 
 /// Applies [`RedirectService`].
@@ -75,6 +75,15 @@ impl<S: Inner> Service<http::Request<Body>> for RedirectService<S> {
             }
             let mut request = request;
             let mut hops = 0;
+            let mut left_origin = false;
+            let finish = |mut response: http::Response<HttpBody>,
+                          left_origin: bool|
+             -> Result<http::Response<HttpBody>, BoxError> {
+                if left_origin {
+                    response.extensions_mut().insert(LeftOrigin);
+                }
+                Ok(response)
+            };
             loop {
                 let copy = try_clone_request(&request);
                 let current = request.uri().clone();
@@ -82,14 +91,14 @@ impl<S: Inner> Service<http::Request<Body>> for RedirectService<S> {
                 let response = inner.clone().oneshot(request).await?;
                 let status = response.status();
                 let Some(hop) = policy::hop(status, &method) else {
-                    return Ok(response);
+                    return finish(response, left_origin);
                 };
                 let Some(location) = response
                     .headers()
                     .get(LOCATION)
                     .and_then(|v| v.to_str().ok())
                 else {
-                    return Ok(response);
+                    return finish(response, left_origin);
                 };
                 let next_uri = policy::resolve(&current, location)
                     .ok_or_else(|| refuse(&current, "the Location header is not a URL"))?;
@@ -111,11 +120,12 @@ impl<S: Inner> Service<http::Request<Body>> for RedirectService<S> {
                     }),
                 }) else {
                     // A streamed body cannot be sent again: hand the redirect to the caller.
-                    return Ok(response);
+                    return finish(response, left_origin);
                 };
                 drop(read_limited(response.into_body(), 64 * 1024).await);
                 *next.uri_mut() = next_uri.clone();
                 if !policy::same_origin(&current, &next_uri) {
+                    left_origin = true;
                     for header in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
                         next.headers_mut().remove(header);
                     }

@@ -8,5 +8,6 @@ mod redirect;
 mod retry;
 mod secrets;
 mod sim;
+mod stall;
 mod support;
 mod tls;

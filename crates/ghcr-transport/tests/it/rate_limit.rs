@@ -285,3 +285,77 @@ async fn concurrent_api_requests_are_spread_not_released_together() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn registry_answers_do_not_set_the_github_budget() {
+    let reset = (OffsetDateTime::now_utc().unix_timestamp() + 3600).to_string();
+    let script = Script::new(move |seen, _| {
+        if seen.uri.host() == Some("api.github.test") {
+            reply(200, &[], "[]")
+        } else {
+            // A hostile registry claiming the API budget is spent, with a
+            // resource name made to blow up metric labels.
+            reply(
+                200,
+                &[
+                    ("x-ratelimit-limit", "5000"),
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", &reset),
+                    ("x-ratelimit-resource", "core"),
+                ],
+                "{}",
+            )
+        }
+    });
+    let transport = Transport::builder().wire(script.clone()).build().unwrap();
+    transport.send_checked(registry_get()).await.unwrap();
+    assert!(
+        transport.rate_limits().is_empty(),
+        "{:?}",
+        transport.rate_limits()
+    );
+    let started = Instant::now();
+    transport.send_checked(api_get()).await.unwrap();
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_rate_limit_resources_share_one_label() {
+    let reset = (OffsetDateTime::now_utc().unix_timestamp() + 3600).to_string();
+    let script = Script::new(move |_, index| {
+        let resource = if index == 0 {
+            "search".to_owned()
+        } else {
+            format!("made-up-{index}")
+        };
+        reply(
+            200,
+            &[
+                ("x-ratelimit-limit", "5000"),
+                ("x-ratelimit-remaining", "4000"),
+                ("x-ratelimit-reset", &reset),
+                ("x-ratelimit-resource", &resource),
+            ],
+            "[]",
+        )
+    });
+    let transport = Transport::builder().wire(script).build().unwrap();
+    for _ in 0..50 {
+        transport.send_checked(api_get()).await.unwrap();
+    }
+    let resources: Vec<String> = transport
+        .rate_limits()
+        .into_iter()
+        .map(|info| info.resource)
+        .collect();
+    assert_eq!(resources, ["other", "search"]);
+    let mut registry = prometheus_client::registry::Registry::default();
+    transport.register_metrics(&mut registry);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    let labels = text
+        .lines()
+        .filter(|line| line.starts_with("ghcr_rate_limit_remaining{"))
+        .count();
+    assert_eq!(labels, 2, "{text}");
+}

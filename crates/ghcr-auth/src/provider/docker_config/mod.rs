@@ -9,6 +9,8 @@ use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
+mod write;
+
 use super::helper::{self, HelperLocation};
 use super::{BoxFuture, CredentialProvider, host_of};
 use crate::{Credentials, Error, Result};
@@ -177,7 +179,9 @@ impl DockerConfig {
         auths.len() != before
     }
 
-    /// Writes the file (creating its folder), readable by the owner only on Unix.
+    /// Writes the file (creating its folder), readable by the owner only on
+    /// Unix, through a new temporary file renamed over it, so a reader never
+    /// sees half a file and a symlink planted beside it is never followed.
     ///
     /// # Errors
     ///
@@ -187,15 +191,8 @@ impl DockerConfig {
             if let Some(parent) = self.path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            let temporary = self.path.with_extension("json.tmp");
             let text = serde_json::to_string_pretty(&Value::Object(self.document.clone()))?;
-            std::fs::write(&temporary, text + "\n")?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o600))?;
-            }
-            std::fs::rename(&temporary, &self.path)
+            write::replace(&self.path, (text + "\n").as_bytes())
         };
         write().map_err(|err| config_error(&self.path, &format!("cannot be written: {err}")))
     }

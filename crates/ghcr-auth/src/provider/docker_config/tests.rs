@@ -242,3 +242,33 @@ fn store_writes_what_docker_login_writes_and_keeps_other_settings() {
     assert!(reread.remove("ghcr.io"));
     assert!(!reread.remove("ghcr.io"));
 }
+
+#[cfg(unix)]
+#[test]
+fn save_does_not_follow_a_symlink_planted_at_a_temporary_name() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let victim = write(dir.path(), "victim", "untouched");
+    let path = dir.path().join("config.json");
+    // The fixed name the writer used to write through.
+    std::os::unix::fs::symlink(&victim, dir.path().join("config.json.tmp")).unwrap();
+    let mut config = DockerConfig::load(&path).unwrap();
+    config.store(
+        "ghcr.io",
+        "octocat",
+        &SecretString::from("ghp_x".to_owned()),
+    );
+    config.save().unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    let metadata = std::fs::symlink_metadata(&path).unwrap();
+    assert!(metadata.file_type().is_file(), "{metadata:?}");
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    let reread = DockerConfig::load(&path).unwrap();
+    assert!(reread.inline_credentials("ghcr.io").unwrap().is_some());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
