@@ -1,6 +1,6 @@
 //! From the environment and the global flags to a client: the `GHCR_*`
 //! settings, the credential chain, plain HTTP for the hosts a command
-//! names, and references read against the configured registry.
+//! names (and an http:// API base), and references read against the configured registry.
 
 use std::sync::Arc;
 
@@ -33,10 +33,23 @@ impl Setup {
         let chain = ChainProvider::new()
             .with(EnvProvider::new())
             .with(DockerConfigProvider::new());
-        let config = GhcrConfigBuilder::from_env()?
+        let mut builder = GhcrConfigBuilder::from_env()?
             .user_agent(concat!("ghcr-cli/", env!("CARGO_PKG_VERSION")))
-            .credential_provider(Arc::new(chain))
-            .build()?;
+            .credential_provider(Arc::new(chain));
+        if global.plain_http {
+            // An http:// GHCR_API_BASE off loopback is refused without it.
+            builder = builder.allow_plain_http_api();
+        }
+        let config = builder.build()?;
+        if global.plain_http
+            && config.api_base().starts_with("http://")
+            && !ghcr::auth::is_loopback_host(config.api_host())
+        {
+            out.note(format!(
+                "warning: talking plain HTTP to the API at {}: the token travels unencrypted",
+                config.api_host()
+            ));
+        }
         Ok(Self {
             config,
             plain_http: global.plain_http,

@@ -58,6 +58,12 @@ impl GhcrClient {
     /// feature, that the GitHub API answers (`GET /rate_limit`, which does
     /// not count against the primary rate limit). Never fails: problems are
     /// in the returned status.
+    ///
+    /// Every call makes those requests: a service answering probes should
+    /// reuse a result for a few seconds (`ghcr serve` does), or a flood of
+    /// probes becomes a flood of API calls. The [`Check::error`] texts can
+    /// hold what a registry or credential helper said: log them, don't
+    /// hand them to unauthenticated callers.
     pub async fn health_check(&self) -> HealthStatus {
         let (registry, token) = self.check_registry().await;
         #[cfg(feature = "packages")]

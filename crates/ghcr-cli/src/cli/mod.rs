@@ -39,7 +39,8 @@ pub(crate) struct Global {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
     /// Talk plain HTTP to the registries this command names (local test
-    /// registries); warns unless they are on loopback.
+    /// registries) and to an http:// GHCR_API_BASE; warns unless they are
+    /// on loopback.
     #[arg(long, global = true)]
     pub(crate) plain_http: bool,
 }
@@ -175,8 +176,9 @@ pub(crate) enum Command {
         /// The TOML file of retention policies and their schedule.
         #[arg(long, value_name = "FILE")]
         policies: PathBuf,
-        /// The address to listen on.
-        #[arg(long, default_value = "0.0.0.0")]
+        /// The address to listen on: loopback unless given (the container
+        /// image passes 0.0.0.0). The endpoints need no authentication.
+        #[arg(long, default_value = "127.0.0.1")]
         bind: String,
         /// The port to listen on.
         #[arg(long, default_value_t = 8080)]
@@ -218,5 +220,15 @@ mod tests {
             Args::try_parse_from(["ghcr", "login", "-u", "x", "-p", "y", "--password-stdin"])
                 .unwrap_err();
         assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    /// `serve` answers without authentication: loopback unless told otherwise.
+    #[test]
+    fn serve_listens_on_loopback_by_default() {
+        let args = Args::try_parse_from(["ghcr", "serve", "--policies", "p.toml"]).unwrap();
+        let Command::Serve { bind, port, .. } = args.command else {
+            panic!("not serve: {:?}", args.command);
+        };
+        assert_eq!((bind.as_str(), port), ("127.0.0.1", 8080));
     }
 }

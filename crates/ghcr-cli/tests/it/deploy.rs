@@ -136,6 +136,14 @@ fn kubernetes_runs_one_scheduler_with_probes_and_resources() {
         .filter_map(Yaml::as_str)
         .collect();
     assert_eq!(args[..2], ["--policies", "/etc/ghcr/policies.toml"]);
+    // The image's entrypoint (`serve --bind 0.0.0.0`) stays: no `command`
+    // replaces it and the args do not bind elsewhere.
+    assert!(
+        container["command"].is_badvalue(),
+        "{:?}",
+        container["command"]
+    );
+    assert!(!args.contains(&"--bind"), "{args:?}");
     assert_eq!(
         container["volumeMounts"][0]["mountPath"].as_str(),
         Some("/etc/ghcr")
@@ -217,7 +225,8 @@ fn the_dockerfile_builds_the_binary_and_runs_serve_unprivileged() {
         !user.starts_with('0') && !user.starts_with("root"),
         "{user}"
     );
-    assert!(lines.contains(&r#"ENTRYPOINT ["ghcr", "serve"]"#));
+    // `serve` binds loopback by default; the container says 0.0.0.0 itself.
+    assert!(lines.contains(&r#"ENTRYPOINT ["ghcr", "serve", "--bind", "0.0.0.0"]"#));
     assert!(lines.contains(&"EXPOSE 8080"));
     // The binary it names is this package's.
     assert!(env!("CARGO_BIN_EXE_ghcr").ends_with("ghcr"));

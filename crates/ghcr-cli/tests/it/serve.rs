@@ -155,14 +155,9 @@ async fn serve_answers_probes_and_cleans_on_schedule() {
     let (status, body) = service.get("/health").await;
     assert_eq!(status, 200, "{body}");
     let health: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(health["status"], "ok");
-    assert_eq!(health["token"], "acquired");
-    assert_eq!(health["registry"]["target"], fake.registry_host());
-    assert!(
-        health["rate_limits"]
-            .as_array()
-            .is_some_and(|r| !r.is_empty()),
-        "{health}"
+    assert_eq!(
+        health,
+        serde_json::json!({"status": "ok", "registry": "ok", "token": "acquired", "api": "ok"})
     );
     assert_eq!(service.get("/ready").await.0, 200);
     assert_eq!(service.get("/nope").await.0, 404);

@@ -59,6 +59,7 @@ impl Default for GhcrConfigBuilder {
                 max_retries: 3,
                 throttle_threshold: 0.8,
                 plain_http: Vec::new(),
+                plain_http_api: false,
                 user_agent: format!("ghcr-rs/{}", env!("CARGO_PKG_VERSION")),
                 #[cfg(feature = "sim")]
                 simulation: ghcr_sim::SimulationMode::Off,
@@ -77,9 +78,11 @@ impl GhcrConfigBuilder {
     }
 
     /// The GitHub REST API base: a URL, or a host that gets `https://`.
-    /// An `http://` base is spoken to over plain HTTP; one with a user name
-    /// or password in it is refused by `build` (the token goes in
-    /// [`GhcrConfigBuilder::credentials`]). Default:
+    /// An `http://` base is spoken to over plain HTTP when it is on loopback
+    /// or allowed ([`GhcrConfigBuilder::allow_plain_http`] for its host,
+    /// [`GhcrConfigBuilder::allow_plain_http_api`]); otherwise `build`
+    /// refuses it, as it does a base with a user name or password in it
+    /// (the token goes in [`GhcrConfigBuilder::credentials`]). Default:
     /// `https://api.github.com` (GitHub Enterprise Server: `https://HOST/api/v3`).
     #[must_use]
     pub fn api_base(mut self, url: &str) -> Self {
@@ -159,6 +162,16 @@ impl GhcrConfigBuilder {
         self
     }
 
+    /// Speaks plain HTTP to an `http://` API base off loopback, wherever
+    /// it points: the token then travels unencrypted. Default: plain HTTP
+    /// to the API only on loopback or to a host given to
+    /// [`GhcrConfigBuilder::allow_plain_http`].
+    #[must_use]
+    pub fn allow_plain_http_api(mut self) -> Self {
+        self.config.plain_http_api = true;
+        self
+    }
+
     /// The User-Agent header. Default: `ghcr-rs/<version>`.
     #[must_use]
     pub fn user_agent(mut self, user_agent: &str) -> Self {
@@ -185,6 +198,7 @@ impl GhcrConfigBuilder {
         let config = self.config;
         check_registry(&config.registry)?;
         check_api_base(&config.api_base)?;
+        check_plain_http_api(&config)?;
         let seconds = |value: Duration, (low, high): (u64, u64), setting, variable| {
             let ok = value >= Duration::from_secs(low) && value <= Duration::from_secs(high);
             if ok {
@@ -232,19 +246,26 @@ impl GhcrConfigBuilder {
     }
 }
 
+/// Registry errors never repeat the value: a host can carry `user:token@`,
+/// and a token pasted into the wrong variable is a host-shaped string.
 fn check_registry(registry: &str) -> Result<()> {
     let parsed = Reference::parse(&format!("{registry}/ghcr-rs/check")).ok();
-    if parsed.is_some_and(|r| r.registry() == registry) {
-        Ok(())
-    } else {
-        Err(Error::config(
-            "registry",
-            REGISTRY_VAR,
-            format!("`{registry}` is not a registry host such as ghcr.io or 127.0.0.1:5000"),
-        ))
+    if parsed.is_some_and(|r| r.registry() == registry) && !registry.contains('@') {
+        return Ok(());
     }
+    let reason = if registry.contains('@') {
+        "a host with a user name or password (`user:token@`) is refused, and not repeated here: give the token in GHCR_TOKEN and the user in GHCR_USERNAME"
+    } else if registry.contains("://") {
+        "the value (not repeated here) is not a registry host: give the host without a scheme, such as ghcr.io or 127.0.0.1:5000"
+    } else if registry.contains('/') {
+        "the value (not repeated here) is not a registry host: give the host without a path, such as ghcr.io or 127.0.0.1:5000"
+    } else {
+        "the value (not repeated here) is not a registry host such as ghcr.io or 127.0.0.1:5000"
+    };
+    Err(Error::config("registry", REGISTRY_VAR, reason))
 }
 
+/// API base errors never repeat the value either (see `check_registry`).
 fn check_api_base(url: &str) -> Result<()> {
     let uri = url.parse::<http::Uri>().ok();
     let authority = uri.as_ref().and_then(http::Uri::authority);
@@ -266,9 +287,27 @@ fn check_api_base(url: &str) -> Result<()> {
         Err(Error::config(
             "api_base",
             API_BASE_VAR,
-            format!(
-                "`{url}` is not an http(s) URL such as https://api.github.com or https://github.example.com/api/v3"
-            ),
+            "the value (not repeated here) is not an http(s) URL such as https://api.github.com or https://github.example.com/api/v3",
+        ))
+    }
+}
+
+/// The registry side's rule for the API: plain HTTP only where it is
+/// allowed explicitly, loopback aside (a local fake or proxy), since the
+/// PAT goes to the API host with every request.
+fn check_plain_http_api(config: &GhcrConfig) -> Result<()> {
+    let host = config.api_host();
+    let allowed = !config.api_base.starts_with("http://")
+        || config.plain_http_api
+        || ghcr_auth::is_loopback_host(host)
+        || config.plain_http.iter().any(|h| h == host);
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::config(
+            "api_base",
+            API_BASE_VAR,
+            "an http:// URL off loopback would send the token unencrypted: use https, or allow plain HTTP to that host explicitly if it really has no TLS (the CLI's --plain-http; allow_plain_http with its host[:port], or allow_plain_http_api, in code)",
         ))
     }
 }

@@ -107,14 +107,33 @@ fn range((low, high): (u64, u64)) -> String {
     format!("a whole number of seconds from {low} to {high}")
 }
 
+/// Parses a number; the error does not repeat the text, which may be a
+/// secret pasted into the wrong variable.
 fn number<T: FromStr>(
     text: &str,
     setting: &'static str,
     variable: &'static str,
     accepted: &str,
 ) -> Result<T> {
-    text.parse()
-        .map_err(|_| Error::config(setting, variable, format!("`{text}` is not {accepted}")))
+    text.parse().map_err(|_| {
+        Error::config(
+            setting,
+            variable,
+            format!("the value (not repeated here) is not {accepted}"),
+        )
+    })
+}
+
+/// The simulation modes; anything else is refused without being repeated.
+fn check_simulation_mode(mode: Option<&str>) -> Result<()> {
+    match mode.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("off" | "none" | "record" | "replay") => Ok(()),
+        Some(_) => Err(Error::config(
+            "simulation",
+            SIMULATION_MODE_VAR,
+            "the value (not repeated here) is not a simulation mode; use off, record or replay",
+        )),
+    }
 }
 
 #[cfg(feature = "sim")]
@@ -123,6 +142,7 @@ fn simulation(
     mode: Option<&str>,
     path: Option<&str>,
 ) -> Result<GhcrConfigBuilder> {
+    check_simulation_mode(mode)?;
     let mode = ghcr_sim::SimulationMode::from_values(mode, path)?;
     Ok(builder.simulation(mode))
 }
@@ -133,6 +153,7 @@ fn simulation(
     mode: Option<&str>,
     _path: Option<&str>,
 ) -> Result<GhcrConfigBuilder> {
+    check_simulation_mode(mode)?;
     match mode.map(str::to_ascii_lowercase).as_deref() {
         None | Some("off" | "none") => Ok(builder),
         Some(other) => Err(Error::config(

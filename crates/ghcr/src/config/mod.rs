@@ -85,6 +85,7 @@ pub struct GhcrConfig {
     pub(crate) max_retries: u32,
     pub(crate) throttle_threshold: f64,
     pub(crate) plain_http: Vec<String>,
+    pub(crate) plain_http_api: bool,
     pub(crate) user_agent: String,
     #[cfg(feature = "sim")]
     pub(crate) simulation: ghcr_sim::SimulationMode,
@@ -196,6 +197,7 @@ impl fmt::Debug for GhcrConfig {
             .field("max_retries", &self.max_retries)
             .field("throttle_threshold", &self.throttle_threshold)
             .field("plain_http", &self.plain_http)
+            .field("plain_http_api", &self.plain_http_api)
             .field("user_agent", &self.user_agent);
         #[cfg(feature = "sim")]
         debug.field("simulation", &self.simulation);

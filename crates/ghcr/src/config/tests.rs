@@ -171,3 +171,88 @@ fn simulation_modes_come_from_the_environment() {
     let error = from(&[(SIMULATION_MODE_VAR, "playback")]).unwrap_err();
     assert!(error.to_string().contains(SIMULATION_MODE_VAR), "{error}");
 }
+
+/// A value that could be a secret (a token pasted into the wrong variable,
+/// `user:token@` in a host) is never repeated by the error it causes.
+#[test]
+fn errors_never_repeat_a_value_that_could_be_a_secret() {
+    const SECRET: &str = "ghp_PastedByMistake0123456789";
+    let table: Vec<(&str, String)> = vec![
+        (REGISTRY_VAR, format!("octo:{SECRET}@ghcr.io")),
+        (REGISTRY_VAR, format!("https://octo:{SECRET}@ghcr.io")),
+        (REGISTRY_VAR, SECRET.to_owned()),
+        (REGISTRY_VAR, format!("ghcr.io/{SECRET}")),
+        (
+            API_BASE_VAR,
+            format!("https://octo:{SECRET}@ghe.example/api/v3"),
+        ),
+        (API_BASE_VAR, format!("ftp://{SECRET}")),
+        (API_BASE_VAR, format!("https://ghe.example/api v3/{SECRET}")),
+        (TIMEOUT_VAR, SECRET.to_owned()),
+        (UPLOAD_TIMEOUT_VAR, SECRET.to_owned()),
+        (CHUNK_SIZE_VAR, SECRET.to_owned()),
+        (MAX_RETRIES_VAR, SECRET.to_owned()),
+        (THROTTLE_THRESHOLD_VAR, SECRET.to_owned()),
+        (SIMULATION_MODE_VAR, SECRET.to_owned()),
+        (USERNAME_VAR, SECRET.to_owned()),
+    ];
+    for (variable, value) in &table {
+        let error = from(&[(variable, value)]).unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains(SECRET), "{variable}={value}: {shown}");
+        assert!(shown.contains(variable), "{variable}={value}: {shown}");
+    }
+    // The builder's way in says the same.
+    let error = GhcrConfig::builder()
+        .registry(&format!("octo:{SECRET}@ghcr.io"))
+        .build()
+        .unwrap_err();
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains(SECRET), "{shown}");
+    assert!(
+        shown.contains(TOKEN_VAR),
+        "says where the token goes: {shown}"
+    );
+}
+
+/// `GHCR_API_BASE=http://…` off loopback would send the token in clear
+/// text: refused unless plain HTTP to that host is allowed explicitly, as
+/// for registries. Loopback (a local fake or proxy) stays allowed.
+#[test]
+fn plain_http_api_base_off_loopback_needs_an_explicit_allow() {
+    let error = from(&[(API_BASE_VAR, "http://ghe.example/api/v3")]).unwrap_err();
+    let text = error.to_string();
+    assert!(matches!(error, crate::Error::Config { .. }), "{error:?}");
+    assert!(
+        text.contains(API_BASE_VAR)
+            && text.contains("allow_plain_http")
+            && text.contains("--plain-http"),
+        "names the variable and how to allow it: {text}"
+    );
+    for base in [
+        "http://127.0.0.1:8080",
+        "http://localhost:8080/api/v3",
+        "http://[::1]:9000",
+        "https://ghe.example/api/v3",
+    ] {
+        let config = from(&[(API_BASE_VAR, base)]).unwrap();
+        assert_eq!(config.api_base(), base);
+    }
+    // Allowed explicitly, for the host or for the API base wherever it is.
+    for builder in [
+        GhcrConfig::builder().allow_plain_http("ghe.example"),
+        GhcrConfig::builder().allow_plain_http_api(),
+    ] {
+        let config = builder
+            .api_base("http://ghe.example/api/v3")
+            .build()
+            .unwrap();
+        assert_eq!(config.api_base(), "http://ghe.example/api/v3");
+    }
+    // Another host allowed is not this one.
+    let error = GhcrConfig::builder()
+        .allow_plain_http("ghe.example:8080")
+        .api_base("http://ghe.example/api/v3")
+        .build();
+    assert!(error.is_err(), "{error:?}");
+}

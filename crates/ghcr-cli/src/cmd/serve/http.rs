@@ -1,52 +1,57 @@
-//! The service's HTTP side: `/health` (the client's health check, 200 or
-//! 503), `/ready` (200 while the scheduler runs), `/metrics` (Prometheus
-//! text: the transport's metrics and the scheduler's).
+//! The service's HTTP side: `/health` (the client's health check, cached,
+//! 200 or 503), `/ready` (200 while the scheduler runs), `/metrics`
+//! (Prometheus text: the transport's metrics and the scheduler's). None
+//! needs authentication, so the listener bounds what a client may take
+//! ([`Limits`]) and the answers carry no error text.
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use ghcr::{GhcrClient, HealthStatus, TokenCheck};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::registry::Registry;
-use serde_json::json;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
+use super::health::{HealthCache, health_json};
 use super::stop::Stop;
 
 /// What the handlers need.
 #[derive(Clone)]
 pub(crate) struct State {
-    pub(crate) client: GhcrClient,
+    pub(crate) health: Arc<HealthCache>,
     pub(crate) metrics: Arc<Registry>,
     pub(crate) stop: Stop,
 }
 
-/// The health status as JSON.
-pub(crate) fn health_json(status: &HealthStatus) -> serde_json::Value {
-    let check = |check: &ghcr::Check| {
-        json!({
-            "target": check.target,
-            "ok": check.ok,
-            "latency_ms": check.latency.as_millis(),
-            "error": check.error,
-        })
-    };
-    let token = match status.token {
-        TokenCheck::Acquired => "acquired",
-        TokenCheck::Anonymous => "anonymous",
-        _ => "failed",
-    };
-    json!({
-        "status": if status.healthy { "ok" } else { "unhealthy" },
-        "registry": check(&status.registry),
-        "token": token,
-        "api": status.api.as_ref().map(check),
-        "rate_limits": status.rate_limits,
-    })
+/// What one client may take of the service: these endpoints need no
+/// authentication, so a slow or greedy client must not hold it up.
+#[derive(Clone, Debug)]
+pub(crate) struct Limits {
+    /// A request's headers must arrive within this time (also the most a
+    /// kept-alive connection may idle). Default: 10 s.
+    pub(crate) header_read_timeout: Duration,
+    /// Request line and headers together, in bytes (431 above). Default: 8 KiB.
+    pub(crate) max_header_size: usize,
+    /// Headers in one request (431 above). Default: 32.
+    pub(crate) max_headers: usize,
+    /// Connections served at once; more wait to be accepted. Default: 64.
+    pub(crate) max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_header_size: 8 * 1024,
+            max_headers: 32,
+            max_connections: 64,
+        }
+    }
 }
 
 fn respond(
@@ -77,7 +82,7 @@ async fn handle(
     }
     Ok(match request.uri().path() {
         "/health" => {
-            let status = state.client.health_check().await;
+            let status = state.health.status().await;
             let code = if status.healthy {
                 StatusCode::OK
             } else {
@@ -97,11 +102,10 @@ async fn handle(
                     "application/openmetrics-text; version=1.0.0; charset=utf-8",
                     text,
                 ),
-                Err(error) => respond(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "text/plain",
-                    format!("metrics could not be written: {error}\n"),
-                ),
+                Err(error) => {
+                    tracing::warn!("metrics could not be written: {error}");
+                    respond(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "failed\n")
+                }
             }
         }
         _ => respond(
@@ -112,9 +116,23 @@ async fn handle(
     })
 }
 
-/// Serves until the stop flag is set.
-pub(crate) async fn serve(listener: TcpListener, state: State) {
+/// Serves until the stop flag is set, within `limits`.
+pub(crate) async fn serve(listener: TcpListener, state: State, limits: Limits) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_header_size)
+        .max_headers(limits.max_headers);
     loop {
+        // A free slot first: beyond the limit, connections wait in the
+        // kernel's backlog instead of taking memory here.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            () = state.stop.wait() => return,
+        };
+        let Ok(slot) = slot else { return };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = state.stop.wait() => return,
@@ -123,13 +141,15 @@ pub(crate) async fn serve(listener: TcpListener, state: State) {
             continue;
         };
         let state = state.clone();
+        let connection = builder.serve_connection(
+            TokioIo::new(stream),
+            hyper::service::service_fn(move |request| handle(state.clone(), request)),
+        );
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| handle(state.clone(), request));
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "a health or metrics connection ended badly");
             }
+            drop(slot);
         });
     }
 }

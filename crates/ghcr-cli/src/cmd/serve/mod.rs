@@ -6,9 +6,12 @@
 //! Run one replica: two schedulers would plan and delete the same package
 //! at once (deploy/kubernetes/deployment.yaml says so).
 
+mod health;
 mod http;
 mod policies;
 mod stop;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -129,11 +132,14 @@ pub(crate) async fn run(
     );
     stop.on_signals();
     let state = http::State {
-        client: context.client.clone(),
+        health: Arc::new(health::HealthCache::new(
+            context.client.clone(),
+            health::HEALTH_MAX_AGE,
+        )),
         metrics: Arc::new(registry),
         stop: stop.clone(),
     };
-    let server = tokio::spawn(http::serve(listener, state));
+    let server = tokio::spawn(http::serve(listener, state, http::Limits::default()));
     scheduler(&context, &schedule, &stop, &counters).await;
     stop.trigger();
     let _ = server.await;
