@@ -84,7 +84,11 @@ impl PackagesClient {
                 if repository.contains('/') {
                     linked.full_name.eq_ignore_ascii_case(repository)
                 } else {
-                    linked.name.eq_ignore_ascii_case(repository)
+                    let name = linked
+                        .name
+                        .as_deref()
+                        .unwrap_or_else(|| linked.full_name.rsplit('/').next().unwrap_or_default());
+                    name.eq_ignore_ascii_case(repository)
                 }
             })
         });
