@@ -92,6 +92,20 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A listing went on past what any GitHub listing holds.
+    #[error(
+        "listing {what} passed this client's limit of {value} {limit}, far more than a package holds; the server seems to page without end"
+    )]
+    #[non_exhaustive]
+    ListingLimit {
+        /// What was being listed.
+        what: String,
+        /// Which limit: `pages` or `items`.
+        limit: &'static str,
+        /// Its value.
+        value: usize,
+    },
+
     /// GitHub answered something this client cannot read.
     #[error("GitHub's answer to {operation} could not be read: {reason}")]
     #[non_exhaustive]

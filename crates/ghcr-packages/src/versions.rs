@@ -32,6 +32,11 @@ impl VersionState {
     }
 }
 
+/// What a version listing tells versions apart by.
+fn version_id(version: &PackageVersion) -> u64 {
+    version.id.0
+}
+
 fn version_what(owner: &Owner, package: &str, id: PackageVersionId) -> String {
     format!("version {id} of {}", describe(owner, package))
 }
@@ -65,12 +70,19 @@ impl PackagesClient {
                 describe(owner, package)
             ),
             None,
+            version_id,
         ))
     }
 
     /// Continues a version listing from the cursor of [`crate::Error::Paging`].
     pub fn resume_versions(&self, cursor: PageCursor) -> Pages<PackageVersion> {
-        Pages::new(self.clone(), cursor, "package versions".into(), None)
+        Pages::new(
+            self.clone(),
+            cursor,
+            "package versions".into(),
+            None,
+            version_id,
+        )
     }
 
     /// Every version in `state` (FR-VER-001).
