@@ -327,6 +327,25 @@ impl Error {
         }
     }
 
+    /// Whether a write (DELETE, POST) that ended with this error may still
+    /// have been carried out: its answer was lost or unreadable (a 5xx
+    /// after the retries, a timeout, a broken connection, an answer cut
+    /// short or too large), as opposed to a refusal, which changes nothing.
+    pub fn may_have_applied(&self) -> bool {
+        match self {
+            Self::Transport(error) => matches!(
+                error,
+                ghcr_transport::Error::Server { .. }
+                    | ghcr_transport::Error::Network { .. }
+                    | ghcr_transport::Error::Timeout { .. }
+                    | ghcr_transport::Error::Protocol { .. }
+            ),
+            Self::Api { status, .. } => *status == 408 || *status >= 500,
+            Self::Interrupted { .. } | Self::InvalidResponse { .. } => true,
+            _ => false,
+        }
+    }
+
     /// Whether GitHub answered 404 (absent, or not visible to this token).
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)

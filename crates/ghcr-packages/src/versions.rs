@@ -7,7 +7,7 @@ use ghcr_types::{Digest, Owner, PackageVersion, PackageVersionId};
 use http::Method;
 use regex::Regex;
 
-use crate::client::PackagesClient;
+use crate::client::{PackagesClient, Written};
 use crate::error::{Error, Result};
 use crate::owner::{describe, package_path};
 use crate::page::{PageCursor, Pages};
@@ -131,14 +131,27 @@ impl PackagesClient {
         package: &str,
         id: PackageVersionId,
     ) -> Result<()> {
-        let url = self.url(&format!("{}/versions/{id}", package_path(owner, package)))?;
-        self.send_empty(
-            Method::DELETE,
-            &url,
-            "delete",
-            &version_what(owner, package, id),
-        )
-        .await
+        self.delete_version_written(owner, package, id).await.result
+    }
+
+    /// As [`PackagesClient::delete_version`], with the transport's attempts.
+    pub(crate) async fn delete_version_written(
+        &self,
+        owner: &Owner,
+        package: &str,
+        id: PackageVersionId,
+    ) -> Written {
+        let what = version_what(owner, package, id);
+        let url = match self.url(&format!("{}/versions/{id}", package_path(owner, package))) {
+            Ok(url) => url,
+            Err(error) => {
+                return Written {
+                    result: Err(error),
+                    attempts: 0,
+                };
+            }
+        };
+        self.send_write(Method::DELETE, &url, "delete", &what).await
     }
 
     /// Restores a version deleted within the last 30 days (FR-VER-004).
