@@ -25,6 +25,9 @@ pub const GITHUB_API: &str = "https://api.github.com";
 /// The largest API answer read (a page of 100 versions is about 100 KiB).
 const MAX_ANSWER: usize = 16 * 1024 * 1024;
 
+/// The largest answer read to a DELETE or POST (GitHub's is empty: 204).
+pub(crate) const MAX_WRITE_ANSWER: usize = 64 * 1024;
+
 /// DELETE and POST cost 5 points of GitHub's secondary limit.
 pub(crate) const WRITE_POINTS: u32 = 5;
 
@@ -241,6 +244,12 @@ impl PackagesClientBuilder {
     }
 }
 
+/// How a write ended, and after how many attempts.
+pub(crate) struct Written {
+    pub(crate) result: Result<()>,
+    pub(crate) attempts: u32,
+}
+
 /// Reads a whole answer of at most `limit` bytes.
 async fn read_body(mut body: HttpBody, limit: usize, what: &str) -> Result<Bytes> {
     let mut collected = bytes::BytesMut::new();
@@ -253,7 +262,9 @@ async fn read_body(mut body: HttpBody, limit: usize, what: &str) -> Result<Bytes
             if collected.len() + data.len() > limit {
                 return Err(Error::InvalidResponse {
                     operation: what.to_owned(),
-                    reason: format!("the answer is larger than {limit} bytes"),
+                    reason: format!(
+                        "the answer is larger than this client's limit of {limit} bytes"
+                    ),
                 });
             }
             collected.extend_from_slice(&data);
@@ -398,15 +409,44 @@ impl PackagesClient {
         action: &str,
         what: &str,
     ) -> Result<()> {
-        let response = self
-            .inner
-            .transport
-            .send_checked(self.request(method, uri))
-            .await
-            .map_err(|error| Error::from_api(action, what, error))?;
-        // Read the (empty) answer so the connection is reused.
-        drop(response.into_body().collect().await);
-        Ok(())
+        self.send_write(method, uri, action, what).await.result
+    }
+
+    /// As [`PackagesClient::send_empty`], also saying how many attempts the
+    /// transport made: a 404 after a repeated DELETE means the first one
+    /// most likely went through and only its answer was lost.
+    pub(crate) async fn send_write(
+        &self,
+        method: Method,
+        uri: &Uri,
+        action: &str,
+        what: &str,
+    ) -> Written {
+        let request = self.request(method.clone(), uri);
+        let response = match self.inner.transport.send(request).await {
+            Ok(response) => response,
+            Err(error) => {
+                return Written {
+                    result: Err(Error::from_api(action, what, error)),
+                    attempts: 1,
+                };
+            }
+        };
+        let attempts = response
+            .extensions()
+            .get::<ghcr_transport::Attempts>()
+            .map_or(1, |a| a.0);
+        let result = if response.status().is_success() {
+            // Read the (empty) answer so the connection is reused, up to a cap.
+            let limit = MAX_WRITE_ANSWER;
+            read_body(response.into_body(), limit, &format!("{action} {what}"))
+                .await
+                .map(drop)
+        } else {
+            let error = ghcr_transport::Error::from_response(&method, uri, response).await;
+            Err(Error::from_api(action, what, error))
+        };
+        Written { result, attempts }
     }
 
     /// The login of the token's account (`GET /user`), fetched once.
@@ -486,6 +526,28 @@ mod tests {
                 .unwrap()
                 .starts_with("ghcr-rs/")
         );
+    }
+
+    #[tokio::test]
+    async fn answers_to_deletes_and_restores_are_capped() {
+        let (builder, _) =
+            crate::scripted::client(|_, _| (200, vec![], "x".repeat(MAX_WRITE_ANSWER + 1)));
+        let client = builder.build().unwrap();
+        let owner = ghcr_types::Owner::user("octo");
+        let id = ghcr_types::PackageVersionId(7);
+        let errors = [
+            client.delete_version(&owner, "app", id).await.unwrap_err(),
+            client.restore_version(&owner, "app", id).await.unwrap_err(),
+            client.delete_package(&owner, "app").await.unwrap_err(),
+            client.restore_package(&owner, "app").await.unwrap_err(),
+        ];
+        for error in errors {
+            let text = error.to_string();
+            assert!(
+                text.contains("larger than this client's limit of 65536 bytes"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -92,6 +92,20 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A listing went on past what any GitHub listing holds.
+    #[error(
+        "listing {what} passed this client's limit of {value} {limit}, far more than a package holds; the server seems to page without end"
+    )]
+    #[non_exhaustive]
+    ListingLimit {
+        /// What was being listed.
+        what: String,
+        /// Which limit: `pages` or `items`.
+        limit: &'static str,
+        /// Its value.
+        value: usize,
+    },
+
     /// GitHub answered something this client cannot read.
     #[error("GitHub's answer to {operation} could not be read: {reason}")]
     #[non_exhaustive]
@@ -310,6 +324,25 @@ impl Error {
             } => documentation_url.as_deref(),
             Self::Paging { source, .. } => source.documentation_url(),
             _ => None,
+        }
+    }
+
+    /// Whether a write (DELETE, POST) that ended with this error may still
+    /// have been carried out: its answer was lost or unreadable (a 5xx
+    /// after the retries, a timeout, a broken connection, an answer cut
+    /// short or too large), as opposed to a refusal, which changes nothing.
+    pub fn may_have_applied(&self) -> bool {
+        match self {
+            Self::Transport(error) => matches!(
+                error,
+                ghcr_transport::Error::Server { .. }
+                    | ghcr_transport::Error::Network { .. }
+                    | ghcr_transport::Error::Timeout { .. }
+                    | ghcr_transport::Error::Protocol { .. }
+            ),
+            Self::Api { status, .. } => *status == 408 || *status >= 500,
+            Self::Interrupted { .. } | Self::InvalidResponse { .. } => true,
+            _ => false,
         }
     }
 

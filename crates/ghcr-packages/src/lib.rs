@@ -86,7 +86,7 @@ pub use client::{DEFAULT_API_VERSION, GITHUB_API, PackagesClient, PackagesClient
 pub use delete_image::{DeleteTags, DeletedImage};
 pub use error::{Error, Result};
 pub use gate::{GateResult, security_gate};
-pub use page::{PageCursor, Pages};
+pub use page::{MAX_ITEMS, MAX_PAGES, PageCursor, Pages};
 pub use restore::{RESTORE_WINDOW, RestoreHint, RestoreReport, VersionFailure};
 pub use versions::VersionState;
 pub use vulns::{

@@ -9,6 +9,11 @@ use crate::error::Result;
 use crate::owner::{describe, package_path};
 use crate::page::{PageCursor, Pages};
 
+/// What a package listing tells packages apart by.
+fn package_id(package: &Package) -> u64 {
+    package.id.0
+}
+
 impl PackagesClient {
     /// The owner's container packages, page by page, optionally only those
     /// of one visibility (`internal` is accepted as a filter).
@@ -42,12 +47,19 @@ impl PackagesClient {
             first,
             format!("the container packages of {owner}"),
             org,
+            package_id,
         ))
     }
 
     /// Continues a package listing from the cursor of [`crate::Error::Paging`].
     pub fn resume_packages(&self, cursor: PageCursor) -> Pages<Package> {
-        Pages::new(self.clone(), cursor, "container packages".into(), None)
+        Pages::new(
+            self.clone(),
+            cursor,
+            "container packages".into(),
+            None,
+            package_id,
+        )
     }
 
     /// Every container package of the owner (FR-VIS-003, FR-VIS-004).
@@ -84,7 +96,11 @@ impl PackagesClient {
                 if repository.contains('/') {
                     linked.full_name.eq_ignore_ascii_case(repository)
                 } else {
-                    linked.name.eq_ignore_ascii_case(repository)
+                    let name = linked
+                        .name
+                        .as_deref()
+                        .unwrap_or_else(|| linked.full_name.rsplit('/').next().unwrap_or_default());
+                    name.eq_ignore_ascii_case(repository)
                 }
             })
         });
@@ -134,8 +150,9 @@ mod tests {
     use super::*;
 
     fn package(name: &str, repository: Option<&str>) -> serde_json::Value {
+        let id = name.bytes().map(u64::from).sum::<u64>();
         let mut package = serde_json::json!({
-            "id": 1, "name": name, "package_type": "container", "visibility": "private",
+            "id": id, "name": name, "package_type": "container", "visibility": "private",
             "url": "https://api.github.com/orgs/o/packages/container/x", "html_url": "https://github.com/orgs/o/packages/container/package/x",
             "version_count": 1, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
         });

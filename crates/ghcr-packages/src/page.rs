@@ -1,8 +1,14 @@
 //! `Link` pagination: GitHub's `rel="next"` URLs, followed as given (never
 //! built), one page at a time, with a cursor to resume a listing that failed
 //! part way.
+//!
+//! Pages shift while someone pushes: an item can come again on the next
+//! page. A listing hands out each id once. It refuses a `Link` back to a
+//! page it already read, and stops with [`Error::ListingLimit`] past
+//! [`MAX_PAGES`] pages or [`MAX_ITEMS`] items, so a server that pages
+//! without end cannot make it buffer without end.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -14,6 +20,14 @@ use ghcr_transport::next_link;
 
 use crate::client::PackagesClient;
 use crate::error::{Error, Result};
+
+/// The most pages one listing reads: [`MAX_ITEMS`] at 10 per page.
+pub const MAX_PAGES: u32 = 20_000;
+
+/// The most items (distinct ids) one listing collects: twenty times what
+/// GitHub serves of a packages list (`page * per_page <= 10000`), and about
+/// 100 MiB of versions in memory.
+pub const MAX_ITEMS: usize = 200_000;
 
 /// Where a listing continues: the URL of the next page to fetch and its
 /// position (1 for the first page).
@@ -99,6 +113,14 @@ pub struct Pages<T> {
     next: Option<PageCursor>,
     what: String,
     org: Option<String>,
+    /// The id an item is told apart by.
+    key: fn(&T) -> u64,
+    /// Ids already handed out.
+    seen: HashSet<u64>,
+    /// URLs of the pages read.
+    read: HashSet<String>,
+    /// [`MAX_PAGES`] and [`MAX_ITEMS`] (lower in tests).
+    limits: (usize, usize),
     _items: PhantomData<fn() -> T>,
 }
 
@@ -117,14 +139,26 @@ impl<T: DeserializeOwned + Send + 'static> Pages<T> {
         first: PageCursor,
         what: String,
         org: Option<String>,
+        key: fn(&T) -> u64,
     ) -> Self {
         Self {
             client,
             next: Some(first),
             what,
             org,
+            key,
+            seen: HashSet::new(),
+            read: HashSet::new(),
+            limits: (MAX_PAGES as usize, MAX_ITEMS),
             _items: PhantomData,
         }
+    }
+
+    /// Lower limits, so a test need not read 20,000 pages.
+    #[cfg(test)]
+    fn with_limits(mut self, pages: usize, items: usize) -> Self {
+        self.limits = (pages, items);
+        self
     }
 
     /// Where the listing continues; `None` once it is complete.
@@ -132,25 +166,46 @@ impl<T: DeserializeOwned + Send + 'static> Pages<T> {
         self.next.as_ref()
     }
 
-    /// The next page's items; `Ok(None)` once the listing is complete.
+    /// The next page's items, without those an earlier page already
+    /// handed out (same id); `Ok(None)` once the listing is complete.
     ///
     /// # Errors
     ///
     /// The first page's error as it is ([`Error::NotFound`],
     /// [`Error::OrgListingForbidden`], …); a later page's wrapped in
     /// [`Error::Paging`] with the cursor to resume from.
+    /// [`Error::InvalidResponse`] for a `Link` back to a page already read,
+    /// [`Error::ListingLimit`] past [`MAX_PAGES`] or [`MAX_ITEMS`].
     pub async fn next_page(&mut self) -> Result<Option<Vec<T>>> {
         let Some(cursor) = self.next.clone() else {
             return Ok(None);
         };
+        let (max_pages, max_items) = self.limits;
+        if self.read.len() >= max_pages {
+            self.next = None;
+            return Err(self.limit("pages", max_pages));
+        }
         match self.client.fetch_page::<T>(&cursor, &self.what).await {
             Ok((items, next)) => {
-                if next.as_deref() == Some(cursor.url()) {
+                self.read.insert(cursor.url().to_owned());
+                if let Some(again) = next.as_deref().filter(|url| self.read.contains(*url)) {
+                    let reason = format!(
+                        "the next page's Link `{again}` points back at a page already read (a paging loop)"
+                    );
                     self.next = None;
                     return Err(Error::InvalidResponse {
                         operation: format!("list {}", self.what),
-                        reason: "the next page's Link points at the page itself".into(),
+                        reason,
                     });
+                }
+                let key = self.key;
+                let items: Vec<T> = items
+                    .into_iter()
+                    .filter(|item| self.seen.insert(key(item)))
+                    .collect();
+                if self.seen.len() > max_items {
+                    self.next = None;
+                    return Err(self.limit("items", max_items));
                 }
                 // A cursor parsed from a user's text may already say u32::MAX.
                 self.next = next.map(|url| PageCursor::new(url, cursor.page().saturating_add(1)));
@@ -173,6 +228,14 @@ impl<T: DeserializeOwned + Send + 'static> Pages<T> {
                     source: Box::new(error),
                 })
             }
+        }
+    }
+
+    fn limit(&self, limit: &'static str, value: usize) -> Error {
+        Error::ListingLimit {
+            what: self.what.clone(),
+            limit,
+            value,
         }
     }
 
@@ -317,6 +380,128 @@ mod tests {
         let mut pages = client.resume_versions(PageCursor::parse(last).unwrap());
         assert_eq!(pages.next_page().await.unwrap(), Some(vec![]));
         assert_eq!(pages.cursor().unwrap().page(), u32::MAX);
+    }
+
+    const VERSIONS: &str = "https://api.github.com/user/packages/container/a/versions";
+
+    fn versions_json(ids: std::ops::Range<u64>) -> String {
+        let versions: Vec<serde_json::Value> = ids
+            .map(|id| serde_json::json!({"id": id, "name": format!("v{id}"), "created_at": "2026-01-01T00:00:00Z"}))
+            .collect();
+        serde_json::Value::from(versions).to_string()
+    }
+
+    /// A listing whose page `n` links to `next(n)`, with `per_page` new
+    /// ids a page; after 100 requests it ends, so a client that would
+    /// follow it for ever fails the test instead of hanging it.
+    fn looping(next: fn(u32) -> u32, per_page: u64) -> (PackagesClient, crate::scripted::Seen) {
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let (builder, seen) = crate::scripted::client(move |_, url| {
+            let page: u32 = url
+                .rsplit("page=")
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            let first = u64::from(page) * per_page;
+            let body = versions_json(first..first + per_page);
+            if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 100 {
+                return (200, vec![], body);
+            }
+            let link = format!("<{VERSIONS}?page={}>; rel=\"next\"", next(page));
+            (200, vec![("link", link)], body)
+        });
+        (builder.build().unwrap(), seen)
+    }
+
+    fn start(client: &PackagesClient) -> Pages<ghcr_types::PackageVersion> {
+        client.resume_versions(PageCursor::parse(&format!("{VERSIONS}?page=1")).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_link_back_to_a_page_already_read_ends_the_listing() {
+        // Page 1 -> 2 -> 1 -> 2 …
+        let (client, seen) = looping(|page| 3 - page, 1);
+        let error = start(&client).collect_all().await.unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("points back at a page already read"),
+            "{error}"
+        );
+        assert!(error.to_string().contains("?page=1`"), "{error}");
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn endless_pages_stop_at_the_page_and_item_limits() {
+        // page=n+1 for ever, one new item a page.
+        let (client, seen) = looping(|page| page + 1, 1);
+        let error = start(&client)
+            .with_limits(50, 1000)
+            .collect_all()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::ListingLimit {
+                    limit: "pages",
+                    value: 50,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("limit of 50 pages"), "{error}");
+        assert_eq!(seen.lock().unwrap().len(), 50);
+        // Ten new items a page: the item limit comes first.
+        let (client, _) = looping(|page| page + 1, 10);
+        let error = start(&client)
+            .with_limits(50, 95)
+            .collect_all()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::ListingLimit {
+                    limit: "items",
+                    value: 95,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_item_a_shifted_page_repeats_is_handed_out_once() {
+        // Page n holds ids n..n+2: every id but the first comes twice.
+        let (builder, _) = crate::scripted::client(|_, url| {
+            let page: u64 = url
+                .rsplit("page=")
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            let link = if page < 4 {
+                vec![(
+                    "link",
+                    format!("<{VERSIONS}?page={}>; rel=\"next\"", page + 1),
+                )]
+            } else {
+                vec![]
+            };
+            (200, link, versions_json(page..page + 2))
+        });
+        let client = builder.build().unwrap();
+        let ids: Vec<u64> = start(&client)
+            .collect_all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|v| v.id.0)
+            .collect();
+        assert_eq!(ids, [1, 2, 3, 4, 5]);
     }
 
     #[test]

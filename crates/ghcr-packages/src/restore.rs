@@ -22,6 +22,9 @@ pub struct VersionFailure {
     pub status: Option<u16>,
     /// What went wrong and what to do, as [`crate::Error`] says it.
     pub reason: String,
+    /// Whether the operation may have happened all the same: its answer
+    /// was lost ([`crate::Error::may_have_applied`]).
+    pub may_have_applied: bool,
 }
 
 impl VersionFailure {
@@ -30,6 +33,7 @@ impl VersionFailure {
             id,
             status: error.status(),
             reason: error.to_string(),
+            may_have_applied: error.may_have_applied(),
         }
     }
 }
@@ -67,8 +71,12 @@ pub struct RestoreHint {
     pub owner: Owner,
     /// The package.
     pub package: String,
-    /// The deleted versions.
+    /// The deleted versions, and those that may have been deleted.
     pub ids: Vec<PackageVersionId>,
+    /// Those of `ids` that may not have been deleted: the answer to their
+    /// DELETE was lost. Restoring a version that was not deleted is
+    /// harmless: GitHub changes nothing.
+    pub uncertain: Vec<PackageVersionId>,
     /// The last moment GitHub restores them.
     pub restorable_until: OffsetDateTime,
 }
@@ -85,8 +93,17 @@ impl RestoreHint {
             owner,
             package: package.to_owned(),
             ids,
+            uncertain: Vec::new(),
             restorable_until: deleted_at.saturating_add(RESTORE_WINDOW),
         }
+    }
+
+    /// Adds versions that may have been deleted (their answer was lost).
+    #[must_use]
+    pub(crate) fn with_uncertain(mut self, uncertain: Vec<PackageVersionId>) -> Self {
+        self.ids.extend(uncertain.iter().copied());
+        self.uncertain = uncertain;
+        self
     }
 }
 
@@ -107,7 +124,16 @@ impl fmt::Display for RestoreHint {
             self.package,
             self.owner,
             crate::owner::encode_name(&self.package),
-        )
+        )?;
+        if !self.uncertain.is_empty() {
+            let uncertain: Vec<String> = self.uncertain.iter().map(ToString::to_string).collect();
+            write!(
+                f,
+                "; version(s) {} may have been deleted (the answer to the DELETE was lost): restoring a version that was not deleted is harmless",
+                uncertain.join(", ")
+            )?;
+        }
+        Ok(())
     }
 }
 

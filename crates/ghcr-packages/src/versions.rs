@@ -7,7 +7,7 @@ use ghcr_types::{Digest, Owner, PackageVersion, PackageVersionId};
 use http::Method;
 use regex::Regex;
 
-use crate::client::PackagesClient;
+use crate::client::{PackagesClient, Written};
 use crate::error::{Error, Result};
 use crate::owner::{describe, package_path};
 use crate::page::{PageCursor, Pages};
@@ -30,6 +30,11 @@ impl VersionState {
             Self::Deleted => "deleted",
         }
     }
+}
+
+/// What a version listing tells versions apart by.
+fn version_id(version: &PackageVersion) -> u64 {
+    version.id.0
 }
 
 fn version_what(owner: &Owner, package: &str, id: PackageVersionId) -> String {
@@ -65,12 +70,19 @@ impl PackagesClient {
                 describe(owner, package)
             ),
             None,
+            version_id,
         ))
     }
 
     /// Continues a version listing from the cursor of [`crate::Error::Paging`].
     pub fn resume_versions(&self, cursor: PageCursor) -> Pages<PackageVersion> {
-        Pages::new(self.clone(), cursor, "package versions".into(), None)
+        Pages::new(
+            self.clone(),
+            cursor,
+            "package versions".into(),
+            None,
+            version_id,
+        )
     }
 
     /// Every version in `state` (FR-VER-001).
@@ -119,14 +131,27 @@ impl PackagesClient {
         package: &str,
         id: PackageVersionId,
     ) -> Result<()> {
-        let url = self.url(&format!("{}/versions/{id}", package_path(owner, package)))?;
-        self.send_empty(
-            Method::DELETE,
-            &url,
-            "delete",
-            &version_what(owner, package, id),
-        )
-        .await
+        self.delete_version_written(owner, package, id).await.result
+    }
+
+    /// As [`PackagesClient::delete_version`], with the transport's attempts.
+    pub(crate) async fn delete_version_written(
+        &self,
+        owner: &Owner,
+        package: &str,
+        id: PackageVersionId,
+    ) -> Written {
+        let what = version_what(owner, package, id);
+        let url = match self.url(&format!("{}/versions/{id}", package_path(owner, package))) {
+            Ok(url) => url,
+            Err(error) => {
+                return Written {
+                    result: Err(error),
+                    attempts: 0,
+                };
+            }
+        };
+        self.send_write(Method::DELETE, &url, "delete", &what).await
     }
 
     /// Restores a version deleted within the last 30 days (FR-VER-004).

@@ -6,7 +6,7 @@ use ghcr_types::{Owner, Visibility};
 
 use crate::client::PackagesClient;
 use crate::error::{Error, Result};
-use crate::owner::settings_url;
+use crate::owner::{describe, settings_url};
 
 impl PackagesClient {
     /// Who can see a package. Visibility belongs to the whole package, never
@@ -14,9 +14,16 @@ impl PackagesClient {
     ///
     /// # Errors
     ///
-    /// As [`PackagesClient::get_package`].
+    /// As [`PackagesClient::get_package`], and [`Error::InvalidResponse`]
+    /// when GitHub's answer does not say.
     pub async fn visibility(&self, owner: &Owner, package: &str) -> Result<Visibility> {
-        Ok(self.get_package(owner, package).await?.visibility)
+        self.get_package(owner, package)
+            .await?
+            .visibility
+            .ok_or_else(|| Error::InvalidResponse {
+                operation: format!("get {}", describe(owner, package)),
+                reason: "the package has no `visibility`".into(),
+            })
     }
 
     /// Asks for a visibility change, which GitHub does not offer through
@@ -35,20 +42,26 @@ impl PackagesClient {
         visibility: &Visibility,
     ) -> Result<()> {
         let found = self.get_package(owner, package).await?;
-        if &found.visibility == visibility {
+        if found.visibility.as_ref() == Some(visibility) {
             return Ok(());
         }
         let (organization, login) = match (owner, &found.owner) {
             (Owner::Org(login), _) => (true, login.clone()),
-            (_, Some(account)) => (account.kind == "Organization", account.login.clone()),
+            (_, Some(account)) => (
+                account.kind.as_deref() == Some("Organization"),
+                account.login.clone(),
+            ),
             (Owner::User(login), None) => (false, login.clone()),
             _ => (false, self.authenticated_login().await?),
         };
-        let mut reason = format!(
-            "the package is {} and GitHub offers no REST or GraphQL call to make it {visibility}",
-            found.visibility
+        let now = found.visibility.as_ref().map_or_else(
+            || "of a visibility GitHub did not say".to_owned(),
+            ToString::to_string,
         );
-        if found.visibility == Visibility::Public {
+        let mut reason = format!(
+            "the package is {now} and GitHub offers no REST or GraphQL call to make it {visibility}"
+        );
+        if found.visibility == Some(Visibility::Public) {
             reason.push_str("; a public package can never be made private again");
         }
         Err(Error::Unsupported {

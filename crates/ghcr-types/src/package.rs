@@ -1,5 +1,11 @@
 //! GitHub Packages objects, field for field as the REST API documents them
 //! (`#/components/schemas/package` and `package-version`).
+//!
+//! Only what a client cannot work without is required: a package's `id`,
+//! `name` and `package_type`, a version's `id`, `name` and `created_at`.
+//! Every other field is an `Option`, because api.github.com leaves out some
+//! the schema calls required (the list-packages answer has no
+//! `version_count`); an absent field reads as `None`, never as a made-up value.
 
 use std::fmt;
 
@@ -218,12 +224,14 @@ pub struct PackageOwner {
     /// Login of the user or organization.
     pub login: String,
     /// Numeric account id.
-    pub id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
     /// `User` or `Organization`.
-    #[serde(rename = "type")]
-    pub kind: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     /// The account's page.
-    pub html_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html_url: Option<String>,
     /// Every other documented field, as sent.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -233,15 +241,19 @@ pub struct PackageOwner {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PackageRepository {
     /// Numeric repository id.
-    pub id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
     /// Repository name without owner.
-    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// `owner/name`.
     pub full_name: String,
     /// Whether the repository is private.
-    pub private: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<bool>,
     /// The repository's page.
-    pub html_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html_url: Option<String>,
     /// Every other documented field, as sent.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -259,23 +271,36 @@ pub struct Package {
     /// The owning account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<PackageOwner>,
-    /// How many versions the package has.
-    pub version_count: u64,
+    /// How many versions the package has; the list-packages answer of
+    /// api.github.com leaves it out (the schema calls it required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_count: Option<u64>,
     /// Who can see it.
-    pub visibility: Visibility,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
     /// The package's API URL.
-    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The package's page.
-    pub html_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html_url: Option<String>,
     /// The linked repository, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<PackageRepository>,
     /// When the package was created.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_at: Option<OffsetDateTime>,
     /// When the package last changed.
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub updated_at: Option<OffsetDateTime>,
 }
 
 /// Container details of a version.
@@ -301,7 +326,8 @@ pub struct DockerMetadata {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageVersionMetadata {
     /// The ecosystem.
-    pub package_type: PackageType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_type: Option<PackageType>,
     /// Present for container packages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<ContainerMetadata>,
@@ -335,9 +361,11 @@ pub struct PackageVersion {
     /// For container packages, the manifest digest.
     pub name: String,
     /// The version's API URL.
-    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The package's page.
-    pub package_html_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_html_url: Option<String>,
     /// The version's page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html_url: Option<String>,
@@ -351,8 +379,12 @@ pub struct PackageVersion {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// When the version last changed.
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub updated_at: Option<OffsetDateTime>,
     /// When the version was deleted (listed with `state=deleted`).
     #[serde(
         default,
@@ -430,14 +462,20 @@ mod tests {
         let package: Package = serde_json::from_str(PACKAGE).unwrap();
         assert_eq!(package.id, PackageId(197));
         assert_eq!(package.package_type, PackageType::Container);
-        assert_eq!(package.visibility, Visibility::Private);
+        assert_eq!(package.visibility, Some(Visibility::Private));
         let owner = package.owner.as_ref().unwrap();
         assert_eq!(
-            (owner.login.as_str(), owner.kind.as_str()),
+            (
+                owner.login.as_str(),
+                owner.kind.as_deref().unwrap_or_default()
+            ),
             ("github", "Organization")
         );
         assert_eq!(owner.other["node_id"], "MDEyOk9yZ2FuaXphdGlvbjk5MTk=");
-        assert_eq!(package.created_at.unix_timestamp(), 1_589_926_751);
+        assert_eq!(
+            package.created_at.map(OffsetDateTime::unix_timestamp),
+            Some(1_589_926_751)
+        );
         // Nothing documented is lost in a round trip.
         let original: serde_json::Value = serde_json::from_str(PACKAGE).unwrap();
         assert_eq!(serde_json::to_value(&package).unwrap(), original);
@@ -465,7 +503,7 @@ mod tests {
         assert!(!version.is_tagged());
         assert!(version.deleted_at.is_some());
         version.metadata = Some(PackageVersionMetadata {
-            package_type: PackageType::Docker,
+            package_type: Some(PackageType::Docker),
             container: None,
             docker: Some(DockerMetadata {
                 tag: Some(vec!["old".into()]),

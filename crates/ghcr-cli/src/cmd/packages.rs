@@ -24,12 +24,15 @@ pub(crate) async fn run(setup: Setup, command: PackagesCommand) -> anyhow::Resul
         context.out.value(&packages);
     } else {
         for package in &packages {
+            // api.github.com's list answer leaves `version_count` out.
+            let count = package
+                .version_count
+                .map_or_else(|| "?".to_owned(), |n| n.to_string());
+            let visibility = package.visibility.as_ref().map_or("?", |v| v.as_str());
+            let updated = package.updated_at.map_or_else(|| "?".to_owned(), time);
             context.out.line(format!(
-                "{}  {}  {} version(s)  updated {}",
-                package.name,
-                package.visibility.as_str(),
-                package.version_count,
-                time(package.updated_at)
+                "{}  {visibility}  {count} version(s)  updated {updated}",
+                package.name
             ));
         }
         if packages.is_empty() {

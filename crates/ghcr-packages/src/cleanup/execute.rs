@@ -3,10 +3,12 @@
 //! outcome reported; a version GitHub refuses to delete keeps what it
 //! references.
 //!
-//! The package may have changed since the dry run: a leftover tagged, or a
-//! new index reusing a manifest the plan would delete. Execution lists the
-//! versions again and, when anything changed, plans again with the same
-//! policy; only versions both plans delete are deleted.
+//! The package may have changed since the dry run, and goes on changing
+//! during a long run: a leftover tagged, or a new index reusing a manifest
+//! the plan would delete. Execution lists the versions again before the
+//! first deletion, and looks again before each batch (`recheck.rs`); when
+//! anything changed it plans again with the same policy, and only versions
+//! both plans delete are deleted.
 //!
 //! A caller can stop a run ([`PackagesClient::execute_cleanup_until`]): the
 //! stop signal is looked at before each deletion and while waiting for the
@@ -22,17 +24,17 @@ use futures_util::future::{Either, select};
 
 use ghcr_types::{Digest, PackageVersion, PackageVersionId};
 use time::OffsetDateTime;
+use tokio::time::Instant;
 
 use super::plan::{CleanupPlan, Decision, KeepReason};
 use super::policy::name_tags;
 use super::protect::{Graph, Via};
+use super::recheck::{RECHECK_AFTER, RECHECK_EVERY};
 use super::report::{CleanupReport, Outcome, ReportEntry};
-use super::run::plan_versions;
 use crate::client::{PackagesClient, WRITE_POINTS};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::pace::Pacer;
 use crate::restore::VersionFailure;
-use crate::versions::VersionState;
 
 /// Transport failures in a row after which the run stops.
 const MAX_TRANSPORT_FAILURES: usize = 3;
@@ -89,30 +91,13 @@ fn stop_reason(error: &Error, transport_failures: &mut usize) -> Option<String> 
 }
 
 /// One run over a plan.
-struct Run<'a> {
-    plan: &'a CleanupPlan,
+pub(super) struct Run<'a> {
+    pub(super) plan: &'a CleanupPlan,
     /// The package's versions now, for reachability after a failure.
-    current: Vec<PackageVersion>,
-    outcomes: Vec<Option<Outcome>>,
+    pub(super) current: Vec<PackageVersion>,
+    pub(super) outcomes: Vec<Option<Outcome>>,
     stopped: Option<String>,
     transport_failures: usize,
-}
-
-/// Whether two listings hold the same versions with the same tags.
-fn same_versions(planned: &[PackageVersion], current: &[PackageVersion]) -> bool {
-    let keys = |versions: &[PackageVersion]| {
-        let mut keys: Vec<(PackageVersionId, Vec<String>)> = versions
-            .iter()
-            .map(|v| {
-                let mut tags = v.tags().to_vec();
-                tags.sort();
-                (v.id, tags)
-            })
-            .collect();
-        keys.sort();
-        keys
-    };
-    keys(planned) == keys(current)
 }
 
 impl<'a> Run<'a> {
@@ -131,41 +116,6 @@ impl<'a> Run<'a> {
             stopped: None,
             transport_failures: 0,
         }
-    }
-
-    /// Lists the package again; when it changed, plans again and keeps
-    /// every planned deletion the new plan does not also make.
-    async fn recheck(&mut self, client: &PackagesClient) -> Result<()> {
-        let plan = self.plan;
-        let current = client
-            .list_versions(&plan.owner, &plan.package, VersionState::Active)
-            .await?;
-        if same_versions(&self.current, &current) {
-            return Ok(());
-        }
-        tracing::warn!("the package changed since the plan; planning again");
-        let fresh = plan_versions(
-            current.clone(),
-            &plan.policy,
-            plan.planned_at,
-            plan.manifests.as_ref(),
-        )
-        .await?;
-        let now: HashMap<PackageVersionId, Decision> = fresh
-            .into_iter()
-            .map(|entry| (entry.version.id, entry.decision))
-            .collect();
-        for (outcome, entry) in self.outcomes.iter_mut().zip(&plan.entries) {
-            match now.get(&entry.version.id) {
-                None => *outcome = Some(Outcome::AlreadyGone),
-                Some(Decision::Keep(reason)) if outcome.is_none() => {
-                    *outcome = Some(Outcome::Kept(reason.clone()));
-                }
-                Some(_) => {}
-            }
-        }
-        self.current = current;
-        Ok(())
     }
 
     /// Marks every pending deletion as not attempted.
@@ -201,13 +151,19 @@ impl<'a> Run<'a> {
             });
             return;
         }
-        let result = client
-            .delete_version(&self.plan.owner, &self.plan.package, entry.version.id)
+        let written = client
+            .delete_version_written(&self.plan.owner, &self.plan.package, entry.version.id)
             .await;
-        let error = match result {
+        let error = match written.result {
             Ok(()) => {
                 self.transport_failures = 0;
                 self.outcomes[index] = Some(Outcome::Deleted(reason.clone()));
+                return;
+            }
+            // An earlier attempt was lost on its way back: it deleted the version.
+            Err(error) if error.is_not_found() && written.attempts > 1 => {
+                self.transport_failures = 0;
+                self.outcomes[index] = Some(Outcome::LikelyDeleted(reason.clone()));
                 return;
             }
             Err(error) if error.is_not_found() => {
@@ -216,6 +172,11 @@ impl<'a> Run<'a> {
             }
             Err(error) => error,
         };
+        if error.may_have_applied() && self.is_gone(client, entry.version.id).await {
+            // The answer was lost, but the version is gone: it was deleted.
+            self.outcomes[index] = Some(Outcome::LikelyDeleted(reason.clone()));
+            return;
+        }
         tracing::warn!(version = %entry.version.id, error = %error, "cleanup could not delete a version");
         self.stopped = stop_reason(&error, &mut self.transport_failures);
         self.outcomes[index] = Some(Outcome::Failed(VersionFailure::new(
@@ -223,6 +184,17 @@ impl<'a> Run<'a> {
             &error,
         )));
         self.keep_referenced(&entry.version).await;
+    }
+
+    /// Whether GitHub says the version is deleted (a read that fails says no).
+    async fn is_gone(&self, client: &PackagesClient, id: PackageVersionId) -> bool {
+        match client
+            .get_version(&self.plan.owner, &self.plan.package, id)
+            .await
+        {
+            Ok(version) => version.deleted_at.is_some(),
+            Err(error) => error.is_not_found(),
+        }
     }
 
     /// `root` stays: so must every pending version it references.
@@ -370,7 +342,9 @@ impl PackagesClient {
             Some(Ok(())) => {}
         }
         let mut pacer = Pacer::new(self.inner.write_points_per_minute, WRITE_POINTS);
-        for index in deletion_order(plan) {
+        let order = deletion_order(plan);
+        let (mut since_check, mut checked_at) = (0, Instant::now());
+        for (position, &index) in order.iter().enumerate() {
             if run.outcomes[index].is_some() {
                 continue;
             }
@@ -384,7 +358,36 @@ impl PackagesClient {
                     break;
                 }
             }
+            if run.stopped.is_none()
+                && (since_check >= RECHECK_EVERY || checked_at.elapsed() >= RECHECK_AFTER)
+            {
+                let batch: Vec<usize> = order[position..]
+                    .iter()
+                    .copied()
+                    .filter(|&i| run.outcomes[i].is_none())
+                    .take(RECHECK_EVERY)
+                    .collect();
+                let refreshed = match select(pin!(run.refresh(self, &batch)), stop.as_mut()).await {
+                    Either::Left((refreshed, _)) => Some(refreshed),
+                    Either::Right(((), _)) => None,
+                };
+                match refreshed {
+                    None => {
+                        run.halt();
+                        break;
+                    }
+                    Some(Err(error)) => run.stop(format!(
+                        "the package could not be checked again during the run ({error}); the deletions left were not attempted"
+                    )),
+                    Some(Ok(())) => {}
+                }
+                (since_check, checked_at) = (0, Instant::now());
+                if run.outcomes[index].is_some() {
+                    continue;
+                }
+            }
             run.delete(self, index).await;
+            since_check += 1;
         }
         run.report(started_at)
     }

@@ -18,6 +18,7 @@ mod execute;
 mod plan;
 mod policy;
 mod protect;
+mod recheck;
 mod report;
 mod run;
 

@@ -142,14 +142,7 @@ impl RetentionPolicyBuilder {
     /// package instead).
     pub fn build(self) -> Result<RetentionPolicy> {
         let compile = |patterns: Vec<String>| -> Result<Vec<Regex>> {
-            patterns
-                .into_iter()
-                .map(|pattern| {
-                    Regex::new(&format!("^(?:{pattern})$")).map_err(|error| Error::InvalidPolicy {
-                        reason: format!("`{pattern}` is not a valid regular expression: {error}"),
-                    })
-                })
-                .collect()
+            patterns.iter().map(|pattern| anchored(pattern)).collect()
         };
         let policy = RetentionPolicy {
             keep_newest: self.keep_newest,
@@ -214,6 +207,29 @@ impl RetentionPolicy {
             pattern: pattern_text(pattern),
         })
     }
+}
+
+/// `pattern` matched against whole tags: `^(?:pattern)$`.
+///
+/// The pattern must be a regular expression on its own, one group once
+/// wrapped: `pr-1)|(.*` would close the wrapping group early and make
+/// `^(?:pr-1)|(.*)$`, which matches every tag.
+fn anchored(pattern: &str) -> Result<Regex> {
+    let invalid = |why: String| Error::InvalidPolicy {
+        reason: format!("`{pattern}` is not a valid regular expression: {why}"),
+    };
+    let alone = Regex::new(pattern).map_err(|error| invalid(error.to_string()))?;
+    let whole = Regex::new(&format!("^(?:{pattern})$")).map_err(|error| {
+        invalid(format!(
+            "it does not stay one group between anchors ({error})"
+        ))
+    })?;
+    if whole.captures_len() != alone.captures_len() {
+        return Err(invalid(
+            "it does not stay one group between anchors; balance its parentheses".into(),
+        ));
+    }
+    Ok(whole)
 }
 
 /// The pattern as the user wrote it (without the anchors added to it).

@@ -14,6 +14,10 @@ use crate::restore::{RestoreHint, VersionFailure};
 pub enum Outcome {
     /// Deleted now.
     Deleted(DeleteReason),
+    /// Most likely deleted now: the answer to the DELETE was lost (a 5xx,
+    /// a timeout), and GitHub then said the version is gone (a 404 when the
+    /// DELETE was sent again, or when the version was read).
+    LikelyDeleted(DeleteReason),
     /// Already gone when its turn came (a re-run, or someone else).
     AlreadyGone,
     /// Kept, by the plan or because a failed deletion references it.
@@ -34,8 +38,17 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Deleted(reason) => write!(f, "deleted: {reason}"),
+            Self::LikelyDeleted(reason) => write!(
+                f,
+                "deleted (most likely: the DELETE's answer was lost, then GitHub said the version is gone): {reason}"
+            ),
             Self::AlreadyGone => f.write_str("already deleted"),
             Self::Kept(reason) => write!(f, "kept: {reason}"),
+            Self::Failed(failure) if failure.may_have_applied => write!(
+                f,
+                "failed: {}; it may have been deleted all the same, so it is in the undo (restoring a version that was not deleted is harmless)",
+                failure.reason
+            ),
             Self::Failed(failure) => write!(f, "failed: {}", failure.reason),
             Self::Skipped { reason } => write!(f, "not attempted: {reason}"),
             Self::Stopped => f.write_str("not attempted (stopped)"),
@@ -80,9 +93,11 @@ impl CleanupReport {
             .collect()
     }
 
-    /// Versions deleted by this run.
+    /// Versions deleted by this run ([`Outcome::Deleted`] and
+    /// [`Outcome::LikelyDeleted`]). A failed deletion that may have
+    /// happened all the same is in [`CleanupReport::restore_hint`] too.
     pub fn deleted(&self) -> Vec<PackageVersionId> {
-        self.ids(|o| matches!(o, Outcome::Deleted(_)))
+        self.ids(|o| matches!(o, Outcome::Deleted(_) | Outcome::LikelyDeleted(_)))
     }
 
     /// Versions kept.
@@ -134,13 +149,23 @@ impl CleanupReport {
     /// How to undo this run's deletions, restorable until 30 days after
     /// the run started (the first deletion's deadline: a long run must not
     /// promise its early deletions more time than GitHub gives them).
+    /// Its ids are every version the run may have deleted: the deleted
+    /// ones, and failures whose answer was lost
+    /// ([`VersionFailure::may_have_applied`], listed as `uncertain`).
     pub fn restore_hint(&self) -> RestoreHint {
+        let uncertain = self
+            .failed()
+            .into_iter()
+            .filter(|failure| failure.may_have_applied)
+            .map(|failure| failure.id)
+            .collect();
         RestoreHint::new(
             self.owner.clone(),
             &self.package,
             self.deleted(),
             self.started_at,
         )
+        .with_uncertain(uncertain)
     }
 }
 

@@ -88,13 +88,16 @@ impl PackagesClient {
     }
 }
 
-/// The plan's entries for `versions`, newest first.
+/// The plan's entries for `versions`, newest first, one per id (a version
+/// a shifted page listed twice gets one place and one decision).
 pub(crate) async fn plan_versions(
     mut versions: Vec<PackageVersion>,
     policy: &RetentionPolicy,
     now: OffsetDateTime,
     manifests: &impl crate::manifests::ManifestSource,
 ) -> Result<Vec<PlanEntry>> {
+    let mut ids = std::collections::HashSet::new();
+    versions.retain(|version| ids.insert(version.id));
     versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let ranking = policy::ranking(&versions, policy);
     let parts = if ranking.count > 0 {

@@ -293,6 +293,40 @@ fn bad_policies_are_refused() {
     );
 }
 
+/// A pattern that closes the group it is wrapped in (`^(?:…)$`) would
+/// escape its anchors: `pr-1)|(.*` would match every tag.
+#[test]
+fn patterns_that_escape_their_anchors_are_refused() {
+    type Rule = fn(crate::RetentionPolicyBuilder, &str) -> crate::RetentionPolicyBuilder;
+    let rules: [(&str, Rule); 2] = [
+        ("keep_tags", |b, p| b.only_untagged().keep_tags(p)),
+        ("only_tags_matching", |b, p| b.only_tags_matching(p)),
+    ];
+    for pattern in ["pr-1)|(.*", "a)(b", "x)|.*|(y", "v1\\"] {
+        for (rule, with) in rules {
+            let built = with(RetentionPolicy::builder(), pattern).build();
+            let Err(error) = built else {
+                panic!("{rule}({pattern:?}) was accepted: {built:?}");
+            };
+            let text = error.to_string();
+            assert!(text.contains(&format!("`{pattern}`")), "{rule}: {text}");
+        }
+    }
+    // Groups that balance inside the pattern stay fine.
+    let policy = RetentionPolicy::builder()
+        .only_tags_matching("(pr|mr)-[0-9]+")
+        .build()
+        .unwrap();
+    let versions = [
+        version(2, &Digest::sha256_of(b"2"), &["pr-1"], 1),
+        version(1, &Digest::sha256_of(b"1"), &["main"], 1),
+    ];
+    assert_eq!(
+        first_decisions(&versions, &policy),
+        ["delete tag pr-1", "keep out"]
+    );
+}
+
 async fn plan(
     versions: Vec<PackageVersion>,
     policy: &RetentionPolicy,

@@ -82,6 +82,12 @@ pub enum FaultAction {
         /// The body (sent as `application/json`).
         body: Bytes,
     },
+    /// Handle the request, then answer this status instead (a gateway that
+    /// lost the answer: the change is made, the client sees a failure).
+    LoseAnswer {
+        /// The status sent instead of the real answer.
+        status: StatusCode,
+    },
     /// Wait this long before handling the request (a `tokio::time::sleep`,
     /// so it passes instantly under a paused test clock).
     Delay(Duration),
@@ -145,6 +151,11 @@ impl Fault {
                 body: Bytes::from(body),
             },
         )
+    }
+
+    /// Handle the request, then answer `status` instead of the real answer.
+    pub fn lose_answer(route: Route, status: StatusCode) -> Self {
+        Self::new(route, FaultAction::LoseAnswer { status })
     }
 
     /// Wait `delay` before answering.

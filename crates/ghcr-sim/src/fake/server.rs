@@ -175,6 +175,19 @@ async fn handle(
         Some(answer) => answer,
         None => routes::route(&shared, which, &request),
     };
+    if let Some(status) = actions.iter().find_map(|action| match action {
+        FaultAction::LoseAnswer { status } => Some(*status),
+        _ => None,
+    }) {
+        let body = format!(
+            r#"{{"message":"injected: the answer was lost after the request was handled ({status})"}}"#
+        );
+        answer = http::Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Bytes::from(body))
+            .unwrap_or_default();
+    }
     if which == Listener::Registry && request.path.starts_with("/v2") {
         answer.headers_mut().insert(
             "docker-distribution-api-version",

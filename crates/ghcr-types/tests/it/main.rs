@@ -2,3 +2,4 @@
 //! that comes from outside this repository (GitHub's documented examples).
 
 mod github_json;
+mod real_shapes;

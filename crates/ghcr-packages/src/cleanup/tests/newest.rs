@@ -235,3 +235,35 @@ async fn tagged_platform_manifests_count_with_their_index() {
         "{reads:?}"
     );
 }
+
+/// A version listed on two pages (a push shifted the pages while they were
+/// read) is one version: it takes one place among the newest and gets one
+/// decision, so it is never both kept and deleted.
+#[tokio::test]
+async fn a_version_listed_twice_takes_one_place_and_gets_one_decision() {
+    let mut source = Memory::default();
+    let mut versions = untagged_singles(&mut source);
+    // Version 3 again, as the second page repeated it.
+    versions.insert(3, versions[2].clone());
+    let policy = RetentionPolicy::builder()
+        .only_untagged()
+        .keep_newest(3)
+        .build()
+        .unwrap();
+    let planned = plan(versions, &policy, &source).await;
+    let ids: Vec<u64> = planned.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [5, 4, 3, 2, 1], "{planned:?}");
+    assert_eq!(decision_of(&planned, 3), "keep newest 3");
+    assert_eq!(decision_of(&planned, 2), "delete untagged");
+}
+
+/// Five untagged single images, newest first: ids 5 (1 day old) to 1 (5 days).
+fn untagged_singles(source: &mut Memory) -> Vec<PackageVersion> {
+    (1..=5_i64)
+        .rev()
+        .map(|id| {
+            let digest = source.add(&image(&format!("single {id}")));
+            version(id.unsigned_abs(), &digest, &[], 6 - id)
+        })
+        .collect()
+}

@@ -80,24 +80,24 @@ pub(crate) fn package(
         package_type: PackageType::Container,
         owner: Some(PackageOwner {
             login: login.to_owned(),
-            id: account.id,
-            kind: owner["type"].as_str().unwrap_or("User").to_owned(),
-            html_url: format!("https://github.com/{login}"),
+            id: Some(account.id),
+            kind: Some(owner["type"].as_str().unwrap_or("User").to_owned()),
+            html_url: Some(format!("https://github.com/{login}")),
             other,
         }),
-        version_count: repo.active_versions() as u64,
-        visibility: repo.package.visibility.clone(),
-        url: format!(
+        version_count: Some(repo.active_versions() as u64),
+        visibility: Some(repo.package.visibility.clone()),
+        url: Some(format!(
             "{api}{}/packages/container/{encoded}",
             owner_path(login, account)
-        ),
-        html_url: format!(
+        )),
+        html_url: Some(format!(
             "{}/packages/container/package/{encoded}",
             html_owner(login, account)
-        ),
+        )),
         repository: None,
-        created_at: repo.package.created_at,
-        updated_at: repo.package.updated_at,
+        created_at: Some(repo.package.created_at),
+        updated_at: Some(repo.package.updated_at),
     }
 }
 
@@ -119,14 +119,14 @@ pub(crate) fn version(
     PackageVersion {
         id: PackageVersionId(id),
         name: version.digest.to_string(),
-        url: format!(
+        url: Some(format!(
             "{api}{}/packages/container/{encoded}/versions/{id}",
             owner_path(login, account)
-        ),
-        package_html_url: format!(
+        )),
+        package_html_url: Some(format!(
             "{}/packages/container/package/{encoded}",
             html_owner(login, account)
-        ),
+        )),
         html_url: Some(format!(
             "{}/packages/container/{encoded}/{id}",
             html_owner(login, account)
@@ -134,10 +134,10 @@ pub(crate) fn version(
         license: None,
         description: None,
         created_at: version.created_at,
-        updated_at: version.updated_at,
+        updated_at: Some(version.updated_at),
         deleted_at: version.deleted_at,
         metadata: Some(PackageVersionMetadata {
-            package_type: PackageType::Container,
+            package_type: Some(PackageType::Container),
             container: Some(ContainerMetadata { tags }),
             docker: None,
         }),
