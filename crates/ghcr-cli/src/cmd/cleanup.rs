@@ -106,7 +106,7 @@ pub(crate) fn restore_command(owner: &Owner, package: &str, ids: &[PackageVersio
 
 /// What a run did, in a few lines: counts, failures, and how to undo.
 pub(crate) fn report_text(report: &CleanupReport) -> String {
-    let deleted = report.deleted();
+    let hint = report.restore_hint();
     let mut text = report.headline();
     for failure in report.failed() {
         let _ = write!(
@@ -115,12 +115,20 @@ pub(crate) fn report_text(report: &CleanupReport) -> String {
             failure.id, failure.reason
         );
     }
-    if !deleted.is_empty() {
+    if !hint.ids.is_empty() {
         let _ = write!(
             text,
             "\nundo before {}: {}",
-            time(report.restore_hint().restorable_until),
-            restore_command(&report.owner, &report.package, &deleted)
+            time(hint.restorable_until),
+            restore_command(&report.owner, &report.package, &hint.ids)
+        );
+    }
+    if !hint.uncertain.is_empty() {
+        let uncertain: Vec<String> = hint.uncertain.iter().map(ToString::to_string).collect();
+        let _ = write!(
+            text,
+            "\n(the answer to deleting {} was lost, so the undo includes them; restoring a version that was not deleted changes nothing)",
+            uncertain.join(", ")
         );
     }
     text
@@ -128,11 +136,14 @@ pub(crate) fn report_text(report: &CleanupReport) -> String {
 
 /// The report as JSON.
 pub(crate) fn report_json(report: &CleanupReport) -> Value {
-    let ids = |ids: Vec<PackageVersionId>| ids.into_iter().map(|id| id.0).collect::<Vec<_>>();
+    let ids = |ids: &[PackageVersionId]| ids.iter().map(|id| id.0).collect::<Vec<_>>();
+    let hint = report.restore_hint();
     let failed: Vec<Value> = report
         .failed()
         .iter()
-        .map(|f| json!({"id": f.id.0, "status": f.status, "reason": f.reason}))
+        .map(|f| {
+            json!({"id": f.id.0, "status": f.status, "reason": f.reason, "may_have_applied": f.may_have_applied})
+        })
         .collect();
     let skipped: Vec<Value> = report
         .entries
@@ -144,13 +155,14 @@ pub(crate) fn report_json(report: &CleanupReport) -> Value {
         })
         .collect();
     json!({
-        "deleted": ids(report.deleted()),
-        "kept": ids(report.kept()),
+        "deleted": ids(&report.deleted()),
+        "kept": ids(&report.kept()),
         "failed": failed,
         "skipped": skipped,
         "complete": report.is_complete(),
-        "restore": restore_command(&report.owner, &report.package, &report.deleted()),
-        "restorable_until": time(report.restore_hint().restorable_until),
+        "restore": restore_command(&report.owner, &report.package, &hint.ids),
+        "restore_uncertain": ids(&hint.uncertain),
+        "restorable_until": time(hint.restorable_until),
     })
 }
 

@@ -465,3 +465,49 @@ async fn keep_newest_counts_images_not_their_parts() {
         .collect();
     assert_eq!(deleted, [builds[0].as_str()], "{json:#}");
 }
+
+/// A DELETE whose answer was lost may have gone through: the undo command
+/// names that version too, and says restoring it is harmless.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_undo_names_a_deletion_whose_answer_was_lost() {
+    use ghcr_sim::fake::{Fault, Route};
+    use http::{Method, StatusCode};
+
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "release");
+    let old = seed(&fake, "octo/app", None, "old build");
+    let id = fake.store().version_id("octo/app", &old).unwrap();
+    let versions = "/users/octo/packages/container/app/versions/*";
+    fake.faults().add(Fault::lose_answer(
+        Route::new(Method::DELETE, versions),
+        StatusCode::BAD_GATEWAY,
+    ));
+    // Reading the version back to learn what happened fails as well.
+    fake.faults().add(
+        Fault::fail(Route::new(Method::GET, versions), StatusCode::BAD_GATEWAY).skip(1),
+    );
+    let env = Env::fake(&fake).set("GHCR_MAX_RETRIES", "0");
+    let run = env
+        .run(&["--json", "cleanup", "octo/app", "--user", "--only-untagged", "--yes"])
+        .await;
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|error| {
+        panic!("{error}: {}\n{}", run.stdout, run.stderr);
+    });
+    let report = &json["report"];
+    assert_eq!(report["deleted"], json!([]), "{report}");
+    assert_eq!(report["failed"][0]["may_have_applied"], true, "{report}");
+    assert_eq!(report["restore_uncertain"], json!([id.0]), "{report}");
+    assert!(
+        report["restore"]
+            .as_str()
+            .unwrap()
+            .contains(&id.0.to_string()),
+        "{report}"
+    );
+    let gone = fake
+        .store()
+        .versions("octo/app")
+        .into_iter()
+        .any(|v| v.id == id && v.deleted_at.is_some());
+    assert!(gone, "the fake carried out the DELETE whose answer was lost");
+}
