@@ -40,6 +40,7 @@ pub(crate) struct Settings {
     pub(crate) resume_buffer: usize,
     pub(crate) resume_attempts: u32,
     pub(crate) memory_budget: usize,
+    pub(crate) allowed_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -51,6 +52,7 @@ impl Default for Settings {
             resume_buffer: 8 * 1024 * 1024,
             resume_attempts: 3,
             memory_budget: 16 * 1024 * 1024,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -158,6 +160,17 @@ impl RegistryClientBuilder {
     #[must_use]
     pub fn memory_budget(mut self, bytes: usize) -> Self {
         self.settings.memory_budget = bytes;
+        self
+    }
+
+    /// A host (`host[:port]`) other than the registry that an upload
+    /// `Location` or a tag `Link` may lead to, such as a registry's own
+    /// upload host. Requests there carry no credentials, and a private,
+    /// loopback or link-local IP literal is refused unless it is the
+    /// registry's own host. Default: none (same origin only).
+    #[must_use]
+    pub fn allow_origin(mut self, host: impl Into<String>) -> Self {
+        self.settings.allowed_origins.push(host.into());
         self
     }
 

@@ -43,6 +43,36 @@ pub enum Error {
         actual: u64,
     },
 
+    /// The registry sent us to another origin, which was not followed.
+    #[error(
+        "{registry} sent {what} leading to {host}, another origin, and nothing was sent there: {reason}"
+    )]
+    #[non_exhaustive]
+    ForeignOrigin {
+        /// What pointed there (an upload `Location`, a tag `Link`).
+        what: &'static str,
+        /// The registry the operation named.
+        registry: String,
+        /// Where it pointed (`host[:port]`).
+        host: String,
+        /// Why it was refused, and how to allow it.
+        reason: String,
+    },
+
+    /// A registry's answers went past one of the client's fixed limits.
+    #[error(
+        "{at}: more than {limit} {what}; the registry's answers go past this client's limit, so it stopped"
+    )]
+    #[non_exhaustive]
+    LimitExceeded {
+        /// What was counted (`tags`, `tag list pages`, `children of one index`).
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+        /// Where (a repository or URL, without query).
+        at: String,
+    },
+
     /// The manifest or tag does not exist.
     #[error("{reference} does not exist (or this account may not read it)")]
     #[non_exhaustive]

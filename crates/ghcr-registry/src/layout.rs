@@ -1,8 +1,9 @@
 //! OCI image layouts on disk (`oci-layout`, `index.json`, `blobs/<alg>/<hex>`),
 //! as skopeo's and umoci's `oci:DIR:TAG` read and write them.
 //!
-//! Everything is written under a temporary name and renamed once complete,
-//! `index.json` last, so a layout never names a blob it does not hold.
+//! Everything is written under a temporary name, synced, and renamed once
+//! complete, `index.json` last (under a lock), so a layout never names a
+//! blob it does not hold.
 
 use std::path::{Path, PathBuf};
 
@@ -12,12 +13,14 @@ use ghcr_types::{Digest, MAX_MANIFEST_SIZE, Manifest, MediaType};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::files;
 
 /// The annotation naming an entry of `index.json` (the `TAG` of `oci:DIR:TAG`).
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 const LAYOUT_FILE: &str = "oci-layout";
 const INDEX_FILE: &str = "index.json";
+const LOCK_FILE: &str = ".index.json.lock";
 
 /// A layout folder.
 #[derive(Clone, Debug)]
@@ -55,7 +58,7 @@ impl Layout {
         let marker = root.join(LAYOUT_FILE);
         if tokio::fs::metadata(&marker).await.is_err() {
             let text = json!({ "imageLayoutVersion": "1.0.0" }).to_string();
-            layout.write_atomically(&marker, text.into_bytes()).await?;
+            files::write_atomically(&marker, text.into_bytes()).await?;
         }
         Ok(layout)
     }
@@ -169,17 +172,21 @@ impl Layout {
                 .await
                 .map_err(|err| Error::io(parent, err))?;
         }
-        self.write_atomically(&path, bytes.to_vec()).await
+        files::write_atomically(&path, bytes.to_vec()).await
     }
 
     /// Adds `descriptor` to `index.json` as `name` (replacing an entry of
-    /// that name), keeping every other entry and field as it was.
+    /// that name), keeping every other entry and field as it was. The
+    /// read, merge and write happen under an exclusive lock on
+    /// `.index.json.lock` (created, then removed), so pulls into one
+    /// layout (from tasks or processes) keep each other's entries.
     pub(crate) async fn add_entry(
         &self,
         descriptor: &Descriptor,
         name: Option<&str>,
     ) -> Result<()> {
         let path = self.root.join(INDEX_FILE);
+        let _lock = files::lock(&self.root.join(LOCK_FILE)).await?;
         let mut index: Value = match tokio::fs::read(&path).await {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|err| Error::layout(&path, format!("index.json is not JSON: {err}")))?,
@@ -213,28 +220,7 @@ impl Layout {
         entries.push(entry);
         let bytes = serde_json::to_vec(&index)
             .map_err(|err| Error::layout(&path, format!("index.json did not serialise: {err}")))?;
-        self.write_atomically(&path, bytes).await
-    }
-
-    async fn write_atomically(&self, path: &Path, bytes: Vec<u8>) -> Result<()> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temporary = path.with_file_name(format!(".{name}.partial-{:08x}", fastrand::u32(..)));
-        let written = async {
-            tokio::fs::write(&temporary, &bytes)
-                .await
-                .map_err(|err| Error::io(&temporary, err))?;
-            tokio::fs::rename(&temporary, path)
-                .await
-                .map_err(|err| Error::io(path, err))
-        }
-        .await;
-        if written.is_err() {
-            let _ = tokio::fs::remove_file(&temporary).await;
-        }
-        written
+        files::write_atomically(&path, bytes).await
     }
 }
 

@@ -41,6 +41,7 @@ impl RegistryClient {
             retry: Retry::IdempotentOnly,
             timeout: None,
             follow_redirects: true,
+            anonymous: false,
         }
     }
 }
@@ -98,6 +99,7 @@ pub(crate) struct Call {
     retry: Retry,
     timeout: Option<Duration>,
     follow_redirects: bool,
+    anonymous: bool,
 }
 
 impl Call {
@@ -119,6 +121,13 @@ impl Call {
         self
     }
 
+    /// Sends no credentials: the URL is on another origin than the
+    /// registry whose scope the request names.
+    pub(crate) fn origin(mut self, origin: crate::origin::Origin) -> Self {
+        self.anonymous = origin == crate::origin::Origin::Foreign;
+        self
+    }
+
     /// Returns a 3xx to the caller instead of following it.
     pub(crate) fn no_redirect(mut self) -> Self {
         self.follow_redirects = false;
@@ -131,7 +140,11 @@ impl Call {
             reason: format!("could not build the request: {err}"),
         })?;
         let extensions = request.extensions_mut();
-        extensions.insert(AuthScope::Registry(self.scopes));
+        extensions.insert(if self.anonymous {
+            AuthScope::Anonymous
+        } else {
+            AuthScope::Registry(self.scopes)
+        });
         extensions.insert(Endpoint(self.endpoint));
         extensions.insert(self.retry);
         if let Some(timeout) = self.timeout {

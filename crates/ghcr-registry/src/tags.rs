@@ -18,6 +18,12 @@ use crate::error::{Error, Result};
 use crate::manifests::{Refuser, not_found, read_limited, unsupported_delete};
 use crate::request::{Deleted, drain, failure};
 
+/// The most tags one listing returns (a registry that pages for ever stops here).
+pub(crate) const MAX_TAGS: usize = 1_000_000;
+
+/// The most tag list pages one listing reads (1,000,000 tags at docker-registry's 100 a page).
+pub(crate) const MAX_TAG_PAGES: usize = 10_000;
+
 /// Tags as they arrive, page by page.
 pub type TagStream = BoxStream<'static, Result<Tag>>;
 
@@ -31,7 +37,8 @@ impl RegistryClient {
     /// The repository's tags as a stream, fetched `page_size` at a time
     /// (`n`, the registry's default when `None`), following each `Link`
     /// even when a page holds fewer than `n` tags. A `Link` back to a page
-    /// already read ends the stream with [`Error::Protocol`].
+    /// already read ends the stream with [`Error::Protocol`]; more than
+    /// 1,000,000 tags or 10,000 pages with [`Error::LimitExceeded`].
     pub fn tags(&self, repository: &Reference, page_size: Option<usize>) -> TagStream {
         let client = self.clone();
         let repository = repository.without_tag_or_digest();
@@ -42,16 +49,24 @@ impl RegistryClient {
                 None => Ok(url),
             });
         // Pages already read: a Link back to one of them would loop for ever.
-        let state = (client, repository, Some(first), HashSet::new());
-        futures_util::stream::try_unfold(state, |(client, repository, next, mut read)| async move {
+        let state = (client, repository, Some(first), HashSet::new(), 0);
+        futures_util::stream::try_unfold(state, |(client, repository, next, mut read, mut count)| async move {
             let Some(url) = next else {
                 return Ok::<_, Error>(None);
             };
             let url = url?;
+            if read.len() >= MAX_TAG_PAGES {
+                return Err(too_many("tag list pages", MAX_TAG_PAGES, &repository));
+            }
             let (tags, following) = client.tag_page(&repository, &url).await?;
+            count += tags.len();
+            if count > MAX_TAGS {
+                return Err(too_many("tags", MAX_TAGS, &repository));
+            }
             read.insert(url.to_string());
             // This page's tags come out first, then the error.
             let following = following.map(|next| {
+                let next = next?;
                 if read.contains(&next.to_string()) {
                     Err(Error::protocol(
                         &next,
@@ -62,7 +77,7 @@ impl RegistryClient {
                 }
             });
             let page = futures_util::stream::iter(tags.into_iter().map(Ok));
-            Ok(Some((page, (client, repository, following, read))))
+            Ok(Some((page, (client, repository, following, read, count))))
         })
         .try_flatten()
         .boxed()
@@ -103,7 +118,15 @@ impl RegistryClient {
         Ok(tags)
     }
 
-    async fn tag_page(&self, repository: &Reference, url: &Uri) -> Result<(Vec<Tag>, Option<Uri>)> {
+    /// One page, and where the next one is (an error for a `Link` that may
+    /// not be followed, reported after this page's tags).
+    async fn tag_page(
+        &self,
+        repository: &Reference,
+        url: &Uri,
+    ) -> Result<(Vec<Tag>, Option<Result<Uri>>)> {
+        let registry = repository.registry();
+        let origin = self.origin_of(registry, url, "a tag list Link")?;
         let response = self
             .call(
                 Method::GET,
@@ -111,6 +134,7 @@ impl RegistryClient {
                 Scope::pull(repository.repository()),
                 "tags",
             )
+            .origin(origin)
             .send(Body::empty())
             .await?;
         if response.status() == StatusCode::NOT_FOUND {
@@ -120,10 +144,8 @@ impl RegistryClient {
             return Err(failure(response, &Method::GET, url).await);
         }
         let links = response.headers().get_all(http::header::LINK);
-        let next = match next_link(links.iter().filter_map(|value| value.to_str().ok())) {
-            Some(link) => Some(self.resolve(url, link)?),
-            None => None,
-        };
+        let next = next_link(links.iter().filter_map(|value| value.to_str().ok()))
+            .map(|link| Ok(self.follow(registry, url, link, "a tag list Link")?.0));
         let bytes = read_limited(response, 16 * 1024 * 1024, repository).await?;
         let page: TagPage = serde_json::from_slice(&bytes)
             .map_err(|err| Error::protocol(url, format!("not a tag list: {err}")))?;
@@ -234,5 +256,13 @@ impl RegistryClient {
         self.put_manifest_only(reference, &manifest).await?;
         self.delete_manifest(&reference.with_digest(manifest.digest().clone()))
             .await
+    }
+}
+
+fn too_many(what: &'static str, limit: usize, repository: &Reference) -> Error {
+    Error::LimitExceeded {
+        what,
+        limit: limit as u64,
+        at: repository.to_string(),
     }
 }

@@ -2,7 +2,7 @@
 //! under a temporary name that becomes the real one only once verified.
 
 use std::io::{IoSlice, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bytes::Bytes;
 use ghcr_types::{Digest, Reference};
@@ -11,6 +11,7 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use super::pull::BlobReader;
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
+use crate::files::Partial;
 use crate::progress::Progress;
 
 impl RegistryClient {
@@ -33,22 +34,14 @@ impl RegistryClient {
         destination: &Path,
         progress: &Progress,
     ) -> Result<u64> {
-        let temporary = temporary_name(destination);
-        let outcome = self
-            .download_into(repository, digest, size, &temporary, progress)
-            .await;
-        let outcome = match outcome {
-            Ok(size) => tokio::fs::rename(&temporary, destination)
-                .await
-                .map(|()| size)
-                .map_err(|err| Error::io(destination, err)),
-            Err(error) => Err(error),
-        };
-        if outcome.is_err() {
-            // Nothing half-written may stay behind.
-            let _ = tokio::fs::remove_file(&temporary).await;
-        }
-        outcome
+        // Nothing half-written may stay behind: the partial file goes when
+        // this future fails or is dropped, unless it was renamed.
+        let temporary = Partial::beside(destination);
+        let size = self
+            .download_into(repository, digest, size, temporary.path(), progress)
+            .await?;
+        temporary.place(destination).await?;
+        Ok(size)
     }
 
     async fn download_into(
@@ -92,14 +85,6 @@ impl RegistryClient {
     }
 }
 
-fn temporary_name(destination: &Path) -> PathBuf {
-    let name = destination
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    destination.with_file_name(format!(".{name}.partial-{:08x}", fastrand::u32(..)))
-}
-
 /// Writes what arrives, several chunks per system call.
 fn write_all(
     mut file: std::fs::File,
@@ -118,7 +103,11 @@ fn write_all(
         write_batch(&mut file, &batch).map_err(|err| Error::io(path, err))?;
         batch.clear();
     }
-    file.flush().map_err(|err| Error::io(path, err))
+    // On disk before the rename, so a crash never leaves a named blob
+    // whose bytes were not written.
+    file.flush()
+        .and_then(|()| file.sync_all())
+        .map_err(|err| Error::io(path, err))
 }
 
 fn write_batch(
@@ -181,13 +170,5 @@ mod tests {
             .unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), expected);
         assert_eq!(budget.available_permits(), 1000);
-    }
-
-    #[test]
-    fn temporary_names_are_hidden_siblings() {
-        let name = temporary_name(Path::new("/x/blobs/sha256/abc"));
-        assert_eq!(name.parent(), Some(Path::new("/x/blobs/sha256")));
-        let file = name.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(file.starts_with(".abc.partial-"), "{file}");
     }
 }

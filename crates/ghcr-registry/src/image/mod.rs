@@ -26,6 +26,13 @@ use crate::manifests::platform_not_found;
 /// Indexes nest at most this deep.
 const MAX_DEPTH: usize = 8;
 
+/// One index lists at most this many children (real ones list tens).
+const MAX_CHILDREN: usize = 4096;
+
+/// One image tree holds at most this many manifests, whatever the nesting
+/// (the depth cap alone would allow `MAX_CHILDREN` to the 8th).
+const MAX_MANIFESTS: usize = 16_384;
+
 /// A blob an image needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct BlobRef {
@@ -100,7 +107,15 @@ impl Tree {
                 reason: format!("indexes nest deeper than {MAX_DEPTH} levels"),
             });
         }
-        for child in manifest.children() {
+        let children = manifest.children();
+        if children.len() > MAX_CHILDREN {
+            return Err(Error::LimitExceeded {
+                what: "children of one index",
+                limit: MAX_CHILDREN as u64,
+                at: manifest.digest().to_string(),
+            });
+        }
+        for child in children {
             let blob = BlobRef::of(child)?;
             if !seen.insert(blob.digest.clone()) {
                 continue;
@@ -109,6 +124,13 @@ impl Tree {
                 // An index may point at a plain blob (an artifact).
                 self.blobs.push(blob);
                 continue;
+            }
+            if self.children.len() >= MAX_MANIFESTS {
+                return Err(Error::LimitExceeded {
+                    what: "manifests in one image",
+                    limit: MAX_MANIFESTS as u64,
+                    at: self.top.digest().to_string(),
+                });
             }
             let loaded = load(child.clone()).await?;
             Box::pin(self.visit(&loaded, load, seen, depth + 1)).await?;

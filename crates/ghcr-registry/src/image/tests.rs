@@ -112,3 +112,49 @@ async fn a_child_that_cannot_be_loaded_fails_the_walk() {
     let error = walk(top, &[]).await.unwrap_err();
     assert!(error.to_string().contains("unknown child"), "{error}");
 }
+
+#[tokio::test]
+async fn an_index_with_too_many_children_is_refused_before_any_load() {
+    let leaves: Vec<Manifest> = (0..=MAX_CHILDREN)
+        .map(|i| image(&format!("cfg-{i}"), &[]))
+        .collect();
+    let top = index(&leaves.iter().collect::<Vec<_>>());
+    // No child is known: a load would fail with "unknown child" instead.
+    let error = walk(top, &[]).await.unwrap_err();
+    assert!(
+        matches!(error, Error::LimitExceeded { limit, .. } if limit == MAX_CHILDREN as u64),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("more than 4096 children of one index"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_tree_with_too_many_manifests_is_refused() {
+    // Five indexes of 4000 distinct images each: every index is within
+    // its own cap, the tree is not.
+    let groups: Vec<Vec<Manifest>> = (0..5)
+        .map(|g| {
+            (0..4000)
+                .map(|i| image(&format!("cfg-{g}-{i}"), &[]))
+                .collect()
+        })
+        .collect();
+    let inner: Vec<Manifest> = groups
+        .iter()
+        .map(|group| index(&group.iter().collect::<Vec<_>>()))
+        .collect();
+    let top = index(&inner.iter().collect::<Vec<_>>());
+    let known: Vec<&Manifest> = groups.iter().flatten().chain(&inner).collect();
+    let error = walk(top, &known).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("more than 16384 manifests in one image"),
+        "{error}"
+    );
+}

@@ -93,3 +93,28 @@ async fn folders_without_the_marker_are_not_layouts() {
     let error = Layout::open(dir.path()).await.unwrap_err().to_string();
     assert!(error.contains("1.0.0"), "{error}");
 }
+
+/// Pulls into one layout at the same time: each adds its entry under the
+/// lock, reading what the others wrote, so none is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_entries_are_all_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = Layout::create(dir.path()).await.unwrap();
+    let manifest = image_manifest(&Digest::sha256_of(b"{}"));
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let (layout, descriptor) = (layout.clone(), manifest.descriptor());
+            tokio::spawn(async move { layout.add_entry(&descriptor, Some(&format!("t{i}"))).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(layout.entries().await.unwrap().len(), 32);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".partial-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

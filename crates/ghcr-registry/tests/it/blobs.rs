@@ -240,3 +240,80 @@ async fn resumed_reads_work_with_and_without_range_support() {
         );
     }
 }
+
+/// A pull whose future is dropped mid-transfer (a cancelled task, a
+/// `select!` that lost) leaves no `.partial-` file behind.
+#[tokio::test]
+async fn a_dropped_download_removes_its_partial_file() {
+    let blob = data(2 * 1024 * 1024, 8);
+    let digest = Digest::sha256_of(&blob);
+    let (addr, sent) = faulty::stalling_blob_server(blob).await;
+    let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+    let repository = Reference::parse(&format!("{addr}/team/stall")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let destination = dir.path().join(digest.encoded());
+    let progress = Progress::none();
+    let mut download =
+        Box::pin(client.download_blob(&repository, &digest, None, &destination, &progress));
+    tokio::select! {
+        outcome = &mut download => panic!("the stalled download ended: {outcome:?}"),
+        () = sent.notified() => {}
+    }
+    let partial: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(
+        partial.len(),
+        1,
+        "the download is under way in a partial file"
+    );
+    drop(download);
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// A blob answer whose Content-Length is smaller than the bytes that
+/// follow: only the announced bytes are read, and they do not verify.
+#[tokio::test]
+async fn a_content_length_smaller_than_the_blob_is_a_mismatch() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let blob = data(256 * 1024, 9);
+    let digest = Digest::sha256_of(&blob);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = blob.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+                served.len() / 2
+            );
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(&served).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+    let repository = Reference::parse(&format!("{addr}/team/short")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let destination = dir.path().join(digest.encoded());
+    for size in [None, Some(blob.len() as u64)] {
+        let error = client
+            .download_blob(&repository, &digest, size, &destination, &Progress::none())
+            .await
+            .unwrap_err();
+        assert!(
+            error.is_digest_mismatch()
+                || matches!(
+                    error,
+                    Error::SizeMismatch { .. } | Error::Interrupted { .. }
+                ),
+            "{size:?}: {error}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{size:?}"
+        );
+    }
+}

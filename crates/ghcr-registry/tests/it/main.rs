@@ -8,6 +8,7 @@ mod images;
 mod interop;
 mod limits;
 mod manifests;
+mod origins;
 mod profiles;
 mod pulls;
 mod referrers;

@@ -27,6 +27,16 @@ async fn fake(profile: Profile) -> FakeGhcr {
         .unwrap()
 }
 
+/// The body sizes of the PATCHes the fake received, in order.
+fn patch_sizes(fake: &FakeGhcr) -> Vec<u64> {
+    fake.log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.method == Method::PATCH)
+        .map(|e| e.body_len)
+        .collect()
+}
+
 fn reference(fake: &FakeGhcr, path: &str) -> Reference {
     Reference::parse(&format!("{}/{path}", fake.registry_host())).unwrap()
 }
@@ -89,14 +99,39 @@ async fn chunks_are_at_least_the_length_the_registry_asks_for() {
         .await
         .unwrap();
     assert_eq!(fake.store().blob(&pushed.digest), Some(blob));
-    let sizes: Vec<u64> = fake
-        .log()
-        .entries()
-        .into_iter()
-        .filter(|e| e.method == Method::PATCH)
-        .map(|e| e.body_len)
-        .collect();
+    let sizes = patch_sizes(&fake);
     assert_eq!(sizes, [4096, 4096, 1808]);
+}
+
+/// A registry asking for 1 PiB chunks gets chunks no larger than the
+/// client's memory budget, not an allocation of its size.
+#[tokio::test]
+async fn a_huge_chunk_min_length_is_clamped_to_the_memory_budget() {
+    let fake = FakeGhcr::builder()
+        .user(USER, TOKEN)
+        .chunk_min_length(1 << 50)
+        .start()
+        .await
+        .unwrap();
+    let client = support::fake_client(&fake, USER, TOKEN)
+        .upload_mode(UploadMode::Chunked)
+        .chunk_size(1 << 20)
+        .memory_budget(2 << 20)
+        .build()
+        .unwrap();
+    let blob = data(5 << 20, 12);
+    let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), None);
+    let pushed = client
+        .push_blob(
+            &reference(&fake, "octo/huge-min"),
+            source,
+            &UploadOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fake.store().blob(&pushed.digest), Some(blob));
+    let sizes = patch_sizes(&fake);
+    assert_eq!(sizes, [2 << 20, 2 << 20, 1 << 20]);
 }
 
 /// What a failed push could leave must never be a tag: every blob is up

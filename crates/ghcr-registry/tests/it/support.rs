@@ -4,6 +4,7 @@
 
 pub(crate) mod faulty;
 pub(crate) mod listing;
+pub(crate) mod origins;
 pub(crate) mod proxy;
 pub(crate) mod upload_server;
 

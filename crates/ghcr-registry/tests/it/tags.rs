@@ -193,3 +193,20 @@ async fn a_link_back_to_a_page_already_read_ends_the_listing() {
     assert_eq!(tags, ["a", "b", "c", "d"], "each page's tags once");
     assert!(streamed.last().is_some_and(Result::is_err));
 }
+
+/// A registry that pages for ever without repeating a Link: the listing
+/// stops at the tag cap, or at the page cap when the pages are empty.
+#[tokio::test]
+async fn endless_paging_stops_at_a_named_limit() {
+    for (per_page, expected) in [
+        (10_000, "more than 1000000 tags"),
+        (0, "more than 10000 tag list pages"),
+    ] {
+        let addr = listing::endless_tag_server(per_page).await;
+        let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+        let repository = Reference::parse(&format!("{addr}/team/endless")).unwrap();
+        let error = client.list_tags(&repository).await.unwrap_err();
+        assert!(matches!(error, Error::LimitExceeded { .. }), "{error}");
+        assert!(error.to_string().contains(expected), "{error}");
+    }
+}

@@ -130,6 +130,32 @@ async fn chunked_upload_on_generic_follows_each_location() {
     assert_eq!(stale.code(), "BLOB_UPLOAD_INVALID");
 }
 
+/// A chunk sent again after its answer was lost goes to the Location the
+/// client had (stale on the generic profile): the spec's answer to a chunk
+/// out of order is 416 with the current `Range` and `Location`, not 400.
+#[tokio::test]
+async fn a_chunk_sent_again_is_416_with_the_current_range_on_both_profiles() {
+    for profile in [Profile::Ghcr, Profile::Generic] {
+        let fake = fake(profile).await;
+        let base = fake.registry_url();
+        let auth = bearer(&fake, "octo", "t-octo", "repository:octo/app:pull,push").await;
+        let started = start_upload(&base, &auth).await;
+        let first = absolute(&base, started.header("location").unwrap());
+        let chunk = [("authorization", auth.as_str()), ("content-range", "0-999")];
+        let patched = send("PATCH", &first, &chunk, vec![7u8; 1000]).await;
+        assert_eq!(patched.status, 202, "{profile:?}: {}", patched.text());
+        let current = patched.header("location").unwrap().to_owned();
+        let again = send("PATCH", &first, &chunk, vec![7u8; 1000]).await;
+        assert_eq!(again.status, 416, "{profile:?}: {}", again.text());
+        assert_eq!(again.header("range"), Some("0-999"), "{profile:?}");
+        assert_eq!(
+            again.header("location"),
+            Some(current.as_str()),
+            "{profile:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn monolithic_and_one_shot_uploads_verify_digests() {
     let fake = fake(Profile::Ghcr).await;

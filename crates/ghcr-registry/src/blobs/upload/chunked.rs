@@ -52,6 +52,7 @@ pub(super) async fn send(
         let url = session.location.clone();
         let response = client
             .call(Method::PATCH, &url, session.scope(), "uploads")
+            .origin(session.origin())
             .header(CONTENT_TYPE, "application/octet-stream")
             .header(CONTENT_RANGE, format!("{start}-{end}"))
             .retry(Retry::Never)

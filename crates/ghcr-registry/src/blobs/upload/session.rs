@@ -11,6 +11,7 @@ use http::{Method, StatusCode, Uri};
 use crate::blobs::blob_not_found;
 use crate::client::{RegistryClient, with_query};
 use crate::error::{Error, Result};
+use crate::origin::Origin;
 use crate::request::{drain, failure, header};
 
 /// What a mount request did.
@@ -28,6 +29,9 @@ pub(crate) struct UploadSession {
     pub(crate) location: Uri,
     /// `OCI-Chunk-Min-Length`: chunks must be at least this big.
     pub(crate) min_chunk: Option<u64>,
+    /// Whether `location` is the registry's (credentials go) or an allowed
+    /// other host's (none do).
+    origin: Origin,
 }
 
 impl UploadSession {
@@ -70,14 +74,17 @@ impl UploadSession {
     ) -> Result<Self> {
         let location = header(&response, "location")
             .ok_or_else(|| Error::protocol(url, "an upload was opened without a Location"))?;
-        let location = client.resolve(url, location)?;
-        let min_chunk =
-            header(&response, "oci-chunk-min-length").and_then(|v| v.trim().parse().ok());
+        let (location, origin) =
+            client.follow(repository.registry(), url, location, "an upload Location")?;
+        let min_chunk = header(&response, "oci-chunk-min-length")
+            .and_then(|v| v.trim().parse().ok())
+            .map(|min| clamp_min_chunk(min, client.settings.memory_budget));
         drain(response).await;
         Ok(Self {
             repository: repository.clone(),
             location,
             min_chunk,
+            origin,
         })
     }
 
@@ -88,7 +95,9 @@ impl UploadSession {
         response: &http::Response<HttpBody>,
     ) -> Result<()> {
         if let Some(location) = header(response, "location") {
-            self.location = client.resolve(&self.location, location)?;
+            let registry = self.repository.registry();
+            (self.location, self.origin) =
+                client.follow(registry, &self.location, location, "an upload Location")?;
         }
         Ok(())
     }
@@ -98,6 +107,7 @@ impl UploadSession {
     pub(crate) async fn status(&mut self, client: &RegistryClient) -> Result<Option<u64>> {
         let response = client
             .call(Method::GET, &self.location, self.scope(), "uploads")
+            .origin(self.origin)
             .send(Body::empty())
             .await?;
         if !response.status().is_success() {
@@ -127,6 +137,7 @@ impl UploadSession {
         let has_body = !body.is_empty();
         let mut call = client
             .call(Method::PUT, &url, self.scope(), "uploads")
+            .origin(self.origin)
             .header(CONTENT_TYPE, "application/octet-stream");
         if has_body {
             call = call.upload_timeout();
@@ -166,6 +177,7 @@ impl UploadSession {
     pub(crate) async fn cancel(&self, client: &RegistryClient) {
         if let Ok(response) = client
             .call(Method::DELETE, &self.location, self.scope(), "uploads")
+            .origin(self.origin)
             .send(Body::empty())
             .await
         {
@@ -173,9 +185,29 @@ impl UploadSession {
         }
     }
 
+    /// Whose credentials requests to `location` carry.
+    pub(crate) fn origin(&self) -> Origin {
+        self.origin
+    }
+
     pub(crate) fn scope(&self) -> Scope {
         Scope::push(self.repository.repository())
     }
+}
+
+/// A chunk no larger than the memory budget: a registry asking for more
+/// gets chunks of the budget (and may refuse them) rather than an
+/// allocation of the size it named.
+fn clamp_min_chunk(min: u64, budget: usize) -> u64 {
+    let budget = budget as u64;
+    if min > budget {
+        tracing::warn!(
+            asked = min,
+            sent = budget,
+            "the registry's OCI-Chunk-Min-Length is larger than the memory budget; chunks stay at the budget"
+        );
+    }
+    min.min(budget)
 }
 
 /// A POST that opens an upload; repeating it is harmless.

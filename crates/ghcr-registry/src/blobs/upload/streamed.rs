@@ -94,6 +94,7 @@ async fn request(
     };
     let response = client
         .call(method.clone(), &url, session.scope(), "uploads")
+        .origin(session.origin())
         .header(CONTENT_TYPE, "application/octet-stream")
         .retry(Retry::Never)
         .upload_timeout()

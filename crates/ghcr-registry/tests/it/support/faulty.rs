@@ -235,3 +235,28 @@ pub(crate) async fn flaky_blob_server(
     });
     (serve(handler).await, ranges)
 }
+
+/// Serves half of `blob` under a Content-Length of all of it, then sends
+/// nothing more; `sent` is notified once the half is on its way.
+pub(crate) async fn stalling_blob_server(blob: Bytes) -> (SocketAddr, Arc<tokio::sync::Notify>) {
+    let sent = Arc::new(tokio::sync::Notify::new());
+    let notify = sent.clone();
+    let handler: Handler = Arc::new(move |_request| {
+        let (blob, notify) = (blob.clone(), notify.clone());
+        Box::pin(async move {
+            let half = blob.slice(..blob.len() / 2);
+            let frames = futures_util::StreamExt::chain(
+                futures_util::stream::once(async move {
+                    notify.notify_one();
+                    Ok(Frame::data(half))
+                }),
+                futures_util::stream::pending(),
+            );
+            Ok(http::Response::builder()
+                .header("content-length", blob.len().to_string())
+                .body(StreamBody::new(frames).boxed())
+                .unwrap())
+        })
+    });
+    (serve(handler).await, sent)
+}

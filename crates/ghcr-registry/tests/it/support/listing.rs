@@ -136,3 +136,24 @@ pub(crate) async fn looping_tag_server() -> SocketAddr {
     });
     serve(handler).await
 }
+
+/// Pages of `per_page` new tags for ever, each linking to the next page
+/// (`?page=N`), so that no Link repeats.
+pub(crate) async fn endless_tag_server(per_page: usize) -> SocketAddr {
+    let handler: Handler = Arc::new(move |request| {
+        Box::pin(async move {
+            let path = request.uri().path().to_owned();
+            let page: u64 = request
+                .uri()
+                .query()
+                .and_then(|q| q.strip_prefix("page="))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let tags: Vec<String> = (0..per_page).map(|i| format!("p{page}-{i}")).collect();
+            let body = serde_json::json!({ "name": "team/endless", "tags": tags }).to_string();
+            let link = format!("<{path}?page={}>; rel=\"next\"", page + 1);
+            Ok(full(200, &[("link", link)], Bytes::from(body)))
+        })
+    });
+    serve(handler).await
+}

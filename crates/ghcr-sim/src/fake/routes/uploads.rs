@@ -116,8 +116,29 @@ fn patch(
 ) -> Result<http::Response<Bytes>, RegistryError> {
     let mut state = shared.state();
     let upload = state.upload(id, name)?;
-    check_state(request, upload.state)?;
-    let offset = upload.len;
+    let (offset, upload_state) = (upload.len, upload.state);
+    // A chunk out of order is 416 with where the upload is, even when it
+    // went to an older Location (a chunk sent again after a lost answer):
+    // the spec's answer, which a client resumes from.
+    if let Some((start, _)) = request
+        .header("content-range")
+        .and_then(parse_content_range)
+        && start != offset
+    {
+        let mut refusal = registry_error(&RegistryError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "BLOB_UPLOAD_INVALID",
+            format!("chunk starts at {start}, the upload is at {offset}"),
+        ));
+        if let Ok(value) = range(offset).parse() {
+            refusal.headers_mut().insert("range", value);
+        }
+        if let Ok(value) = location(shared, name, id, upload_state).parse() {
+            refusal.headers_mut().insert("location", value);
+        }
+        return Ok(refusal);
+    }
+    check_state(request, upload_state)?;
     if let Some(content_range) = request.header("content-range") {
         let length = request.body.len() as u64;
         if let Some(limit) = shared.config.patch_limit
@@ -139,20 +160,6 @@ fn patch(
                 format!("invalid Content-Range `{content_range}`: expected <start>-<end>"),
             )
         })?;
-        if start != offset {
-            let mut refusal = registry_error(&RegistryError::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "BLOB_UPLOAD_INVALID",
-                format!("chunk starts at {start}, the upload is at {offset}"),
-            ));
-            if let Ok(value) = range(offset).parse() {
-                refusal.headers_mut().insert("range", value);
-            }
-            if let Ok(value) = location(shared, name, id, state.upload(id, name)?.state).parse() {
-                refusal.headers_mut().insert("location", value);
-            }
-            return Ok(refusal);
-        }
         // `start <= end`, but `end` may be u64::MAX: no `end + 1`.
         if (end - start).checked_add(1) != Some(length) {
             return Err(RegistryError::new(
