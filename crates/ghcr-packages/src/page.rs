@@ -432,6 +432,17 @@ mod tests {
         assert_eq!(seen.lock().unwrap().len(), 2);
     }
 
+    /// `error` is the listing limit `expected`, set to `at`.
+    fn assert_limit(error: &Error, expected: &str, at: usize) {
+        assert!(
+            matches!(
+                error,
+                Error::ListingLimit { limit, value, .. } if *limit == expected && *value == at
+            ),
+            "{error:?}"
+        );
+    }
+
     #[tokio::test]
     async fn endless_pages_stop_at_the_page_and_item_limits() {
         // page=n+1 for ever, one new item a page.
@@ -441,17 +452,7 @@ mod tests {
             .collect_all()
             .await
             .unwrap_err();
-        assert!(
-            matches!(
-                error,
-                Error::ListingLimit {
-                    limit: "pages",
-                    value: 50,
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
+        assert_limit(&error, "pages", 50);
         assert!(error.to_string().contains("limit of 50 pages"), "{error}");
         assert_eq!(seen.lock().unwrap().len(), 50);
         // Ten new items a page: the item limit comes first.
@@ -461,17 +462,7 @@ mod tests {
             .collect_all()
             .await
             .unwrap_err();
-        assert!(
-            matches!(
-                error,
-                Error::ListingLimit {
-                    limit: "items",
-                    value: 95,
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
+        assert_limit(&error, "items", 95);
     }
 
     #[tokio::test]

@@ -25,16 +25,16 @@ pub(super) const RECHECK_EVERY: usize = 10;
 /// deletion a minute under a small budget looks before each).
 pub(super) const RECHECK_AFTER: Duration = Duration::from_secs(30);
 
+/// A version's tags, sorted: the same set compares equal in any order.
+fn sorted_tags(version: &PackageVersion) -> Vec<String> {
+    let mut tags = version.tags().to_vec();
+    tags.sort();
+    tags
+}
+
 /// Each version's sorted tags, by id.
 fn tag_sets(versions: &[PackageVersion]) -> HashMap<PackageVersionId, Vec<String>> {
-    versions
-        .iter()
-        .map(|v| {
-            let mut tags = v.tags().to_vec();
-            tags.sort();
-            (v.id, tags)
-        })
-        .collect()
+    versions.iter().map(|v| (v.id, sorted_tags(v))).collect()
 }
 
 impl Run<'_> {
@@ -80,11 +80,9 @@ impl Run<'_> {
         // The versions now: as known, without those gone, updated with what was read.
         let done: HashSet<PackageVersionId> = self.finished().chain(gone).collect();
         let known = tag_sets(&self.current);
-        let changed = seen.iter().any(|v| {
-            let mut tags = v.tags().to_vec();
-            tags.sort();
-            known.get(&v.id) != Some(&tags)
-        });
+        let changed = seen
+            .iter()
+            .any(|v| known.get(&v.id) != Some(&sorted_tags(v)));
         let mut current: Vec<PackageVersion> = self
             .current
             .iter()
