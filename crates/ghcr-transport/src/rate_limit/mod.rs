@@ -20,7 +20,7 @@ use tower::{Layer, Service, ServiceExt};
 
 use crate::body::{Body, BoxError, HttpBody, full, read_limited, try_clone_request};
 use crate::metrics::Metrics;
-use crate::request::{AuthScope, LeftOrigin};
+use crate::request::{Attempts, AuthScope, LeftOrigin};
 use crate::stack::{Inner, ResponseFuture};
 
 /// How many rate-limit waits one request may sit through.
@@ -231,9 +231,15 @@ impl RateLimitLayer {
         host: &str,
     ) -> Result<http::Response<HttpBody>, BoxError> {
         let mut waits = 0;
+        // Attempts of the earlier sends: the caller learns the total, so a
+        // 404 after a lost answer and a wait is not taken for a first send.
+        let mut sent: u32 = 0;
         loop {
             let copy = try_clone_request(&request);
-            let response = inner.clone().oneshot(request).await?;
+            let mut response = inner.clone().oneshot(request).await?;
+            let attempts = response.extensions().get::<Attempts>().map_or(1, |a| a.0);
+            sent = sent.saturating_add(attempts);
+            response.extensions_mut().insert(Attempts(sent));
             // Only the GitHub API's own answers set its budget: a registry
             // (or a host an API redirect led to) saying `remaining: 0` must
             // not stall API calls.

@@ -359,3 +359,27 @@ async fn unknown_rate_limit_resources_share_one_label() {
         .count();
     assert_eq!(labels, 2, "{text}");
 }
+
+/// A DELETE whose first answer was lost (502), then rate limited, then
+/// answered 404 was sent three times: the caller must learn that, or it
+/// takes the 404 for "it was never there" when its own first attempt
+/// deleted it. The wait for the limit must not reset the count.
+#[tokio::test(start_paused = true)]
+async fn attempts_count_every_send_across_rate_limit_waits() {
+    let script = Script::new(|_, index| match index {
+        0 => reply(502, &[], "bad gateway"),
+        1 => reply(429, &[("retry-after", "1")], ""),
+        _ => reply(404, &[], "gone"),
+    });
+    let transport = Transport::builder().wire(script.clone()).build().unwrap();
+    let request = http::Request::delete("https://ghcr.test/v2/o/a/manifests/sha256:00")
+        .body(Body::empty())
+        .unwrap();
+    let response = transport.send(request).await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(script.seen().len(), 3);
+    assert_eq!(
+        response.extensions().get::<ghcr_transport::Attempts>(),
+        Some(&ghcr_transport::Attempts(3))
+    );
+}
