@@ -44,7 +44,7 @@ impl RegistryClient {
     ) -> Result<Origin> {
         let host = url.authority().map_or("", http::uri::Authority::as_str);
         let scheme = self.transport.scheme_for(registry);
-        if host.eq_ignore_ascii_case(registry) && url.scheme_str() == Some(scheme) {
+        if url.scheme_str() == Some(scheme) && same_authority(url, registry) {
             return Ok(Origin::Registry);
         }
         let refused = |reason: &str| Error::ForeignOrigin {
@@ -63,7 +63,7 @@ impl RegistryClient {
             .settings
             .allowed_origins
             .iter()
-            .any(|allowed| allowed.eq_ignore_ascii_case(host));
+            .any(|allowed| same_authority(url, allowed));
         if allowed {
             tracing::debug!(
                 host,
@@ -72,7 +72,7 @@ impl RegistryClient {
             Ok(Origin::Foreign)
         } else {
             Err(refused(
-                "if that host is the registry's own upload or storage host, allow it with RegistryClientBuilder::allow_origin (requests there carry no credentials)",
+                "if that host is the registry's own upload or storage host, allow it (GHCR_ALLOW_ORIGINS or --allow-origin; RegistryClientBuilder::allow_origin in code; requests there carry no credentials)",
             ))
         }
     }
@@ -98,6 +98,24 @@ fn is_private_literal(host: &str) -> bool {
         }
         Err(_) => false,
     }
+}
+
+/// `url` names the same host and port as `authority` (`host[:port]`, its
+/// port defaulting to that of `url`'s scheme), so `ghcr.io` and
+/// `https://ghcr.io:443` are one origin.
+fn same_authority(url: &Uri, authority: &str) -> bool {
+    let Ok(authority) = authority.parse::<http::uri::Authority>() else {
+        return false;
+    };
+    let default_port = match url.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    };
+    let url_port = url.port_u16().or(default_port);
+    let port = authority.port_u16().or(default_port);
+    let url_host = url.host().unwrap_or_default();
+    url_port == port && url_host.eq_ignore_ascii_case(authority.host())
 }
 
 /// `host` is the host part of `registry` (`host[:port]`).
@@ -155,6 +173,26 @@ mod tests {
         check(&[], "ghcr.io", "https://GHCR.io/v2/a/b", Some(Registry));
         check(&[], "ghcr.io", "http://ghcr.io/v2/a/b", None);
         check(&[], "ghcr.io", "https://ghcr.io:8443/v2/a/b", None);
+        check(&[], "ghcr.io", "https://ghcr.io:443/v2/a/b", Some(Registry));
+        check(&[], "ghcr.io:443", "https://ghcr.io/v2/a/b", Some(Registry));
+        check(
+            &["up.example"],
+            "ghcr.io",
+            "https://up.example:443/x",
+            Some(Foreign),
+        );
+        check(
+            &["up.example"],
+            "ghcr.io",
+            "https://up.example:8443/x",
+            None,
+        );
+        check(
+            &["up.example:443"],
+            "ghcr.io",
+            "https://UP.example/x",
+            Some(Foreign),
+        );
         check(&[], "ghcr.io", "https://evil.example/v2/a/b", None);
         check(
             &["up.example"],
