@@ -40,6 +40,9 @@ impl Setup {
             // An http:// GHCR_API_BASE off loopback is refused without it.
             builder = builder.allow_plain_http_api();
         }
+        for host in &global.allow_origin {
+            builder = builder.allow_origin(host);
+        }
         let config = builder.build()?;
         if global.plain_http
             && config.api_base().starts_with("http://")

@@ -100,8 +100,14 @@ impl GhcrClient {
         }
         let transport = customize(builder).build()?;
         #[cfg(feature = "registry")]
-        let registry = ghcr_registry::RegistryClient::builder(transport.clone())
-            .chunk_size(config.chunk_size)
+        let registry = config
+            .allowed_origins
+            .iter()
+            .fold(
+                ghcr_registry::RegistryClient::builder(transport.clone())
+                    .chunk_size(config.chunk_size),
+                |builder, host| builder.allow_origin(host.clone()),
+            )
             .build()?;
         #[cfg(feature = "packages")]
         let packages = ghcr_packages::PackagesClient::builder(transport.clone())

@@ -43,6 +43,12 @@ pub(crate) struct Global {
     /// on loopback.
     #[arg(long, global = true)]
     pub(crate) plain_http: bool,
+    /// Let a registry's upload Location or tag Link lead to this other
+    /// HOST[:PORT] (its own upload or storage host), without credentials;
+    /// repeatable (all on the same side of the command name), added to
+    /// GHCR_ALLOW_ORIGINS.
+    #[arg(long, global = true, value_name = "HOST[:PORT]")]
+    pub(crate) allow_origin: Vec<String>,
 }
 
 /// The commands.
@@ -216,6 +222,24 @@ mod tests {
                 .unwrap();
         assert!(args.global.json && args.global.plain_http);
         assert_eq!(args.global.verbose, 2);
+        assert!(args.global.allow_origin.is_empty());
+        let args = Args::try_parse_from([
+            "ghcr",
+            "push",
+            "--allow-origin",
+            "up.example",
+            "dir",
+            "ghcr.io/o/a:1",
+            "--allow-origin=store.example:8443",
+        ])
+        .unwrap();
+        assert_eq!(
+            args.global.allow_origin,
+            ["up.example", "store.example:8443"]
+        );
+        let args =
+            Args::try_parse_from(["ghcr", "--allow-origin", "up.example", "ls", "o/a"]).unwrap();
+        assert_eq!(args.global.allow_origin, ["up.example"]);
         let error =
             Args::try_parse_from(["ghcr", "login", "-u", "x", "-p", "y", "--password-stdin"])
                 .unwrap_err();

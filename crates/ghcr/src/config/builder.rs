@@ -60,6 +60,7 @@ impl Default for GhcrConfigBuilder {
                 throttle_threshold: 0.8,
                 plain_http: Vec::new(),
                 plain_http_api: false,
+                allowed_origins: Vec::new(),
                 user_agent: format!("ghcr-rs/{}", env!("CARGO_PKG_VERSION")),
                 #[cfg(feature = "sim")]
                 simulation: ghcr_sim::SimulationMode::Off,
@@ -172,6 +173,17 @@ impl GhcrConfigBuilder {
         self
     }
 
+    /// Lets a registry's upload `Location` or tag `Link` send requests to
+    /// `host[:port]` (its own upload or storage host), without credentials;
+    /// callable for several hosts. Default: only the registry's own origin.
+    #[must_use]
+    pub fn allow_origin(mut self, host: &str) -> Self {
+        if !self.config.allowed_origins.iter().any(|h| h == host) {
+            self.config.allowed_origins.push(host.to_owned());
+        }
+        self
+    }
+
     /// The User-Agent header. Default: `ghcr-rs/<version>`.
     #[must_use]
     pub fn user_agent(mut self, user_agent: &str) -> Self {
@@ -198,6 +210,7 @@ impl GhcrConfigBuilder {
         let config = self.config;
         check_registry(&config.registry)?;
         check_api_base(&config.api_base)?;
+        check_allowed_origins(&config.allowed_origins)?;
         check_plain_http_api(&config)?;
         let seconds = |value: Duration, (low, high): (u64, u64), setting, variable| {
             let ok = value >= Duration::from_secs(low) && value <= Duration::from_secs(high);
@@ -331,6 +344,22 @@ fn check_chunk_size(bytes: usize, registry: &str) -> Result<()> {
                 "{bytes} bytes is above 4194304 (4 MiB): ghcr.io refuses larger upload chunks with 416 \"exceeds the maximum permissible limit of 4.00MiB\""
             ),
         ));
+    }
+    Ok(())
+}
+
+/// Each allowed origin is a bare `host[:port]`; the error does not repeat
+/// the value, which may hold `user:token@`.
+fn check_allowed_origins(hosts: &[String]) -> Result<()> {
+    for host in hosts {
+        let bare = !host.contains(['@', '/']) && host.parse::<http::uri::Authority>().is_ok();
+        if !bare {
+            return Err(Error::config(
+                "allowed_origins",
+                super::ALLOW_ORIGINS_VAR,
+                "an entry (not repeated here) is not a bare host[:port]: no scheme, path or user:password@",
+            ));
+        }
     }
     Ok(())
 }

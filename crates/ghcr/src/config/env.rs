@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::builder::{CHUNK_SIZE_RANGE, MAX_RETRIES_LIMIT, TIMEOUT_RANGE, UPLOAD_TIMEOUT_RANGE};
 use super::{
-    API_BASE_VAR, CHUNK_SIZE_VAR, GhcrConfigBuilder, MAX_RETRIES_VAR, REGISTRY_VAR,
-    SIMULATION_MODE_VAR, SIMULATION_PATH_VAR, THROTTLE_THRESHOLD_VAR, TIMEOUT_VAR, TOKEN_VAR,
-    UPLOAD_TIMEOUT_VAR, USERNAME_VAR,
+    ALLOW_ORIGINS_VAR, API_BASE_VAR, CHUNK_SIZE_VAR, GhcrConfigBuilder, MAX_RETRIES_VAR,
+    REGISTRY_VAR, SIMULATION_MODE_VAR, SIMULATION_PATH_VAR, THROTTLE_THRESHOLD_VAR, TIMEOUT_VAR,
+    TOKEN_VAR, UPLOAD_TIMEOUT_VAR, USERNAME_VAR,
 };
 use crate::error::{Error, Result};
 
@@ -94,6 +94,11 @@ impl GhcrConfigBuilder {
                 accepted,
             )?;
             builder = builder.throttle_threshold(share);
+        }
+        if let Some(text) = var(ALLOW_ORIGINS_VAR) {
+            for host in text.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+                builder = builder.allow_origin(host);
+            }
         }
         simulation(
             builder,

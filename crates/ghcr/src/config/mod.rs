@@ -36,9 +36,12 @@ pub const THROTTLE_THRESHOLD_VAR: &str = "GHCR_THROTTLE_THRESHOLD";
 pub const SIMULATION_MODE_VAR: &str = "GHCR_SIMULATION_MODE";
 /// The cassette folder for `record` and `replay`.
 pub const SIMULATION_PATH_VAR: &str = "GHCR_SIMULATION_PATH";
+/// Comma-separated `host[:port]`s a registry's upload `Location` or tag
+/// `Link` may lead to (without credentials); none by default.
+pub const ALLOW_ORIGINS_VAR: &str = "GHCR_ALLOW_ORIGINS";
 
 /// Every environment variable [`GhcrConfig::from_env`] reads.
-pub const ENV_VARS: [&str; 11] = [
+pub const ENV_VARS: [&str; 12] = [
     USERNAME_VAR,
     TOKEN_VAR,
     REGISTRY_VAR,
@@ -50,6 +53,7 @@ pub const ENV_VARS: [&str; 11] = [
     THROTTLE_THRESHOLD_VAR,
     SIMULATION_MODE_VAR,
     SIMULATION_PATH_VAR,
+    ALLOW_ORIGINS_VAR,
 ];
 
 /// ghcr.io's cap on an upload chunk: 4 MiB.
@@ -86,6 +90,7 @@ pub struct GhcrConfig {
     pub(crate) throttle_threshold: f64,
     pub(crate) plain_http: Vec<String>,
     pub(crate) plain_http_api: bool,
+    pub(crate) allowed_origins: Vec<String>,
     pub(crate) user_agent: String,
     #[cfg(feature = "sim")]
     pub(crate) simulation: ghcr_sim::SimulationMode,
@@ -171,6 +176,12 @@ impl GhcrConfig {
         &self.plain_http
     }
 
+    /// Other hosts a registry's upload `Location` or tag `Link` may send
+    /// requests to (without credentials).
+    pub fn allowed_origins(&self) -> &[String] {
+        &self.allowed_origins
+    }
+
     /// The User-Agent header.
     pub fn user_agent(&self) -> &str {
         &self.user_agent
@@ -198,6 +209,7 @@ impl fmt::Debug for GhcrConfig {
             .field("throttle_threshold", &self.throttle_threshold)
             .field("plain_http", &self.plain_http)
             .field("plain_http_api", &self.plain_http_api)
+            .field("allowed_origins", &self.allowed_origins)
             .field("user_agent", &self.user_agent);
         #[cfg(feature = "sim")]
         debug.field("simulation", &self.simulation);

@@ -256,3 +256,30 @@ fn plain_http_api_base_off_loopback_needs_an_explicit_allow() {
         .build();
     assert!(error.is_err(), "{error:?}");
 }
+
+/// `GHCR_ALLOW_ORIGINS` lists bare hosts; anything else is refused without
+/// being repeated (it may carry a token).
+#[test]
+fn allowed_origins_come_from_the_environment_as_bare_hosts() {
+    const SECRET: &str = "ghp_PastedByMistake0123456789";
+    let config = from(&[(
+        ALLOW_ORIGINS_VAR,
+        " uploads.example , storage.example:8443,uploads.example,",
+    )])
+    .unwrap();
+    assert_eq!(
+        config.allowed_origins(),
+        ["uploads.example", "storage.example:8443"]
+    );
+    for value in [
+        format!("octo:{SECRET}@uploads.example"),
+        "https://uploads.example".to_owned(),
+        "uploads.example/path".to_owned(),
+        "bad host".to_owned(),
+    ] {
+        let error = from(&[(ALLOW_ORIGINS_VAR, value.as_str())]).unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(shown.contains(ALLOW_ORIGINS_VAR), "{value}: {shown}");
+        assert!(!shown.contains(SECRET), "{value}: {shown}");
+    }
+}
