@@ -116,9 +116,18 @@ pub(crate) struct VulnsArgs {
 pub(crate) struct GateArgs {
     /// The image.
     pub(crate) reference: String,
-    /// Block on findings at this severity or worse (low, medium, high, critical).
-    #[arg(long)]
-    pub(crate) max_severity: String,
+    /// Block on findings at this severity or above (low, medium, high,
+    /// critical), as grype's --fail-on.
+    #[arg(
+        long,
+        value_name = "SEVERITY",
+        required_unless_present = "max_severity",
+        conflicts_with = "max_severity"
+    )]
+    pub(crate) fail_on: Option<String>,
+    /// The former name of --fail-on, kept for one release (deprecated).
+    #[arg(long, value_name = "SEVERITY", hide = true)]
+    pub(crate) max_severity: Option<String>,
     /// The image's owner is an organization (names it right in messages).
     #[arg(long)]
     pub(crate) org: bool,

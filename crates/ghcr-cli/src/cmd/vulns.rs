@@ -147,7 +147,16 @@ pub(crate) async fn vulns(setup: Setup, args: &VulnsArgs) -> anyhow::Result<()> 
 }
 
 pub(crate) async fn gate(setup: Setup, args: &GateArgs) -> anyhow::Result<()> {
-    let max = severity(&args.max_severity)?;
+    let max = match (&args.fail_on, &args.max_severity) {
+        (Some(text), _) => severity(text)?,
+        (None, Some(text)) => {
+            setup.out.note(
+                "warning: --max-severity is deprecated and goes in the next release; use --fail-on (same values)",
+            );
+            severity(text)?
+        }
+        (None, None) => return Err(usage("gate needs --fail-on SEVERITY")),
+    };
     let reference = setup.reference(&args.reference)?;
     let context = setup.connect(&[reference.registry()])?;
     let report = match newest_report(&context, &reference, args.org, args.github_attestations).await
@@ -160,7 +169,7 @@ pub(crate) async fn gate(setup: Setup, args: &GateArgs) -> anyhow::Result<()> {
             context.out.result(String::new, || {
                 json!({
                     "reference": reference.to_string(),
-                    "max_severity": max.as_str(),
+                    "fail_on": max.as_str(),
                     "decision": "blocked",
                     "reason": "no_data",
                     "findings": [],
@@ -199,7 +208,7 @@ pub(crate) async fn gate(setup: Setup, args: &GateArgs) -> anyhow::Result<()> {
             json!({
                 "reference": reference.to_string(),
                 "subject": report.subject.as_str(),
-                "max_severity": max.as_str(),
+                "fail_on": max.as_str(),
                 "decision": if passed { "passed" } else { "blocked" },
                 "reason": if passed { "no_findings" } else { "findings" },
                 "findings": findings,

@@ -23,7 +23,7 @@ async fn the_demo_walks_every_step() {
         .stdout_has("delete 2 of 6 version(s)")
         .stdout_has("2 deleted, 4 kept, 0 failed")
         .stdout_has("CVE-2023-45853")
-        .stdout_has("--max-severity critical: blocked");
+        .stdout_has("--fail-on critical: blocked");
 
     let json = env.run(&["demo", "--json"]).await.ok().json();
     assert_eq!(json["tags"], serde_json::json!(["latest", "stable", "v1"]));

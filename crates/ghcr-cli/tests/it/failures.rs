@@ -222,7 +222,7 @@ async fn every_command_reports_what_is_missing() {
         (vec!["ls", &gone_repo], 3, "octo/gone"),
         (vec!["vulns", &missing], 3, "nope"),
         (
-            vec!["gate", &missing, "--max-severity", "high"],
+            vec!["gate", &missing, "--fail-on", "high"],
             7,
             "fails closed",
         ),

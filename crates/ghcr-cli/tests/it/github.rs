@@ -263,46 +263,55 @@ async fn vulns_and_the_gate() {
         .await
         .code(2);
 
-    env.run(&["gate", &v1, "--max-severity", "critical"])
+    env.run(&["gate", &v1, "--fail-on", "critical"])
         .await
         .code(7)
         .stdout_has("blocked: 1 finding(s) at critical or worse")
         .stdout_has("CVE-2023-45853");
-    let json = env
-        .run(&["gate", &v1, "--max-severity", "high", "--json"])
-        .await;
+    let json = env.run(&["gate", &v1, "--fail-on", "high", "--json"]).await;
     let json = json.code(7).json();
     assert_eq!(json["decision"], "blocked");
     assert_eq!(json["findings"].as_array().unwrap().len(), 3);
-    env.run(&["gate", &v2, "--max-severity", "medium"])
+    env.run(&["gate", &v2, "--fail-on", "medium"])
         .await
         .ok()
         .stdout_has("passed: no finding at medium or worse");
     let json = env
-        .run(&["gate", &v2, "--max-severity", "medium", "--json"])
+        .run(&["gate", &v2, "--fail-on", "medium", "--json"])
         .await
         .ok()
         .json();
     assert_eq!(json["decision"], "passed");
-    env.run(&["gate", &v2, "--max-severity", "low"])
-        .await
-        .code(7);
+    env.run(&["gate", &v2, "--fail-on", "low"]).await.code(7);
     let json = env
-        .run(&["gate", &v3, "--max-severity", "critical", "--json"])
+        .run(&["gate", &v3, "--fail-on", "critical", "--json"])
         .await;
     assert_eq!(
         json.code(7).json()["reason"],
         "no_data",
         "the gate fails closed"
     );
-    env.run(&["gate", &v3, "--max-severity", "critical"])
+    env.run(&["gate", &v3, "--fail-on", "critical"])
         .await
         .code(7)
         .stderr_has("fails closed");
     env.run(&["gate", &v1])
         .await
         .code(2)
-        .stderr_has("--max-severity");
+        .stderr_has("--fail-on");
+    // The former name works for one release, and says so on stderr.
+    let old = env
+        .run(&["gate", &v1, "--max-severity", "critical", "--json"])
+        .await;
+    old.code(7)
+        .stderr_has("--max-severity is deprecated")
+        .stderr_has("use --fail-on");
+    assert_eq!(old.json()["fail_on"], "critical");
+    let new = env.run(&["gate", &v2, "--fail-on", "low"]).await;
+    assert!(!new.code(7).stderr.contains("deprecated"), "{new:#?}");
+    env.run(&["gate", &v1, "--fail-on", "low", "--max-severity", "low"])
+        .await
+        .code(2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -323,7 +332,7 @@ async fn scans_only_in_githubs_attestations_api_need_the_flag() {
         .await
         .code(3)
         .stderr_has("no vulnerability data");
-    env.run(&["gate", &v1, "--max-severity", "critical"])
+    env.run(&["gate", &v1, "--fail-on", "critical"])
         .await
         .code(7)
         .stderr_has("fails closed");
@@ -339,7 +348,7 @@ async fn scans_only_in_githubs_attestations_api_need_the_flag() {
         .run(&[
             "gate",
             &v1,
-            "--max-severity",
+            "--fail-on",
             "critical",
             "--github-attestations",
             "--json",

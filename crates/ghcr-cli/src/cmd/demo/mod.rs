@@ -342,7 +342,7 @@ impl Demo {
                 "blocked"
             };
             self.say(format!(
-                "   ghcr gate {} --max-severity {}: {verdict} ({blocking} finding(s) at {} or worse; exit code {})",
+                "   ghcr gate {} --fail-on {}: {verdict} ({blocking} finding(s) at {} or worse; exit code {})",
                 app,
                 max.as_str(),
                 max.as_str(),
