@@ -1,4 +1,4 @@
-//! `versions ls|rm|restore OWNER/PKG`.
+//! `versions ls|rm|restore OWNER/PKG` (`restore --journal FILE` is in `journal.rs`).
 
 use ghcr::packages::{RestoreHint, VersionState};
 use ghcr::types::PackageVersionId;
@@ -7,7 +7,7 @@ use serde_json::json;
 use super::cleanup::restore_command;
 use crate::cli::{VersionIds, VersionsCommand};
 use crate::context::{Setup, owner_and_package};
-use crate::exit::{failure, of_packages, reported};
+use crate::exit::{failure, of_packages, reported, usage};
 use crate::output::{list, time};
 
 pub(crate) async fn run(setup: Setup, command: VersionsCommand) -> anyhow::Result<()> {
@@ -49,7 +49,18 @@ pub(crate) async fn run(setup: Setup, command: VersionsCommand) -> anyhow::Resul
             context.finish()
         }
         VersionsCommand::Rm(target) => change(setup, &target, Change::Delete).await,
-        VersionsCommand::Restore(target) => change(setup, &target, Change::Restore).await,
+        VersionsCommand::Restore(target) => match (target.journal, target.package) {
+            (Some(journal), _) => super::journal::restore(setup, &journal).await,
+            (None, Some(package)) => {
+                let target = VersionIds {
+                    package,
+                    ids: target.ids,
+                    kind: target.kind,
+                };
+                change(setup, &target, Change::Restore).await
+            }
+            (None, None) => Err(usage("name OWNER/PKG and version ids, or --journal FILE")),
+        },
     }
 }
 
