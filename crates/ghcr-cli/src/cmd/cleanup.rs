@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::cli::CleanupArgs;
 use crate::context::{Context, Setup, owner_and_package};
-use crate::exit::{Code, failure, reported, usage};
+use crate::exit::{Code, usage};
 use crate::output::{list, time};
 
 /// The policy the flags describe.
@@ -241,9 +241,9 @@ pub(crate) fn unfinished(context: &Context, report: &CleanupReport) -> anyhow::R
         report.failed().len(),
         report.skipped().len()
     );
-    Err(if context.out.is_json() {
-        reported(Code::Other, message)
-    } else {
-        failure(Code::Other, message)
-    })
+    Err(super::versions::failed_after_result(
+        context,
+        Code::Other,
+        message,
+    ))
 }

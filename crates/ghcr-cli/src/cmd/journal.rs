@@ -9,8 +9,9 @@ use ghcr::types::{Owner, PackageVersionId};
 use serde_json::{Value, json};
 
 use super::cleanup::{report_json, report_text, stopped, unfinished};
+use super::versions::failed_after_result;
 use crate::context::{Context, Setup};
-use crate::exit::{Code, failure, reported, usage};
+use crate::exit::{Code, usage};
 use crate::output::time;
 
 /// `$XDG_STATE_HOME/ghcr/cleanup` (else `~/.local/state/ghcr/cleanup`),
@@ -218,9 +219,5 @@ pub(crate) async fn restore(setup: Setup, path: &Path) -> anyhow::Result<()> {
         .map(|f| f.reason.clone())
         .collect::<Vec<_>>()
         .join("\n");
-    Err(if context.out.is_json() {
-        reported(code, message)
-    } else {
-        failure(code, message)
-    })
+    Err(failed_after_result(&context, code, message))
 }

@@ -62,11 +62,6 @@ async fn secondary_limits_during_a_cleanup_of_500_versions() {
     // 60 DELETEs a minute per endpoint before GitHub's 403; the client
     // itself does not pace, so it runs into the limit over and over.
     let env = support::start(support::accounts().secondary_rate_limit(300)).await;
-    env.fake
-        .store()
-        .push_image("octo/app", Some("v1"), &[bytes::Bytes::from_static(b"v1")])
-        .unwrap();
-    env.push_untagged("octo/app", VERSIONS);
     // The transport waits out up to 10 minutes per answer (60 s, then
     // doubling, for a 429 without Retry-After): two 429 storms are waited
     // out; a third, of five in a row, outlasts it and stops the run.
@@ -83,9 +78,8 @@ async fn secondary_limits_during_a_cleanup_of_500_versions() {
     }
 
     let owner = Owner::user(USER);
-    let policy = RetentionPolicy::builder().only_untagged().build().unwrap();
-    let plan = client.plan_cleanup(&owner, "app", &policy).await.unwrap();
-    assert_eq!(plan.to_delete().count(), VERSIONS);
+    let policy = support::only_untagged();
+    let plan = env.release_and_leftovers(&client, VERSIONS).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cleanup.jsonl");
     let mut journal = Journal::create(&path, &plan).unwrap();
@@ -188,18 +182,9 @@ fn assert_journal_matches(summary: &JournalSummary, report: &CleanupReport) {
 #[tokio::test(start_paused = true)]
 async fn a_resumed_run_settles_a_lost_answer_and_sends_it_no_delete() {
     let env = support::start(support::accounts()).await;
-    env.fake
-        .store()
-        .push_image("octo/app", Some("v1"), &[bytes::Bytes::from_static(b"v1")])
-        .unwrap();
-    env.push_untagged("octo/app", 4);
     let owner = Owner::user(USER);
-    let policy = RetentionPolicy::builder().only_untagged().build().unwrap();
-    let plan = env
-        .client
-        .plan_cleanup(&owner, "app", &policy)
-        .await
-        .unwrap();
+    let policy = support::only_untagged();
+    let plan = env.release_and_leftovers(&env.client, 4).await;
     let route = |method| Route::new(method, DELETES);
     env.fake
         .faults()
