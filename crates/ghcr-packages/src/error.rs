@@ -215,6 +215,50 @@ pub enum Error {
         reason: String,
     },
 
+    /// A cleanup journal could not be created, written or read.
+    #[error("the cleanup journal {} could not be {action}; {advice}", path.display())]
+    #[non_exhaustive]
+    JournalIo {
+        /// The journal file.
+        path: std::path::PathBuf,
+        /// `created`, `written`, `read`.
+        action: &'static str,
+        /// What to do about it.
+        advice: &'static str,
+        /// The file system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A line of a cleanup journal is not a journal record (only the last
+    /// line may be cut short, by a crash while it was written).
+    #[error(
+        "line {line} of the cleanup journal {} cannot be used: {reason}; a crash can only cut the last line short, so the file was changed by hand or by another program: restore it, or remove that line if you know what it recorded", path.display()
+    )]
+    #[non_exhaustive]
+    JournalInvalid {
+        /// The journal file.
+        path: std::path::PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A journal resumed for another package or policy than it records.
+    #[error(
+        "the cleanup journal {} records {recorded}, not {asked}; resume it with the package and policy flags it records, or start a new run without --resume", path.display()
+    )]
+    #[non_exhaustive]
+    JournalMismatch {
+        /// The journal file.
+        path: std::path::PathBuf,
+        /// What the journal records.
+        recorded: String,
+        /// What the resumed run asked for.
+        asked: String,
+    },
+
     /// A client setting that cannot work.
     #[error("invalid setting `{setting}`: {reason}")]
     #[non_exhaustive]

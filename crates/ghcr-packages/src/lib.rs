@@ -79,8 +79,8 @@ mod visibility;
 mod vulns;
 
 pub use cleanup::{
-    CleanupPlan, CleanupReport, Decision, DeleteReason, KeepReason, Link, Outcome, PlanEntry,
-    PolicySet, ReportEntry, RetentionPolicy, RetentionPolicyBuilder,
+    CleanupPlan, CleanupReport, Decision, DeleteReason, Journal, JournalSummary, KeepReason, Link,
+    Outcome, PlanEntry, PolicySet, ReportEntry, RetentionPolicy, RetentionPolicyBuilder,
 };
 pub use client::{DEFAULT_API_VERSION, GITHUB_API, PackagesClient, PackagesClientBuilder};
 pub use delete_image::{DeleteTags, DeletedImage};

@@ -45,8 +45,9 @@ pub(crate) enum VersionsCommand {
     },
     /// Delete versions by id (each a digest with all its tags; restorable for 30 days).
     Rm(VersionIds),
-    /// Restore versions deleted within the last 30 days.
-    Restore(VersionIds),
+    /// Restore versions deleted within the last 30 days (by id, or every
+    /// version a cleanup journal shows deleted or possibly deleted).
+    Restore(RestoreArgs),
 }
 
 /// Versions of one package, by id.
@@ -60,6 +61,23 @@ pub(crate) struct VersionIds {
     pub(crate) ids: Vec<u64>,
     #[command(flatten)]
     pub(crate) kind: OwnerKind,
+}
+
+/// `ghcr versions restore …`: ids, or a cleanup's journal.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct RestoreArgs {
+    /// `OWNER/PACKAGE`.
+    #[arg(value_name = "OWNER/PKG", required_unless_present = "journal")]
+    pub(crate) package: Option<String>,
+    /// The version ids.
+    #[arg(required_unless_present = "journal")]
+    pub(crate) ids: Vec<u64>,
+    #[command(flatten)]
+    pub(crate) kind: OwnerKind,
+    /// Restore what the cleanup that wrote this journal deleted, or may
+    /// have deleted (restoring a version that was not deleted is harmless).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["package", "ids"])]
+    pub(crate) journal: Option<std::path::PathBuf>,
 }
 
 /// `ghcr cleanup …`: a retention policy from flags.
@@ -92,6 +110,16 @@ pub(crate) struct CleanupArgs {
     /// Delete what the plan deletes (Ctrl-C stops between deletions).
     #[arg(long)]
     pub(crate) yes: bool,
+    /// With --yes: record each deletion in this journal file (a new file;
+    /// default: a new file under $XDG_STATE_HOME/ghcr/cleanup or
+    /// ~/.local/state/ghcr/cleanup), to resume or undo a run cut short.
+    #[arg(long, value_name = "FILE", requires = "yes", conflicts_with = "resume")]
+    pub(crate) journal: Option<std::path::PathBuf>,
+    /// With --yes: go on with the run this journal records (same package
+    /// and policy flags); versions it may have deleted are looked at first,
+    /// and none is deleted twice.
+    #[arg(long, value_name = "FILE", requires = "yes")]
+    pub(crate) resume: Option<std::path::PathBuf>,
 }
 
 /// `ghcr vulns …`.

@@ -1,16 +1,18 @@
 //! `cleanup OWNER/PKG`: a retention policy from flags, the plan, and with
 //! `--yes` its execution (paced, re-checked, restorable for 30 days; Ctrl-C
-//! stops it between deletions and still prints the report).
+//! stops it between deletions and still prints the report). Each deletion
+//! is recorded in a journal, so a run cut short (even by kill -9) can be
+//! resumed with `--resume FILE` or undone with `versions restore --journal`.
 
 use std::fmt::Write as _;
 
-use ghcr::packages::{CleanupPlan, CleanupReport, Decision, Outcome, RetentionPolicy};
+use ghcr::packages::{CleanupPlan, CleanupReport, Decision, Journal, Outcome, RetentionPolicy};
 use ghcr::types::{Owner, PackageVersionId};
 use serde_json::{Value, json};
 
 use crate::cli::CleanupArgs;
-use crate::context::{Setup, owner_and_package};
-use crate::exit::{Code, failure, reported, usage};
+use crate::context::{Context, Setup, owner_and_package};
+use crate::exit::{Code, usage};
 use crate::output::{list, time};
 
 /// The policy the flags describe.
@@ -171,6 +173,9 @@ pub(crate) async fn run(setup: Setup, args: &CleanupArgs) -> anyhow::Result<()> 
     let policy = policy(args)?;
     let context = setup.connect(&[])?;
     let owner = context.owner(login, args.kind).await?;
+    if let Some(path) = &args.resume {
+        return super::journal::resume(&context, path, &owner, package, &policy).await;
+    }
     let packages = context.client.packages();
     let plan = packages.plan_cleanup(&owner, package, &policy).await?;
     if !args.yes {
@@ -186,20 +191,48 @@ pub(crate) async fn run(setup: Setup, args: &CleanupArgs) -> anyhow::Result<()> 
         }
         return context.finish();
     }
-    // Ctrl-C or SIGTERM stops the run between deletions: the one under way
-    // completes, and the report below still says how to undo what was done.
-    let stop = async {
-        super::serve::signalled().await;
-        context
-            .out
-            .note("stopping: the deletion under way completes, no other starts");
+    let path = match &args.journal {
+        Some(path) => path.clone(),
+        None => super::journal::default_path(&owner, package)?,
     };
-    let report = packages.execute_cleanup_until(&plan, stop).await;
+    let mut journal = Journal::create(&path, &plan)?;
+    context.out.note(super::journal::started_note(&path));
+    let report = packages
+        .execute_cleanup_with_journal(&plan, &mut journal, stopped(&context))
+        .await;
     context.out.result(
-        || format!("{}\n{}", plan_text(&plan), report_text(&report)),
-        || json!({"plan": plan_json(&plan), "executed": true, "report": report_json(&report)}),
+        || {
+            format!(
+                "{}\n{}\njournal: {}",
+                plan_text(&plan),
+                report_text(&report),
+                path.display()
+            )
+        },
+        || {
+            json!({
+                "plan": plan_json(&plan),
+                "executed": true,
+                "report": report_json(&report),
+                "journal": path.display().to_string(),
+            })
+        },
     );
     context.finish()?;
+    unfinished(&context, &report)
+}
+
+/// Ctrl-C or SIGTERM: stops the run between deletions; the one under way
+/// completes, and the report still says how to undo what was done.
+pub(crate) async fn stopped(context: &Context) {
+    super::serve::signalled().await;
+    context
+        .out
+        .note("stopping: the deletion under way completes, no other starts");
+}
+
+/// The failure a report that did not finish calls for, after its result.
+pub(crate) fn unfinished(context: &Context, report: &CleanupReport) -> anyhow::Result<()> {
     if report.is_complete() {
         return Ok(());
     }
@@ -208,9 +241,9 @@ pub(crate) async fn run(setup: Setup, args: &CleanupArgs) -> anyhow::Result<()> 
         report.failed().len(),
         report.skipped().len()
     );
-    Err(if context.out.is_json() {
-        reported(Code::Other, message)
-    } else {
-        failure(Code::Other, message)
-    })
+    Err(super::versions::failed_after_result(
+        context,
+        Code::Other,
+        message,
+    ))
 }

@@ -4,6 +4,7 @@ mod blob;
 mod cleanup;
 mod copy;
 mod demo;
+mod journal;
 mod login;
 mod manifest;
 mod packages;

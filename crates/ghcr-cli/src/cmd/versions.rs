@@ -1,4 +1,4 @@
-//! `versions ls|rm|restore OWNER/PKG`.
+//! `versions ls|rm|restore OWNER/PKG` (`restore --journal FILE` is in `journal.rs`).
 
 use ghcr::packages::{RestoreHint, VersionState};
 use ghcr::types::PackageVersionId;
@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::cleanup::restore_command;
 use crate::cli::{VersionIds, VersionsCommand};
-use crate::context::{Setup, owner_and_package};
-use crate::exit::{failure, of_packages, reported};
+use crate::context::{Context, Setup, owner_and_package};
+use crate::exit::{Code, failure, of_packages, reported, usage};
 use crate::output::{list, time};
 
 pub(crate) async fn run(setup: Setup, command: VersionsCommand) -> anyhow::Result<()> {
@@ -49,7 +49,18 @@ pub(crate) async fn run(setup: Setup, command: VersionsCommand) -> anyhow::Resul
             context.finish()
         }
         VersionsCommand::Rm(target) => change(setup, &target, Change::Delete).await,
-        VersionsCommand::Restore(target) => change(setup, &target, Change::Restore).await,
+        VersionsCommand::Restore(target) => match (target.journal, target.package) {
+            (Some(journal), _) => super::journal::restore(setup, &journal).await,
+            (None, Some(package)) => {
+                let target = VersionIds {
+                    package,
+                    ids: target.ids,
+                    kind: target.kind,
+                };
+                change(setup, &target, Change::Restore).await
+            }
+            (None, None) => Err(usage("name OWNER/PKG and version ids, or --journal FILE")),
+        },
     }
 }
 
@@ -125,10 +136,16 @@ async fn change(setup: Setup, target: &VersionIds, change: Change) -> anyhow::Re
         .map(|(_, error)| error.to_string())
         .collect::<Vec<_>>()
         .join("\n");
-    // Under --json the result above already lists the failures.
-    Err(if context.out.is_json() {
+    Err(failed_after_result(&context, code, message))
+}
+
+/// A failure after the command printed its result: under --json that
+/// result already lists the failures, so only the exit code and stderr
+/// carry it.
+pub(crate) fn failed_after_result(context: &Context, code: Code, message: String) -> anyhow::Error {
+    if context.out.is_json() {
         reported(code, message)
     } else {
         failure(code, message)
-    })
+    }
 }

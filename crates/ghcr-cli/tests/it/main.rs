@@ -9,6 +9,7 @@ mod docker_registry;
 mod failures;
 mod github;
 mod images;
+mod journal;
 mod login;
 mod progress;
 mod readme;

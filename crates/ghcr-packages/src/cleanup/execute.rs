@@ -26,7 +26,8 @@ use ghcr_types::{Digest, PackageVersion, PackageVersionId};
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
-use super::plan::{CleanupPlan, Decision, KeepReason};
+use super::journal::Journal;
+use super::plan::{CleanupPlan, Decision, DeleteReason, KeepReason};
 use super::policy::name_tags;
 use super::protect::{Graph, Via};
 use super::recheck::{RECHECK_AFTER, RECHECK_EVERY};
@@ -98,10 +99,11 @@ pub(super) struct Run<'a> {
     pub(super) outcomes: Vec<Option<Outcome>>,
     stopped: Option<String>,
     transport_failures: usize,
+    journal: Option<&'a mut Journal>,
 }
 
 impl<'a> Run<'a> {
-    fn new(plan: &'a CleanupPlan) -> Self {
+    fn new(plan: &'a CleanupPlan, journal: Option<&'a mut Journal>) -> Self {
         Self {
             plan,
             current: plan.entries.iter().map(|e| e.version.clone()).collect(),
@@ -115,6 +117,7 @@ impl<'a> Run<'a> {
                 .collect(),
             stopped: None,
             transport_failures: 0,
+            journal,
         }
     }
 
@@ -139,9 +142,12 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Deletes the version at `index`, recording the outcome.
+    /// Deletes the version at `index`, recording the outcome (in the
+    /// journal too, when there is one: the intent before the DELETE is
+    /// sent, the outcome after; no DELETE goes out unrecorded).
     async fn delete(&mut self, client: &PackagesClient, index: usize) {
-        let entry = &self.plan.entries[index];
+        let plan = self.plan;
+        let entry = &plan.entries[index];
         let Decision::Delete(reason) = &entry.decision else {
             return;
         };
@@ -151,39 +157,61 @@ impl<'a> Run<'a> {
             });
             return;
         }
+        if let Some(journal) = self.journal.as_deref_mut()
+            && let Err(error) = journal.intent(&entry.version)
+        {
+            tracing::warn!(error = %error, "cleanup stopped: its journal could not be written");
+            self.stop(error.to_string());
+            return;
+        }
+        let outcome = self.send(client, &entry.version, reason).await;
+        let failed = matches!(outcome, Outcome::Failed(_));
+        let recorded = match self.journal.as_deref_mut() {
+            Some(journal) => journal.outcome(entry.version.id, &outcome),
+            None => Ok(()),
+        };
+        self.outcomes[index] = Some(outcome);
+        if let Err(error) = recorded {
+            tracing::warn!(error = %error, "cleanup stopped: its journal could not be written");
+            self.stop(error.to_string());
+            return;
+        }
+        if failed {
+            self.keep_referenced(&entry.version).await;
+        }
+    }
+
+    /// Sends the DELETE of `version` and says how it ended; a failure that
+    /// calls for it stops the run.
+    async fn send(
+        &mut self,
+        client: &PackagesClient,
+        version: &PackageVersion,
+        reason: &DeleteReason,
+    ) -> Outcome {
         let written = client
-            .delete_version_written(&self.plan.owner, &self.plan.package, entry.version.id)
+            .delete_version_written(&self.plan.owner, &self.plan.package, version.id)
             .await;
         let error = match written.result {
             Ok(()) => {
                 self.transport_failures = 0;
-                self.outcomes[index] = Some(Outcome::Deleted(reason.clone()));
-                return;
+                return Outcome::Deleted(reason.clone());
             }
             // An earlier attempt was lost on its way back: it deleted the version.
             Err(error) if error.is_not_found() && written.attempts > 1 => {
                 self.transport_failures = 0;
-                self.outcomes[index] = Some(Outcome::LikelyDeleted(reason.clone()));
-                return;
+                return Outcome::LikelyDeleted(reason.clone());
             }
-            Err(error) if error.is_not_found() => {
-                self.outcomes[index] = Some(Outcome::AlreadyGone);
-                return;
-            }
+            Err(error) if error.is_not_found() => return Outcome::AlreadyGone,
             Err(error) => error,
         };
-        if error.may_have_applied() && self.is_gone(client, entry.version.id).await {
+        if error.may_have_applied() && self.is_gone(client, version.id).await {
             // The answer was lost, but the version is gone: it was deleted.
-            self.outcomes[index] = Some(Outcome::LikelyDeleted(reason.clone()));
-            return;
+            return Outcome::LikelyDeleted(reason.clone());
         }
-        tracing::warn!(version = %entry.version.id, error = %error, "cleanup could not delete a version");
+        tracing::warn!(version = %version.id, error = %error, "cleanup could not delete a version");
         self.stopped = stop_reason(&error, &mut self.transport_failures);
-        self.outcomes[index] = Some(Outcome::Failed(VersionFailure::new(
-            entry.version.id,
-            &error,
-        )));
-        self.keep_referenced(&entry.version).await;
+        Outcome::Failed(VersionFailure::new(version.id, &error))
     }
 
     /// Whether GitHub says the version is deleted (a read that fails says no).
@@ -318,15 +346,39 @@ impl PackagesClient {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
-    #[tracing::instrument(skip_all, fields(owner = %plan.owner, package = %plan.package))]
     pub async fn execute_cleanup_until(
         &self,
         plan: &CleanupPlan,
         stop: impl Future<Output = ()>,
     ) -> CleanupReport {
+        self.execute(plan, None, stop).await
+    }
+
+    /// As [`PackagesClient::execute_cleanup_until`], recording each
+    /// deletion in `journal` ([`Journal::create`] for this plan, or
+    /// [`Journal::reopen`] through [`PackagesClient::resume_cleanup_until`]):
+    /// the intent is written and synced before each DELETE is sent, the
+    /// outcome after it. When the journal cannot be written no further
+    /// DELETE is sent, and the versions left are reported as not attempted.
+    pub async fn execute_cleanup_with_journal(
+        &self,
+        plan: &CleanupPlan,
+        journal: &mut Journal,
+        stop: impl Future<Output = ()>,
+    ) -> CleanupReport {
+        self.execute(plan, Some(journal), stop).await
+    }
+
+    #[tracing::instrument(skip_all, fields(owner = %plan.owner, package = %plan.package))]
+    pub(super) async fn execute(
+        &self,
+        plan: &CleanupPlan,
+        journal: Option<&mut Journal>,
+        stop: impl Future<Output = ()>,
+    ) -> CleanupReport {
         let started_at = OffsetDateTime::now_utc();
         let mut stop = pin!(stop.fuse());
-        let mut run = Run::new(plan);
+        let mut run = Run::new(plan, journal);
         let checked = match select(pin!(run.recheck(self)), stop.as_mut()).await {
             Either::Left((checked, _)) => Some(checked),
             Either::Right(((), _)) => None,

@@ -9,19 +9,24 @@
 //!    nested indexes) and artifacts attached through `sha256-<hex>` tags
 //!    (`protect.rs`). Manifests are read once per run.
 //! 4. [`PackagesClient::execute_cleanup`] deletes one version at a time
-//!    within the secondary limit and reports each (`execute.rs`).
+//!    within the secondary limit and reports each (`execute.rs`), and
+//!    with a [`Journal`] records each before and after its DELETE, so a
+//!    killed run can be resumed or undone (`journal/`, `resume.rs`).
 //!
 //! Nothing is deleted by [`PackagesClient::plan_cleanup`]: print the
 //! [`CleanupPlan`] for a dry run.
 
 mod execute;
+mod journal;
 mod plan;
 mod policy;
 mod protect;
 mod recheck;
 mod report;
+mod resume;
 mod run;
 
+pub use journal::{Journal, JournalSummary};
 pub use plan::{CleanupPlan, Decision, DeleteReason, KeepReason, Link, PlanEntry};
 pub use policy::{PolicySet, RetentionPolicy, RetentionPolicyBuilder};
 pub use report::{CleanupReport, Outcome, ReportEntry};

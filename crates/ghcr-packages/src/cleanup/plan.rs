@@ -80,6 +80,8 @@ pub enum KeepReason {
         /// How.
         link: Link,
     },
+    /// A resumed run deletes only what the interrupted run planned to.
+    NotInResumedPlan,
     /// A version whose deletion failed references it, so it stays too.
     ReferencedByFailed {
         /// The version GitHub did not delete.
@@ -109,6 +111,9 @@ impl fmt::Display for KeepReason {
             Self::LastVersion => f.write_str(
                 "GitHub refuses to delete a package's last version; delete the package instead",
             ),
+            Self::NotInResumedPlan => {
+                f.write_str("the interrupted run being resumed did not plan to delete it")
+            }
             Self::Reachable { root, parent, link } => {
                 write!(f, "{link} {parent}, kept through version {root}")
             }

@@ -3,6 +3,7 @@
 //! What kept versions reference is protected afterwards (`protect.rs`).
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -206,6 +207,35 @@ impl RetentionPolicy {
             tag: tag.clone(),
             pattern: pattern_text(pattern),
         })
+    }
+}
+
+/// The policy as the CLI's flags would write it (`--only-untagged
+/// --keep-newest 5`), in a fixed order: a cleanup journal names its policy
+/// this way, and a resumed run must show the same text.
+impl fmt::Display for RetentionPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(count) = self.keep_newest {
+            parts.push(format!("--keep-newest {count}"));
+        }
+        parts.extend(
+            self.keep_tags
+                .iter()
+                .map(|p| format!("--keep-tag `{}`", pattern_text(p))),
+        );
+        if let Some(age) = self.keep_newer_than {
+            parts.push(format!("--keep-newer-than {}s", age.as_secs()));
+        }
+        if self.delete_untagged {
+            parts.push("--only-untagged".to_owned());
+        }
+        parts.extend(
+            self.delete_tags
+                .iter()
+                .map(|p| format!("--only-tags-matching `{}`", pattern_text(p))),
+        );
+        f.write_str(&parts.join(" "))
     }
 }
 

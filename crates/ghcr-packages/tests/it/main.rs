@@ -4,6 +4,7 @@
 mod cleanup;
 mod delete_image;
 mod hurts;
+mod journal;
 mod packages;
 mod paging;
 mod recheck;

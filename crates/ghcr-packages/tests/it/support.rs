@@ -104,6 +104,28 @@ impl Env {
         Ok(())
     }
 
+    /// Pushes `octo/app:v1` and `count` untagged leftovers, and plans with
+    /// `client` the cleanup of user octo's package `app` that deletes the
+    /// leftovers ([`only_untagged`]).
+    pub(crate) async fn release_and_leftovers(
+        &self,
+        client: &PackagesClient,
+        count: usize,
+    ) -> ghcr_packages::CleanupPlan {
+        self.fake
+            .store()
+            .push_image("octo/app", Some("v1"), &[bytes::Bytes::from_static(b"v1")])
+            .unwrap_or_else(|error| panic!("seed: {error}"));
+        self.push_untagged("octo/app", count);
+        let owner = ghcr_types::Owner::user(USER);
+        let plan = client
+            .plan_cleanup(&owner, "app", &only_untagged())
+            .await
+            .unwrap_or_else(|error| panic!("plan: {error}"));
+        assert_eq!(plan.to_delete().count(), count);
+        plan
+    }
+
     /// Pushes `count` small untagged images to `repository`.
     pub(crate) fn push_untagged(&self, repository: &str, count: usize) -> Vec<ghcr_types::Digest> {
         (0..count)
@@ -117,6 +139,14 @@ impl Env {
             })
             .collect()
     }
+}
+
+/// Deletes untagged versions, keeps the rest.
+pub(crate) fn only_untagged() -> ghcr_packages::RetentionPolicy {
+    ghcr_packages::RetentionPolicy::builder()
+        .only_untagged()
+        .build()
+        .unwrap_or_else(|error| panic!("policy: {error}"))
 }
 
 /// Starts fixture `name` (replayed, or recorded with `cargo xtask record`)

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 
-use ghcr_packages::RetentionPolicy;
 use ghcr_sim::fake::{Fault, Route};
 use ghcr_types::{Owner, PackageVersionId};
 use http::{Method, StatusCode};
@@ -25,19 +24,8 @@ fn deleted_in_fake(env: &support::Env) -> BTreeSet<PackageVersionId> {
 #[tokio::test(start_paused = true)]
 async fn deletions_whose_answer_was_lost_are_in_the_undo() {
     let env = support::start(support::accounts()).await;
-    env.fake
-        .store()
-        .push_image("octo/app", Some("v1"), &[bytes::Bytes::from_static(b"v1")])
-        .unwrap();
-    env.push_untagged("octo/app", 4);
     let owner = Owner::user(USER);
-    let policy = RetentionPolicy::builder().only_untagged().build().unwrap();
-    let plan = env
-        .client
-        .plan_cleanup(&owner, "app", &policy)
-        .await
-        .unwrap();
-    assert_eq!(plan.to_delete().count(), 4);
+    let plan = env.release_and_leftovers(&env.client, 4).await;
     let delete_route = || {
         Route::new(
             Method::DELETE,
