@@ -6,11 +6,13 @@
 //! cargo xtask bench   registry transfers against docker-registry, skopeo and curl
 //! cargo xtask record  re-record fixtures/ by running the replay tests against the fake
 //! cargo xtask fixtures-check  verify and replay every cassette in fixtures/
+//! cargo xtask man     man pages for ghcr and each command into target/man
 //! ```
 
 mod bench;
 mod ci;
 mod install;
+mod man;
 mod record;
 mod tidy;
 
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::record(&args[1..]),
         Some("fixtures-check") => record::fixtures_check(),
+        Some("man") => man::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -48,7 +51,8 @@ fn print_help() {
          tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures\n\
          bench [--reps N] [--quick]  push, pull, copy vs skopeo and curl on loopback (not CI)\n\
          record [FILTER]  re-record fixtures/ (replay:: tests with GHCR_FIXTURES=record)\n\
-         fixtures-check   verify, self-replay and replay every cassette in fixtures/"
+         fixtures-check   verify, self-replay and replay every cassette in fixtures/\n\
+         man [DIR]        man pages (ghcr.1, one per command) into DIR (default target/man)"
     );
 }
 

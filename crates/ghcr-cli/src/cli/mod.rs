@@ -177,6 +177,16 @@ pub(crate) enum Command {
     },
     /// Walk the main jobs end to end on an embedded fake ghcr.io.
     Demo,
+    /// Print a shell completion script: `source <(ghcr completion bash)`.
+    Completion {
+        /// The shell: bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages (ghcr.1 and one per command) into DIR.
+    Man {
+        /// The folder to write into (created if missing).
+        dir: PathBuf,
+    },
     /// Serve /health and /metrics, and run retention policies on a schedule.
     Serve {
         /// The TOML file of retention policies and their schedule.

@@ -4,6 +4,7 @@ mod blob;
 mod cleanup;
 mod copy;
 mod demo;
+mod docs;
 mod journal;
 mod login;
 mod manifest;
@@ -27,12 +28,18 @@ use crate::output::Output;
 pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
     let out = Output::new(args.global.json);
     // The demo brings its own registry: the environment's settings do not apply.
-    if matches!(args.command, Command::Demo) {
-        return demo::run(out).await;
+    match &args.command {
+        Command::Demo => return demo::run(out).await,
+        // Neither reads the environment: they describe the command line.
+        Command::Completion { shell } => return docs::completion(*shell),
+        Command::Man { dir } => return docs::man(dir),
+        _ => {}
     }
     let setup = Setup::from_env(&args.global, out)?;
     match args.command {
         Command::Demo => demo::run(out).await,
+        Command::Completion { shell } => docs::completion(shell),
+        Command::Man { dir } => docs::man(&dir),
         Command::Manifest(target) => manifest::manifest(setup, &target).await,
         Command::Digest(target) => manifest::digest(setup, &target).await,
         Command::Config(target) => manifest::config(setup, &target).await,

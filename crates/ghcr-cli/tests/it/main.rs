@@ -6,6 +6,7 @@
 mod demo;
 mod deploy;
 mod docker_registry;
+mod docs;
 mod failures;
 mod github;
 mod images;
