@@ -4,5 +4,6 @@
 
 mod client;
 mod examples;
+mod load;
 mod ops;
 mod support;
