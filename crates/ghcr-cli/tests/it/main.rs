@@ -9,6 +9,7 @@ mod docker_registry;
 mod failures;
 mod github;
 mod images;
+mod kill;
 mod login;
 mod progress;
 mod readme;
