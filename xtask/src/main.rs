@@ -6,6 +6,7 @@
 //! cargo xtask bench   registry transfers against docker-registry, skopeo and curl
 //! cargo xtask record  re-record fixtures/ by running the replay tests against the fake
 //! cargo xtask fixtures-check  verify and replay every cassette in fixtures/
+//! cargo xtask scan-traces     scan the tests' trace files (GHCR_TEST_TRACE_DIR) for secrets
 //! ```
 
 mod bench;
@@ -13,6 +14,7 @@ mod ci;
 mod install;
 mod record;
 mod tidy;
+mod trace_scan;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::record(&args[1..]),
         Some("fixtures-check") => record::fixtures_check(),
+        Some("scan-traces") => trace_scan::run(&trace_scan::dir()),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -48,7 +51,8 @@ fn print_help() {
          tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures\n\
          bench [--reps N] [--quick]  push, pull, copy vs skopeo and curl on loopback (not CI)\n\
          record [FILTER]  re-record fixtures/ (replay:: tests with GHCR_FIXTURES=record)\n\
-         fixtures-check   verify, self-replay and replay every cassette in fixtures/"
+         fixtures-check   verify, self-replay and replay every cassette in fixtures/\n\
+         scan-traces      scan target/test-traces (the tests' tracing, see ci) for secrets"
     );
 }
 
