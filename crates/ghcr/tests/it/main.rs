@@ -6,4 +6,5 @@ mod client;
 mod examples;
 mod load;
 mod ops;
+mod secrets;
 mod support;
