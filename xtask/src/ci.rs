@@ -1,6 +1,6 @@
 //! `cargo xtask ci`: what CI runs, in order, stopping at the first failure.
 
-use crate::{cargo, install, run_step};
+use crate::{cargo, install, run_step, trace_scan};
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let install = !args.iter().any(|a| a == "--no-install");
@@ -45,7 +45,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "cargo deny (licenses, bans, sources; advisories need the network: see README)",
         cargo().args(["deny", "--locked", "check", "licenses", "bans", "sources"]),
     )?;
-    run_step("tests", cargo().args(["test", "--workspace", "--locked"]))?;
+    // One test run, its tracing at TRACE into files, scanned for secrets.
+    let traces = trace_scan::dir();
+    let _ = std::fs::remove_dir_all(&traces);
+    run_step(
+        &format!("tests (tracing into {})", traces.display()),
+        cargo()
+            .args(["test", "--workspace", "--locked"])
+            .env("GHCR_TEST_TRACE_DIR", &traces),
+    )?;
+    println!("\n==> secrets in the tests' traces");
+    trace_scan::run(&traces)?;
     println!("\nci: all steps passed");
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! cargo xtask record  re-record fixtures/ by running the replay tests against the fake
 //! cargo xtask fixtures-check  verify and replay every cassette in fixtures/
 //! cargo xtask man     man pages for ghcr and each command into target/man
+//! cargo xtask scan-traces     scan the tests' trace files (GHCR_TEST_TRACE_DIR) for secrets
 //! ```
 
 mod bench;
@@ -15,6 +16,7 @@ mod install;
 mod man;
 mod record;
 mod tidy;
+mod trace_scan;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Some("record") => record::record(&args[1..]),
         Some("fixtures-check") => record::fixtures_check(),
         Some("man") => man::run(&args[1..]),
+        Some("scan-traces") => trace_scan::run(&trace_scan::dir()),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -52,7 +55,9 @@ fn print_help() {
          bench [--reps N] [--quick]  push, pull, copy vs skopeo and curl on loopback (not CI)\n\
          record [FILTER]  re-record fixtures/ (replay:: tests with GHCR_FIXTURES=record)\n\
          fixtures-check   verify, self-replay and replay every cassette in fixtures/\n\
-         man [DIR]        man pages (ghcr.1, one per command) into DIR (default target/man)"
+         man [DIR]        man pages (ghcr.1, one per command) into DIR (default target/man)\n\
+
+         scan-traces      scan target/test-traces (the tests' tracing, see ci) for secrets"
     );
 }
 

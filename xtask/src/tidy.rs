@@ -116,7 +116,7 @@ fn check_fixture(root: &Path, file: &Path, problems: &mut Vec<String>) {
 /// The kind of the first credential in `text`: a GitHub token (`ghp_…`,
 /// `github_pat_…`), a `Bearer` token or a `Basic` user:password pair.
 /// Challenges (`Bearer realm="…"`) and placeholders (`[redacted]`) pass.
-fn credential_in(text: &str) -> Option<&'static str> {
+pub(crate) fn credential_in(text: &str) -> Option<&'static str> {
     const GITHUB_PREFIXES: [&str; 6] = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"];
     for prefix in GITHUB_PREFIXES {
         let long = text.match_indices(prefix).any(|(at, _)| {
@@ -184,7 +184,7 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
+pub(crate) fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let Ok(entries) = fs::read_dir(dir) else {
         return found;

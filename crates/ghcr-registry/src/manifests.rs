@@ -13,6 +13,9 @@ use crate::client::{RegistryClient, is_ghcr};
 use crate::error::{Error, Result};
 use crate::request::{Deleted, drain, failure, header};
 
+/// How often a manifest whose body was cut is fetched again.
+const BODY_CUT_RETRIES: u32 = 3;
+
 /// What a HEAD tells about a manifest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -52,13 +55,25 @@ impl RegistryClient {
                 ),
             ));
         }
-        let Some(response) = self.manifest_request(Method::GET, reference).await? else {
-            return Err(not_found(reference));
+        // A body cut mid-way (a reset after the head, which the transport
+        // cannot retry) is fetched again: a GET repeats safely.
+        let mut cuts_left = BODY_CUT_RETRIES;
+        let (content_type, announced, bytes) = loop {
+            let Some(response) = self.manifest_request(Method::GET, reference).await? else {
+                return Err(not_found(reference));
+            };
+            let content_type = header(&response, "content-type").map(str::to_owned);
+            let announced = header(&response, "docker-content-digest")
+                .and_then(|d| Digest::parse(d.trim()).ok());
+            match read_limited(response, MAX_MANIFEST_SIZE, reference).await {
+                Ok(bytes) => break (content_type, announced, bytes),
+                Err(Error::Interrupted { .. }) if cuts_left > 0 => {
+                    cuts_left -= 1;
+                    tracing::warn!(%reference, "manifest download was cut; fetching it again");
+                }
+                Err(error) => return Err(error),
+            }
         };
-        let content_type = header(&response, "content-type").map(str::to_owned);
-        let announced =
-            header(&response, "docker-content-digest").and_then(|d| Digest::parse(d.trim()).ok());
-        let bytes = read_limited(response, MAX_MANIFEST_SIZE, reference).await?;
         // Checked on the raw bytes: a corrupted body is a mismatch, not a
         // parse error.
         for expected in reference.digest().into_iter().chain(announced.as_ref()) {

@@ -11,6 +11,7 @@ mod failures;
 mod github;
 mod images;
 mod journal;
+mod kill;
 mod login;
 mod progress;
 mod readme;

@@ -3,6 +3,8 @@
 //! written by hand, and checks of text and JSON results.
 
 pub(crate) mod registry;
+#[path = "../../../../xtask/test-support/trace.rs"]
+pub(crate) mod trace;
 
 use std::path::Path;
 use std::process::Stdio;
@@ -222,6 +224,7 @@ impl Run {
 
 /// A fake ghcr.io: user `octo` with every package scope, organization `octo-org`.
 pub(crate) async fn fake() -> FakeGhcr {
+    trace::init();
     FakeGhcr::builder()
         .user(USER, TOKEN)
         .org(ORG, &[USER])

@@ -1,5 +1,8 @@
 //! Shared glue: a fake ghcr.io with accounts, and clients pointed at it.
 
+#[path = "../../../../xtask/test-support/trace.rs"]
+pub(crate) mod trace;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +27,7 @@ pub(crate) struct Env {
 
 /// The fake's usual accounts: `octo` with a PAT, and `octo-org` it administers.
 pub(crate) fn accounts() -> FakeGhcrBuilder {
+    trace::init();
     FakeGhcr::builder().user(USER, TOKEN).org(ORG, &[USER])
 }
 
@@ -34,6 +38,7 @@ pub(crate) fn transport(
     login: &str,
     token: &str,
 ) -> ghcr_transport::TransportBuilder {
+    trace::init();
     let credentials =
         StaticProvider::new(Credentials::basic(login, token)).for_host(fake.registry_host());
     Transport::builder()

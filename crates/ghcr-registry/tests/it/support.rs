@@ -6,6 +6,8 @@ pub(crate) mod faulty;
 pub(crate) mod listing;
 pub(crate) mod origins;
 pub(crate) mod proxy;
+#[path = "../../../../xtask/test-support/trace.rs"]
+pub(crate) mod trace;
 pub(crate) mod upload_server;
 
 pub(crate) use ghcr_sim::peers::{Auth, DockerRegistry as Registry};
@@ -46,6 +48,7 @@ pub(crate) fn other_mode(auth: Auth) -> Auth {
 /// A docker-registry for one test; a missing binary fails the test with
 /// the install command.
 pub(crate) async fn registry(auth: Auth) -> Registry {
+    trace::init();
     Registry::start(auth)
         .await
         .unwrap_or_else(|error| panic!("{error}"))
@@ -99,6 +102,7 @@ pub(crate) async fn warm_up(client: &RegistryClient, repository: &ghcr_types::Re
 /// A transport allowed plain HTTP to `hosts`, with Basic credentials for
 /// the token issuer when given.
 pub(crate) fn transport(hosts: &[&str], credentials: Option<(&str, &str)>) -> Transport {
+    trace::init();
     let mut builder = Transport::builder().max_retries(1).retry_backoff(
         std::time::Duration::from_millis(10),
         std::time::Duration::from_millis(50),
@@ -132,6 +136,7 @@ pub(crate) fn fake_client(
 
 /// A transport on a fixture's wire (replaying, or recording against the fake).
 pub(crate) fn fixture_transport(fixture: &ghcr_sim::Fixture) -> Transport {
+    trace::init();
     let credentials = Credentials::basic(fixture.username(), fixture.token());
     let mut builder =
         Transport::builder().credentials(std::sync::Arc::new(StaticProvider::new(credentials)));

@@ -125,6 +125,28 @@ pub struct Fault {
     action: FaultAction,
     skip: u32,
     times: Option<u32>,
+    sample: Option<Sample>,
+}
+
+/// A seeded share of the matching requests: whether the n-th is hit
+/// depends only on the seed and n, so a run can be told again.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    percent: u8,
+    seed: u64,
+}
+
+impl Sample {
+    fn hits(self, n: u32) -> bool {
+        // splitmix64 of (seed, n): well spread for consecutive n.
+        let mut x = self
+            .seed
+            .wrapping_add(u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^= x >> 31;
+        x % 100 < u64::from(self.percent)
+    }
 }
 
 impl Fault {
@@ -135,6 +157,7 @@ impl Fault {
             action,
             skip: 0,
             times: None,
+            sample: None,
         }
     }
 
@@ -207,6 +230,18 @@ impl Fault {
         self.times = Some(count);
         self
     }
+
+    /// Hit about `percent` % of the matching requests (capped at 100),
+    /// chosen by `seed`: the same seed hits the same request numbers
+    /// (transient faults for load tests). Default: every one.
+    #[must_use]
+    pub fn percent(mut self, percent: u8, seed: u64) -> Self {
+        self.sample = Some(Sample {
+            percent: percent.min(100),
+            seed,
+        });
+        self
+    }
 }
 
 #[derive(Debug)]
@@ -255,7 +290,11 @@ impl Faults {
             }
             armed.seen += 1;
             let due = armed.seen > armed.fault.skip
-                && armed.fault.times.is_none_or(|times| armed.fired < times);
+                && armed.fault.times.is_none_or(|times| armed.fired < times)
+                && armed
+                    .fault
+                    .sample
+                    .is_none_or(|sample| sample.hits(armed.seen));
             if due {
                 armed.fired += 1;
                 firing.push(armed.fault.action.clone());
@@ -343,6 +382,24 @@ mod tests {
         assert_eq!(fired, [0, 2, 1, 0, 0]);
         assert!(faults.on_request(&Method::POST, "/x").is_empty());
         assert_eq!(faults.fired(), 3);
+    }
+
+    #[test]
+    fn a_seeded_percentage_hits_the_same_requests_again() {
+        let hits = |percent, seed| {
+            let faults = Faults::default();
+            let route = Route::new(Method::GET, "/x");
+            faults.add(Fault::corrupt(route).percent(percent, seed));
+            (0..1000)
+                .filter(|_| !faults.on_request(&Method::GET, "/x").is_empty())
+                .collect::<Vec<_>>()
+        };
+        let ten = hits(10, 7);
+        assert!((70..=130).contains(&ten.len()), "{} of 1000", ten.len());
+        assert_eq!(hits(10, 7), ten, "the seed decides");
+        assert_ne!(hits(10, 8), ten);
+        assert!(hits(0, 7).is_empty());
+        assert_eq!(hits(200, 7).len(), 1000);
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! ours), the same client as a wire for the recorder, token helpers and the
 //! GitHub schema validator.
 
+#[path = "../../../../xtask/test-support/trace.rs"]
+pub(crate) mod trace;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
@@ -162,6 +165,7 @@ pub(crate) async fn bearer(fake: &FakeGhcr, user: &str, token: &str, scope: &str
 /// A fake with user `octo` (token `t-octo`), reader `bob` (`t-bob`) and org
 /// `octo-org` administered by octo.
 pub(crate) async fn fake(profile: ghcr_sim::fake::Profile) -> FakeGhcr {
+    trace::init();
     FakeGhcr::builder()
         .profile(profile)
         .user("octo", "t-octo")

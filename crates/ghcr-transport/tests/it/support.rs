@@ -5,6 +5,13 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+#[path = "../../../../xtask/test-support/trace.rs"]
+#[expect(
+    dead_code,
+    reason = "its `init`: the transport's tests install one subscriber of their own"
+)]
+pub(crate) mod trace;
+
 use bytes::Bytes;
 use ghcr_transport::{BoxError, HttpBody};
 use http_body_util::{BodyExt, Full};
@@ -41,6 +48,7 @@ impl Script {
     pub(crate) fn new(
         handler: impl Fn(&Seen, usize) -> http::Response<Bytes> + Send + Sync + 'static,
     ) -> Self {
+        install_subscriber();
         Self {
             handler: Arc::new(handler),
             log: Arc::default(),
@@ -159,6 +167,7 @@ pub(crate) fn challenge_reply(realm: &str) -> http::Response<Bytes> {
 
 /// Serves `script` over plain HTTP on 127.0.0.1, until the test ends.
 pub(crate) async fn serve(script: Script) -> SocketAddr {
+    install_subscriber();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -234,16 +243,26 @@ impl std::io::Write for ThreadSink {
 /// interest cache and sometimes captures nothing.
 pub(crate) struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
+/// The one subscriber: every event to the current thread's capture, and
+/// to the trace file when `GHCR_TEST_TRACE_DIR` asks for one.
+fn install_subscriber() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let capture = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(|| ThreadSink);
+        tracing_subscriber::registry()
+            .with(capture)
+            .with(trace::file_layer())
+            .init();
+    });
+}
+
 impl LogCapture {
     pub(crate) fn start() -> Self {
-        static INSTALL: std::sync::Once = std::sync::Once::new();
-        INSTALL.call_once(|| {
-            tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
-                .with_ansi(false)
-                .with_writer(|| ThreadSink)
-                .init();
-        });
+        install_subscriber();
         let buffer = Arc::new(Mutex::new(Vec::new()));
         SINK.with(|sink| *sink.borrow_mut() = Some(buffer.clone()));
         Self(buffer)

@@ -4,5 +4,7 @@
 
 mod client;
 mod examples;
+mod load;
 mod ops;
+mod secrets;
 mod support;

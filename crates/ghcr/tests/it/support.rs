@@ -1,6 +1,9 @@
 //! Shared glue: a fake ghcr.io with a user and an organization, and
 //! clients signed in to it.
 
+#[path = "../../../../xtask/test-support/trace.rs"]
+pub(crate) mod trace;
+
 use ghcr::{GhcrClient, GhcrConfig, GhcrConfigBuilder};
 use ghcr_sim::fake::FakeGhcr;
 
@@ -10,6 +13,7 @@ pub(crate) const ORG: &str = "octo-org";
 
 /// A fake ghcr.io: user `octo`, organization `octo-org` it administers.
 pub(crate) async fn fake() -> FakeGhcr {
+    trace::init();
     FakeGhcr::builder()
         .user(USER, TOKEN)
         .org(ORG, &[USER])
@@ -20,6 +24,7 @@ pub(crate) async fn fake() -> FakeGhcr {
 
 /// A config builder for `fake`, without credentials.
 pub(crate) fn config_for(fake: &FakeGhcr) -> GhcrConfigBuilder {
+    trace::init();
     GhcrConfig::builder()
         .registry(fake.registry_host())
         .api_base(&fake.api_base())
