@@ -3,6 +3,7 @@
 //! interoperability, and in-test servers that misbehave on purpose.
 
 mod blobs;
+mod faults;
 mod ghcr;
 mod images;
 mod interop;
@@ -13,6 +14,7 @@ mod profiles;
 mod pulls;
 mod referrers;
 mod replay;
+mod storms;
 mod support;
 mod tags;
 mod trust;

@@ -267,6 +267,43 @@ async fn a_streamed_upload_resumes_from_the_registrys_range() {
     );
 }
 
+/// A PATCH whose answer stalls (a 429 head, then no body for longer than
+/// the transport's idle timeout) goes on from the registry's Range, as
+/// after a dropped connection.
+#[tokio::test(start_paused = true)]
+async fn a_stalled_answer_is_resumed_from_the_registrys_range() {
+    let state = Arc::new(Mutex::new(upload_server::Uploads {
+        stall_patch_answer: true,
+        ..upload_server::Uploads::default()
+    }));
+    let addr = upload_server::resumable_upload_server(state.clone()).await;
+    let idle = std::time::Duration::from_secs(5);
+    let transport = ghcr_transport::Transport::builder()
+        .allow_plain_http(addr.to_string())
+        .idle_timeout(idle)
+        .build()
+        .unwrap();
+    let client = RegistryClient::new(transport);
+    let repository = Reference::parse(&format!("{addr}/team/stalled")).unwrap();
+    let blob = data(64 << 10, 61);
+    let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), None);
+    let started = tokio::time::Instant::now();
+    let pushed = client
+        .push_blob(&repository, source, &UploadOptions::new())
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= idle, "the answer was waited for");
+    let state = state.lock().unwrap();
+    assert_eq!(state.blobs.get(pushed.digest.as_str()), Some(&blob));
+    assert_eq!(state.received, blob.len(), "no byte was sent twice");
+    assert_eq!(
+        state.log.iter().filter(|l| l.starts_with("POST")).count(),
+        1,
+        "resumed, not restarted: {:?}",
+        state.log
+    );
+}
+
 /// docker-registry drops an upload whose PATCH was cut: it is started
 /// again from the file.
 async fn a_cut_upload_restarts_when_the_registry_dropped_it(auth: Auth) {

@@ -11,6 +11,9 @@
 //! [`DockerRegistry::start_tls`] serves HTTPS only, with a certificate
 //! from a CA made for that registry ([`DockerRegistry::ca_pem`]).
 //!
+//! [`FaultProxy`] sits in front of any of them on another port, counts
+//! the bytes each way and cuts, holds or resets one connection on demand.
+//!
 //! A missing binary is an error that names the install command
 //! (`apt-get install -y docker-registry`), so a test fails with it rather
 //! than skipping; [`require`] does the same for any tool, [`skopeo`] runs
@@ -44,6 +47,7 @@
 //! ```
 
 mod http;
+mod proxy;
 mod registry;
 mod token;
 mod tools;
@@ -51,6 +55,7 @@ mod tools;
 #[cfg(test)]
 mod tests;
 
+pub use proxy::{FaultProxy, ProxyFault};
 pub use registry::{Auth, DOCKER_REGISTRY, DockerRegistry, PASSWORD, USER};
 pub use token::TokenIssuer;
 pub use tools::{SKOPEO, require, skopeo};

@@ -436,12 +436,14 @@ fn interrupted(session: &UploadSession, what: &str, offset: u64, source: Error) 
     }
 }
 
-/// Failures worth a resume: the connection, the server, a lost session.
+/// Failures worth a resume: the connection, the server (an answer that
+/// stalled included), a lost session.
 fn is_resumable(error: &Error) -> bool {
     match error {
         Error::Transport(transport) => match transport {
             ghcr_transport::Error::Network { .. }
             | ghcr_transport::Error::Timeout { .. }
+            | ghcr_transport::Error::Stalled { .. }
             | ghcr_transport::Error::Server { .. }
             | ghcr_transport::Error::NotFound { .. } => true,
             ghcr_transport::Error::Status { status, .. } => *status == 416,

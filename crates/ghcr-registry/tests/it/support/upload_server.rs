@@ -1,7 +1,7 @@
 //! An upload endpoint with server-side state, as a registry that keeps what
 //! a cut PATCH delivered: it reports it in `Range` so the client can go on.
 //! It can also answer slowly while counting how many requests wait at
-//! once, stop reading a PATCH midway, and take manifests.
+//! once, stop reading a PATCH midway, stall an answer, and take manifests.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ghcr_types::Digest;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
 
 use super::faulty::{Handler, Reply, full, serve};
 
@@ -28,6 +28,9 @@ pub(crate) struct Uploads {
     pub(crate) cut_after: Option<usize>,
     /// Stop reading every PATCH after this many bytes, without answering.
     pub(crate) stall_after: Option<usize>,
+    /// Answer the next PATCH, once read, 429 with a body that never comes
+    /// (a gateway that stalls mid-answer).
+    pub(crate) stall_patch_answer: bool,
     /// PATCH body bytes received, in all.
     pub(crate) received: usize,
     /// Methods (`HEAD`, `PUT`, `PATCH`) answered only after `delay`, once
@@ -189,9 +192,10 @@ async fn patch(
     location: String,
     request: http::Request<Incoming>,
 ) -> Result<Reply, std::io::Error> {
-    let (cut, stall) = {
+    let (cut, stall, stall_answer) = {
         let mut state = state.lock().unwrap();
-        (state.cut_after.take(), state.stall_after)
+        let stall_answer = std::mem::take(&mut state.stall_patch_answer);
+        (state.cut_after.take(), state.stall_after, stall_answer)
     };
     let mut body = request.into_body();
     let mut taken = 0usize;
@@ -216,6 +220,14 @@ async fn patch(
             // Reads no more: the client's socket fills up and it must wait.
             std::future::pending::<()>().await;
         }
+    }
+    if stall_answer {
+        let never = futures_util::stream::pending::<Result<Frame<Bytes>, std::io::Error>>();
+        return Ok(http::Response::builder()
+            .status(429)
+            .header("content-length", "100")
+            .body(StreamBody::new(never).boxed())
+            .unwrap());
     }
     let held = state.lock().unwrap().held.get(id).map_or(0, Vec::len);
     Ok(full(
