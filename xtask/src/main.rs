@@ -7,6 +7,7 @@
 //! cargo xtask record  re-record fixtures/ by running the replay tests against the fake
 //! cargo xtask fixtures-check  verify and replay every cassette in fixtures/
 //! cargo xtask man     man pages for ghcr and each command into target/man
+//! cargo xtask readmes each library crate's README.md from its crate docs
 //! cargo xtask scan-traces     scan the tests' trace files (GHCR_TEST_TRACE_DIR) for secrets
 //! ```
 
@@ -14,6 +15,7 @@ mod bench;
 mod ci;
 mod install;
 mod man;
+mod readme;
 mod record;
 mod tidy;
 mod trace_scan;
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         Some("record") => record::record(&args[1..]),
         Some("fixtures-check") => record::fixtures_check(),
         Some("man") => man::run(&args[1..]),
+        Some("readmes") => readme::run(),
         Some("scan-traces") => trace_scan::run(&trace_scan::dir()),
         Some("help" | "--help" | "-h") | None => {
             print_help();
@@ -56,7 +59,7 @@ fn print_help() {
          record [FILTER]  re-record fixtures/ (replay:: tests with GHCR_FIXTURES=record)\n\
          fixtures-check   verify, self-replay and replay every cassette in fixtures/\n\
          man [DIR]        man pages (ghcr.1, one per command) into DIR (default target/man)\n\
-
+         readmes          write each library crate's README.md from its src/lib.rs docs\n\
          scan-traces      scan target/test-traces (the tests' tracing, see ci) for secrets"
     );
 }
