@@ -6,10 +6,12 @@
 //! cargo xtask bench   registry transfers against docker-registry, skopeo and curl
 //! cargo xtask record  re-record fixtures/ by running the replay tests against the fake
 //! cargo xtask fixtures-check  verify and replay every cassette in fixtures/
+//! cargo xtask fuzz    run the cargo-fuzz targets in fuzz/, keep what crashes
 //! ```
 
 mod bench;
 mod ci;
+mod fuzz;
 mod install;
 mod record;
 mod tidy;
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::record(&args[1..]),
         Some("fixtures-check") => record::fixtures_check(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -48,7 +51,9 @@ fn print_help() {
          tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures\n\
          bench [--reps N] [--quick]  push, pull, copy vs skopeo and curl on loopback (not CI)\n\
          record [FILTER]  re-record fixtures/ (replay:: tests with GHCR_FIXTURES=record)\n\
-         fixtures-check   verify, self-replay and replay every cassette in fixtures/"
+         fixtures-check   verify, self-replay and replay every cassette in fixtures/\n\
+         fuzz [TARGET] [--seconds N] [--asan]  run the cargo-fuzz targets in fuzz/,\n\
+         \x20       N s each (default 180), one core; crashes go to fuzz/regressions/ (not CI)"
     );
 }
 
