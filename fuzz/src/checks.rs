@@ -136,12 +136,18 @@ pub fn link(data: &[u8]) -> bool {
     next.is_some()
 }
 
-/// Whether `value` holds `<url>`, with only whitespace around `url` inside the brackets.
+/// Whether `value` holds `<url>`, with only whitespace around `url` inside
+/// the brackets. Matches may overlap (`<<<>` holds `<<>` at its second byte).
 fn in_angle_brackets(value: &str, url: &str) -> bool {
-    value.match_indices(url).any(|(start, _)| {
-        value[..start].trim_end().ends_with('<')
-            && value[start + url.len()..].trim_start().starts_with('>')
-    })
+    value
+        .char_indices()
+        .map(|(start, _)| start)
+        .chain([value.len()])
+        .any(|start| {
+            value[start..].starts_with(url)
+                && value[..start].trim_end().ends_with('<')
+                && value[start + url.len()..].trim_start().starts_with('>')
+        })
 }
 
 /// The content types a manifest can arrive with, chosen by the input's first byte.

@@ -234,8 +234,9 @@ fn follow_output(child: &mut std::process::Child, log_path: &Path) -> Result<Opt
         if let Some(n) = executions_in(&line) {
             executions = Some(n);
         }
+        // `#123\tNEW    cov: …`: one line per input added to the corpus.
         let per_input =
-            line.starts_with('#') && (line.contains(" NEW ") || line.contains(" REDUCE "));
+            line.starts_with('#') && (line.contains("NEW ") || line.contains("REDUCE "));
         if !per_input {
             eprintln!("{line}");
         }
