@@ -9,10 +9,12 @@
 //! cargo xtask man     man pages for ghcr and each command into target/man
 //! cargo xtask readmes each library crate's README.md from its crate docs
 //! cargo xtask scan-traces     scan the tests' trace files (GHCR_TEST_TRACE_DIR) for secrets
+//! cargo xtask fuzz    run the cargo-fuzz targets in fuzz/, keep what crashes
 //! ```
 
 mod bench;
 mod ci;
+mod fuzz;
 mod install;
 mod man;
 mod readme;
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Some("man") => man::run(&args[1..]),
         Some("readmes") => readme::run(),
         Some("scan-traces") => trace_scan::run(&trace_scan::dir()),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -60,7 +63,9 @@ fn print_help() {
          fixtures-check   verify, self-replay and replay every cassette in fixtures/\n\
          man [DIR]        man pages (ghcr.1, one per command) into DIR (default target/man)\n\
          readmes          write each library crate's README.md from its src/lib.rs docs\n\
-         scan-traces      scan target/test-traces (the tests' tracing, see ci) for secrets"
+         scan-traces      scan target/test-traces (the tests' tracing, see ci) for secrets\n\
+         fuzz [TARGET] [--seconds N] [--asan]  run the cargo-fuzz targets in fuzz/,\n\
+         \x20       N s each (default 180), one core; crashes go to fuzz/regressions/ (not CI)"
     );
 }
 

@@ -2,6 +2,7 @@
 //! clock for timing, real servers on 127.0.0.1 for redirects, plain HTTP and TLS.
 
 mod auth;
+mod fuzz;
 mod metrics;
 mod rate_limit;
 mod redirect;

@@ -135,16 +135,7 @@ impl Reference {
     ///
     /// [`Error::InvalidReference`] naming the part that is wrong.
     pub fn new(registry: &str, repository: &str) -> Result<Self> {
-        Self::parse_in(repository, registry).and_then(|parsed| {
-            if parsed.registry() == registry && parsed.repository() == repository {
-                Ok(parsed.without_tag_or_digest())
-            } else {
-                Err(Error::reference(
-                    repository,
-                    "the repository must be a path without registry, tag or digest",
-                ))
-            }
-        })
+        parse::from_parts(registry, repository)
     }
 
     /// The registry host, with its port when one was given.

@@ -33,18 +33,11 @@ pub(super) fn parse(input: &str, default_registry: &str) -> Result<Reference> {
         Some((first, rest)) if looks_like_host(first) => (first, rest),
         _ => (default_registry, name),
     };
-    validate_host(registry).map_err(|reason| fail(format!("registry `{registry}`: {reason}")))?;
     let (repository, tag) = match remainder.rsplit_once(':') {
         Some((path, tag)) => (path, Some(tag)),
         None => (remainder, None),
     };
-    validate_repository(repository)
-        .map_err(|reason| fail(format!("repository `{repository}`: {reason}")))?;
-    if registry.eq_ignore_ascii_case(super::DEFAULT_REGISTRY) && !repository.contains('/') {
-        return Err(fail(format!(
-            "ghcr.io images live under an owner: write ghcr.io/OWNER/{repository}"
-        )));
-    }
+    validate_name(input, registry, repository)?;
     let tag = match tag {
         Some(tag) => {
             validate_tag(tag).map_err(|reason| fail(format!("tag `{tag}`: {reason}")))?;
@@ -58,6 +51,32 @@ pub(super) fn parse(input: &str, default_registry: &str) -> Result<Reference> {
         tag,
         digest,
     })
+}
+
+/// A registry and a repository path given apart, as [`Reference::new`] takes
+/// them: the path is never searched for a host, so a first component with a
+/// dot (`my.team/app`) stays part of the path, as it does in a full reference.
+pub(super) fn from_parts(registry: &str, repository: &str) -> Result<Reference> {
+    validate_name(&format!("{registry}/{repository}"), registry, repository)?;
+    Ok(Reference {
+        registry: registry.into(),
+        repository: repository.into(),
+        tag: None,
+        digest: None,
+    })
+}
+
+fn validate_name(input: &str, registry: &str, repository: &str) -> Result<()> {
+    let fail = |reason: String| Error::reference(input, reason);
+    validate_host(registry).map_err(|reason| fail(format!("registry `{registry}`: {reason}")))?;
+    validate_repository(repository)
+        .map_err(|reason| fail(format!("repository `{repository}`: {reason}")))?;
+    if registry.eq_ignore_ascii_case(super::DEFAULT_REGISTRY) && !repository.contains('/') {
+        return Err(fail(format!(
+            "ghcr.io images live under an owner: write ghcr.io/OWNER/{repository}"
+        )));
+    }
+    Ok(())
 }
 
 /// docker's rule: the first component is a host when it has a dot or a

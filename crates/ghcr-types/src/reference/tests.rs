@@ -173,6 +173,33 @@ fn accessors_for_ghcr_packages() {
     );
 }
 
+/// Found by `cargo xtask fuzz reference`: a path whose first component has a
+/// dot (`my.team`) parses inside a full reference, so the parts it parsed
+/// to must build the same reference again, and `with_repository` must take it.
+#[test]
+fn parts_with_a_dotted_first_component_build_the_same_reference() {
+    let parsed = Reference::parse("localhost:5000/my.team/app:v1").unwrap();
+    assert_eq!(parsed.repository(), "my.team/app");
+    let built = Reference::new(parsed.registry(), parsed.repository()).unwrap();
+    assert_eq!(built, parsed.without_tag_or_digest());
+    assert_eq!(
+        parsed.with_repository("localhost/app").unwrap().to_string(),
+        "localhost:5000/localhost/app:v1"
+    );
+    // The parts are still checked one by one.
+    for (registry, repository) in [
+        ("localhost:5000", "my.team/App"),
+        ("localhost:5000", "team/app@sha256:abc"),
+        ("bad host", "team/app"),
+        ("ghcr.io", "app"),
+    ] {
+        assert!(
+            Reference::new(registry, repository).is_err(),
+            "{registry} {repository}"
+        );
+    }
+}
+
 #[test]
 fn serde_uses_the_text_form() {
     let r = Reference::parse("ghcr.io/octo/app:v1").unwrap();
