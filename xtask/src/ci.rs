@@ -1,6 +1,6 @@
 //! `cargo xtask ci`: what CI runs, in order, stopping at the first failure.
 
-use crate::{cargo, install, run_step, trace_scan};
+use crate::{cargo, install, package, run_step, trace_scan};
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let install = !args.iter().any(|a| a == "--no-install");
@@ -45,6 +45,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "cargo deny (licenses, bans, sources; advisories need the network: see README)",
         cargo().args(["deny", "--locked", "check", "licenses", "bans", "sources"]),
     )?;
+    package::docs()?;
+    package::run()?;
     // One test run, its tracing at TRACE into files, scanned for secrets.
     let traces = trace_scan::dir();
     let _ = std::fs::remove_dir_all(&traces);

@@ -8,6 +8,7 @@
 //! cargo xtask fixtures-check  verify and replay every cassette in fixtures/
 //! cargo xtask man     man pages for ghcr and each command into target/man
 //! cargo xtask readmes each library crate's README.md from its crate docs
+//! cargo xtask package cargo doc -D warnings, cargo package, and a scan of what it packs
 //! cargo xtask scan-traces     scan the tests' trace files (GHCR_TEST_TRACE_DIR) for secrets
 //! cargo xtask fuzz    run the cargo-fuzz targets in fuzz/, keep what crashes
 //! ```
@@ -17,6 +18,7 @@ mod ci;
 mod fuzz;
 mod install;
 mod man;
+mod package;
 mod readme;
 mod record;
 mod tidy;
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Some("fixtures-check") => record::fixtures_check(),
         Some("man") => man::run(&args[1..]),
         Some("readmes") => readme::run(),
+        Some("package") => package::docs().and_then(|()| package::run()),
         Some("scan-traces") => trace_scan::run(&trace_scan::dir()),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
@@ -63,6 +66,7 @@ fn print_help() {
          fixtures-check   verify, self-replay and replay every cassette in fixtures/\n\
          man [DIR]        man pages (ghcr.1, one per command) into DIR (default target/man)\n\
          readmes          write each library crate's README.md from its src/lib.rs docs\n\
+         package          cargo doc -D warnings, cargo package, no tests/fixtures/secrets packed\n\
          scan-traces      scan target/test-traces (the tests' tracing, see ci) for secrets\n\
          fuzz [TARGET] [--seconds N] [--asan]  run the cargo-fuzz targets in fuzz/,\n\
          \x20       N s each (default 180), one core; crashes go to fuzz/regressions/ (not CI)"

@@ -3,6 +3,7 @@
 //! hidden `# ` lines), so the example a reader sees on crates.io is the
 //! one `cargo test --doc` runs. Tidy fails when a README is out of date.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::project_root;
@@ -85,9 +86,10 @@ fn readme(name: &str, lib: &str) -> String {
     while out.ends_with("\n\n") {
         out.pop();
     }
-    out.push_str(&format!(
-        "\nPart of the [ghcr workspace](https://github.com/ghcr-rs/ghcr); API documentation on [docs.rs](https://docs.rs/{name}).\n"
-    ));
+    let _ = writeln!(
+        out,
+        "\nPart of the [ghcr workspace](https://github.com/ghcr-rs/ghcr); API documentation on [docs.rs](https://docs.rs/{name})."
+    );
     out
 }
 
@@ -111,7 +113,7 @@ fn unlinked(line: &str) -> String {
         match target {
             // A real URL stays a link.
             Some((url, next)) if url.contains("://") => {
-                out.push_str(&format!("[{text}]({url})"));
+                let _ = write!(out, "[{text}]({url})");
                 rest = next;
             }
             Some((_, next)) => {

@@ -47,7 +47,7 @@
 //! let recorder = RecordLayer::new(dir.path().join("token"));
 //! let request = || {
 //!     http::Request::get(format!("{realm}?scope=repository:octo/app:pull"))
-//!         .header("authorization", "Basic b2N0bzp0b2tlbi1v") // octo:token-o
+//!         .header("authorization", "Basic b2N0bzp0b2tlbi1v") // octo:token-o, an example credential of the fake
 //!         .body(ghcr_sim::empty())
 //!         .unwrap()
 //! };

@@ -316,7 +316,7 @@ mod tests {
     fn credentials_in_headers() {
         let mut headers = HeaderMap::new();
         headers.insert("authorization", "Bearer s3cret".parse().unwrap());
-        headers.insert("proxy-authorization", "Basic dTpw".parse().unwrap());
+        headers.insert("proxy-authorization", "Basic dTpw".parse().unwrap()); // u:p, an example credential
         headers.insert("cookie", "session=s3cret".parse().unwrap());
         headers.insert("user-agent", "ghcr-rs/1".parse().unwrap());
         headers.insert("accept", "application/json".parse().unwrap());
