@@ -1,7 +1,7 @@
-//! The publish check CI runs: every library crate packages (`cargo package
-//! --no-verify`; verifying would build each crate again from crates.io,
-//! where the workspace's own crates are not published yet), and no
-//! packaged file is a test, a fixture or holds a credential.
+//! The publish check CI runs: every crate goes through `cargo publish
+//! --dry-run --no-verify` (verifying would build each crate again from
+//! crates.io, where the workspace's own crates are not published yet), and
+//! no packaged file is a test, a fixture or holds a credential.
 
 use std::path::Path;
 use std::process::Command;
@@ -23,9 +23,10 @@ const CRATES: [&str; 8] = [
 
 pub(crate) fn run() -> Result<(), String> {
     run_step(
-        "cargo package (every crate, --no-verify: our crates are not on crates.io yet)",
+        "cargo publish --dry-run (every crate packed and checked as for crates.io; --no-verify: our crates are not on crates.io yet)",
         cargo().args([
-            "package",
+            "publish",
+            "--dry-run",
             "--workspace",
             "--exclude",
             "xtask",
