@@ -37,13 +37,18 @@ pub(super) enum HelperLocation {
     Dir(PathBuf),
 }
 
-/// Asks `docker-credential-<helper>` for `host`. `Ok(None)` when the helper
-/// has nothing stored for it.
-pub(super) async fn get(
+/// What a helper printed when it exited 0.
+struct Answered(Vec<u8>);
+
+/// Runs `docker-credential-<helper> VERB` with `input` on stdin. `Ok(None)`
+/// when the helper says it holds nothing for the host.
+async fn run(
     helper: &str,
+    verb: &str,
     host: &str,
+    input: &[u8],
     location: &HelperLocation,
-) -> Result<Option<Credentials>> {
+) -> Result<Option<Answered>> {
     let fail = |reason: String| Error::CredentialHelper {
         helper: helper.to_owned(),
         registry: host.to_owned(),
@@ -70,7 +75,7 @@ pub(super) async fn get(
         HelperLocation::Dir(dir) => tokio::process::Command::new(dir.join(&name)),
     };
     let mut child = command
-        .arg("get")
+        .arg(verb)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -83,7 +88,7 @@ pub(super) async fn get(
         })?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin
-            .write_all(host.as_bytes())
+            .write_all(input)
             .await
             .map_err(|err| fail(format!("could not write to the helper: {err}")))?;
     }
@@ -91,28 +96,47 @@ pub(super) async fn get(
         .await
         .map_err(|_| fail(format!("no answer within {} s", HELPER_TIMEOUT.as_secs())))?
         .map_err(|err| fail(format!("could not read the helper's answer: {err}")))?;
-    if !output.status.success() {
-        let message = String::from_utf8_lossy(&output.stdout).to_string()
-            + &String::from_utf8_lossy(&output.stderr);
-        if message
-            .to_ascii_lowercase()
-            .contains("credentials not found")
-        {
-            return Ok(None);
-        }
-        let first_line = message
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .chars()
-            .take(200)
-            .collect::<String>();
-        return Err(fail(format!(
-            "it exited with {} ({first_line})",
-            output.status
-        )));
+    if output.status.success() {
+        return Ok(Some(Answered(output.stdout)));
     }
-    let parsed: HelperOutput = serde_json::from_slice(&output.stdout).map_err(|_| {
+    let message = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    if message
+        .to_ascii_lowercase()
+        .contains("credentials not found")
+    {
+        return Ok(None);
+    }
+    // Only the first line, cut short: a helper's output is not ours to show.
+    let first_line = message
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect::<String>();
+    Err(fail(format!(
+        "`{verb}` exited with {} ({first_line})",
+        output.status
+    )))
+}
+
+/// Asks `docker-credential-<helper>` for `host`. `Ok(None)` when the helper
+/// has nothing stored for it.
+pub(super) async fn get(
+    helper: &str,
+    host: &str,
+    location: &HelperLocation,
+) -> Result<Option<Credentials>> {
+    let fail = |reason: String| Error::CredentialHelper {
+        helper: helper.to_owned(),
+        registry: host.to_owned(),
+        reason,
+    };
+    let Some(Answered(stdout)) = run(helper, "get", host, host.as_bytes(), location).await? else {
+        return Ok(None);
+    };
+    let parsed: HelperOutput = serde_json::from_slice(&stdout).map_err(|_| {
         fail("its answer is not the JSON object {ServerURL, Username, Secret}".into())
     })?;
     if parsed.secret.is_empty() {
@@ -126,4 +150,45 @@ pub(super) async fn get(
     } else {
         Credentials::basic(parsed.username, parsed.secret)
     }))
+}
+
+/// What `store` sends: the helper protocol's JSON object.
+#[derive(serde::Serialize)]
+struct StoreInput<'a> {
+    #[serde(rename = "ServerURL")]
+    server_url: &'a str,
+    #[serde(rename = "Username")]
+    username: &'a str,
+    #[serde(rename = "Secret")]
+    secret: &'a str,
+}
+
+/// Hands `username` and `password` for `host` to `docker-credential-<helper> store`.
+pub(super) async fn store(
+    helper: &str,
+    host: &str,
+    username: &str,
+    password: &SecretString,
+    location: &HelperLocation,
+) -> Result<()> {
+    use secrecy::ExposeSecret as _;
+    let input = serde_json::to_vec(&StoreInput {
+        server_url: host,
+        username,
+        secret: password.expose_secret(),
+    })
+    .map_err(|err| Error::CredentialHelper {
+        helper: helper.to_owned(),
+        registry: host.to_owned(),
+        reason: format!("could not encode the credentials: {err}"),
+    })?;
+    run(helper, "store", host, &input, location).await.map(drop)
+}
+
+/// Asks `docker-credential-<helper> erase` to forget `host`; whether it held
+/// anything for it.
+pub(super) async fn erase(helper: &str, host: &str, location: &HelperLocation) -> Result<bool> {
+    Ok(run(helper, "erase", host, host.as_bytes(), location)
+        .await?
+        .is_some())
 }

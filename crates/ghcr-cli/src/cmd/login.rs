@@ -66,12 +66,6 @@ pub(crate) async fn login(
     let host = registry.unwrap_or(setup.registry()).to_owned();
     let password = password.read(&setup)?;
     let mut config = docker_config()?;
-    if let Some(helper) = config.helper_for(&host) {
-        return Err(usage(format!(
-            "{} keeps credentials for {host} in the `{helper}` credential helper, which ghcr cannot write to; run `docker login {host}`, or remove the helper from the file",
-            config.path().display()
-        )));
-    }
     // The settings read, with exactly these credentials for this registry.
     let mut check = setup
         .config()
@@ -99,22 +93,40 @@ pub(crate) async fn login(
         };
         return Err(failure(code, format!("login to {host} failed: {reason}")));
     }
-    config.store(&host, username, &secrecy::SecretString::from(password));
+    let password = secrecy::SecretString::from(password);
+    // As docker login: through the credential helper the file names for
+    // this host (credHelpers, else credsStore), else inline.
+    let helper = config.store_with_helper(&host, username, &password).await?;
+    if helper.is_none() {
+        config.store(&host, username, &password);
+    }
     config.save()?;
+    let stored_in = match &helper {
+        Some(helper) => format!("the `{helper}` credential helper (docker-credential-{helper})"),
+        None => config.path().display().to_string(),
+    };
     setup.out.result(
-        || format!("Login Succeeded\ncredentials for {host} stored in {}", config.path().display()),
-        || json!({"registry": host, "username": username, "config": config.path().display().to_string()}),
+        || format!("Login Succeeded\ncredentials for {host} stored in {stored_in}"),
+        || json!({"registry": host, "username": username, "config": config.path().display().to_string(), "helper": helper}),
     );
     Ok(())
 }
 
-pub(crate) fn logout(setup: &Setup, registry: Option<&str>) -> anyhow::Result<()> {
+pub(crate) async fn logout(setup: &Setup, registry: Option<&str>) -> anyhow::Result<()> {
     let host = registry.unwrap_or(setup.registry()).to_owned();
     let mut config = docker_config()?;
-    let removed = config.remove(&host);
-    if removed {
+    let inline = config.inline_credentials(&host).ok().flatten().is_some();
+    let removed = if let Some(held) = config.erase_with_helper(&host).await? {
+        // The helper forgot it; the file loses the host's entry too.
         config.save()?;
-    }
+        held || inline
+    } else {
+        let removed = config.remove(&host);
+        if removed {
+            config.save()?;
+        }
+        removed
+    };
     setup.out.result(
         || {
             if removed {

@@ -88,7 +88,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             let password = login::Password::from_flags(password, password_stdin)?;
             login::login(setup, registry.as_deref(), &username, password).await
         }
-        Command::Logout { registry } => login::logout(&setup, registry.as_deref()),
+        Command::Logout { registry } => login::logout(&setup, registry.as_deref()).await,
         Command::Serve {
             policies,
             check: true,

@@ -71,19 +71,97 @@ async fn login_stores_checked_credentials_that_later_commands_use() {
         .stderr_has("--password-stdin");
 }
 
+/// `login` and `logout` go through the Docker config's credential store as
+/// docker's do: the helper protocol's `store` (a JSON object on stdin) and
+/// `erase` (the host), recorded here exchange by exchange by a helper that
+/// keeps its store in a file; the config keeps only an empty `auths` entry.
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
-async fn login_refuses_to_bypass_a_credential_helper() {
-    let env = Env::empty();
-    let dir = env.home.path().join(".docker");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("config.json"), r#"{"credsStore":"desktop"}"#).unwrap();
+async fn login_and_logout_go_through_the_credential_store() {
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "layer");
+    let host = fake.registry_host();
+    let script = |bin: &std::path::Path| {
+        format!(
+            r#"#!/bin/sh
+input=$(cat)
+printf '%s %s\n' "$1" "$input" >> '{log}'
+case "$1" in
+store)
+  server=$(printf '%s' "$input" | sed 's/.*"ServerURL":"\([^"]*\)".*/\1/')
+  grep -v "^$server " '{store}' > '{store}.new' 2>/dev/null
+  printf '%s %s\n' "$server" "$input" >> '{store}.new'; mv '{store}.new' '{store}' ;;
+get)
+  line=$(grep "^$input " '{store}' 2>/dev/null) || {{ echo 'credentials not found in native keychain'; exit 1; }}
+  printf '%s' "${{line#* }}" ;;
+erase)
+  grep -q "^$input " '{store}' 2>/dev/null || {{ echo 'credentials not found in native keychain'; exit 1; }}
+  grep -v "^$input " '{store}' > '{store}.new'; mv '{store}.new' '{store}' ;;
+esac
+"#,
+            log = bin.join("exchanges").display(),
+            store = bin.join("store").display()
+        )
+    };
+    let (env, bin, config_path) = with_test_helper(&fake, script, r#"{"credsStore":"test"}"#);
+    let (log, store) = (bin.join("exchanges"), bin.join("store"));
+    let exchanges = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    // A refused login hands the helper nothing.
+    env.run_with_stdin(&["login", "-u", USER, "--password-stdin"], b"wrong\n")
+        .await
+        .code(4);
+    assert!(!exchanges().contains("store"), "{}", exchanges());
+
     env.run_with_stdin(
-        &["login", "ghcr.io", "-u", USER, "--password-stdin"],
-        b"x\n",
+        &["login", "-u", USER, "--password-stdin"],
+        format!("{TOKEN}\n").as_bytes(),
     )
     .await
-    .code(2)
-    .stderr_has("`desktop` credential helper");
+    .ok()
+    .stdout_has("stored in the `test` credential helper");
+    assert_eq!(
+        exchanges().lines().collect::<Vec<_>>(),
+        [format!(
+            r#"store {{"ServerURL":"{host}","Username":"{USER}","Secret":"{TOKEN}"}}"#
+        )]
+    );
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    assert!(
+        !config.contains(TOKEN),
+        "the token is in the store only: {config}"
+    );
+    let config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    assert_eq!(config["auths"][host], serde_json::json!({}), "{config}");
+    assert_eq!(config["credsStore"], "test");
+
+    // Later commands get it back with `get`.
+    env.run(&["ls", &at(&fake, "octo/app")])
+        .await
+        .ok()
+        .stdout_has("v1");
+    assert!(
+        exchanges().contains(&format!("get {host}")),
+        "{}",
+        exchanges()
+    );
+
+    env.run(&["logout"])
+        .await
+        .ok()
+        .stdout_has(&format!("Removing login credentials for {host}"));
+    assert!(
+        exchanges().ends_with(&format!("erase {host}\n")),
+        "{}",
+        exchanges()
+    );
+    assert!(!std::fs::read_to_string(&store).unwrap().contains(host));
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap();
+    assert!(config["auths"].get(host).is_none(), "{config}");
+    env.run(&["ls", &at(&fake, "octo/app")]).await.code(4);
+    let json = env.run(&["logout", "--json"]).await.ok().json();
+    assert_eq!(json["removed"], false);
 }
 
 /// The Docker config's credential helpers sign commands in, as docker's do:
@@ -91,38 +169,50 @@ async fn login_refuses_to_bypass_a_credential_helper() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn credential_helpers_sign_commands_in() {
-    use std::os::unix::fs::PermissionsExt as _;
-
     let fake = fake().await;
     seed(&fake, "octo/app", Some("v1"), "layer");
     let host = fake.registry_host();
-    let env = Env::empty()
-        .set("GHCR_REGISTRY", host)
-        .set("GHCR_API_BASE", &fake.api_base());
-    let bin = env.home.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let helper = bin.join("docker-credential-test");
     let answer = format!(r#"{{"ServerURL":"{host}","Username":"{USER}","Secret":"{TOKEN}"}}"#);
-    std::fs::write(
-        &helper,
-        format!("#!/bin/sh\nread server\n[ \"$server\" = \"{host}\" ] && echo '{answer}'\n"),
-    )
-    .unwrap();
-    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let docker = env.home.path().join(".docker");
-    std::fs::create_dir_all(&docker).unwrap();
+    let script =
+        format!("#!/bin/sh\nread server\n[ \"$server\" = \"{host}\" ] && echo '{answer}'\n");
     let config = format!(r#"{{"credHelpers":{{"{host}":"test"}}}}"#);
-    std::fs::write(docker.join("config.json"), config).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let env = env.set("PATH", &path);
+    let (env, bin, _) = with_test_helper(&fake, |_| script, &config);
+    let helper = bin.join("docker-credential-test");
     let run = env.run(&["ls", &at(&fake, "octo/app")]).await;
     assert_eq!(run.ok().stdout, "v1\n");
     assert!(!run.stderr.contains(TOKEN), "{run:#?}");
     // Without the helper's answer the private package is refused.
     std::fs::write(&helper, "#!/bin/sh\nexit 0\n").unwrap();
     env.run(&["ls", &at(&fake, "octo/app")]).await.code(4);
+}
+
+/// An environment for `fake` (no token) whose PATH starts with a folder
+/// holding `docker-credential-test`, the script `script(folder)` returns,
+/// and whose Docker config is `config`; also the folder and config path.
+#[cfg(unix)]
+fn with_test_helper(
+    fake: &ghcr_sim::fake::FakeGhcr,
+    script: impl FnOnce(&std::path::Path) -> String,
+    config: &str,
+) -> (Env, std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let env = Env::empty()
+        .set("GHCR_REGISTRY", fake.registry_host())
+        .set("GHCR_API_BASE", &fake.api_base());
+    let bin = env.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-test");
+    std::fs::write(&helper, script(&bin)).unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let docker = env.home.path().join(".docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let config_path = docker.join("config.json");
+    std::fs::write(&config_path, config).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (env.set("PATH", &path), bin, config_path)
 }

@@ -169,6 +169,61 @@ impl DockerConfig {
         }
     }
 
+    /// Stores `username` and `password` for `host` through the credential
+    /// helper the file names for it (`credHelpers`, else `credsStore`), with
+    /// the helper protocol's `store`, as `docker login` does; the file keeps
+    /// an empty `auths` entry for the host, as docker writes it (call
+    /// [`DockerConfig::save`] afterwards). The helper runs from `PATH`.
+    /// Returns the helper's name, or `None` when the file names none (then
+    /// use [`DockerConfig::store`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CredentialHelper`] when the helper cannot be run or refuses.
+    pub async fn store_with_helper(
+        &mut self,
+        host: &str,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<Option<String>> {
+        let Some(helper) = self.helper_for(host).map(str::to_owned) else {
+            return Ok(None);
+        };
+        super::helper::store(
+            &helper,
+            host,
+            username,
+            password,
+            &HelperLocation::default(),
+        )
+        .await?;
+        self.remove(host);
+        if let Value::Object(auths) = self
+            .document
+            .entry("auths")
+            .or_insert_with(|| Value::Object(Map::new()))
+        {
+            auths.insert(host.to_owned(), Value::Object(Map::new()));
+        }
+        Ok(Some(helper))
+    }
+
+    /// Has the credential helper for `host` forget it (the protocol's
+    /// `erase`), and drops the host's `auths` entry. `None` when the file
+    /// names no helper for it; else whether the helper held anything.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CredentialHelper`] when the helper cannot be run or refuses.
+    pub async fn erase_with_helper(&mut self, host: &str) -> Result<Option<bool>> {
+        let Some(helper) = self.helper_for(host).map(str::to_owned) else {
+            return Ok(None);
+        };
+        let held = super::helper::erase(&helper, host, &HelperLocation::default()).await?;
+        self.remove(host);
+        Ok(Some(held))
+    }
+
     /// Removes the inline credentials of `host`; whether there were any.
     pub fn remove(&mut self, host: &str) -> bool {
         let Some(Value::Object(auths)) = self.document.get_mut("auths") else {
