@@ -118,6 +118,25 @@ impl PackagesClient {
         Ok(version)
     }
 
+    /// Whether GitHub says the version is deleted: gone (404) or marked
+    /// deleted. What a lost DELETE answer is settled with.
+    ///
+    /// # Errors
+    ///
+    /// The API's errors other than not found.
+    pub(crate) async fn is_version_deleted(
+        &self,
+        owner: &Owner,
+        package: &str,
+        id: PackageVersionId,
+    ) -> Result<bool> {
+        match self.get_version(owner, package, id).await {
+            Ok(version) => Ok(version.deleted_at.is_some()),
+            Err(error) if error.is_not_found() => Ok(true),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Deletes a version: its manifest and every tag on it (FR-VER-003).
     /// Restorable for 30 days. GitHub refuses the last tagged version of a
     /// package and public versions downloaded more than 5,000 times (400).

@@ -37,6 +37,15 @@ pub(super) enum HelperLocation {
     Dir(PathBuf),
 }
 
+/// [`Error::CredentialHelper`] for `helper` answering for `host`.
+fn helper_error(helper: &str, host: &str, reason: String) -> Error {
+    Error::CredentialHelper {
+        helper: helper.to_owned(),
+        registry: host.to_owned(),
+        reason,
+    }
+}
+
 /// What a helper printed when it exited 0.
 struct Answered(Vec<u8>);
 
@@ -49,11 +58,7 @@ async fn run(
     input: &[u8],
     location: &HelperLocation,
 ) -> Result<Option<Answered>> {
-    let fail = |reason: String| Error::CredentialHelper {
-        helper: helper.to_owned(),
-        registry: host.to_owned(),
-        reason,
-    };
+    let fail = |reason: String| helper_error(helper, host, reason);
     if helper.is_empty()
         || !helper
             .bytes()
@@ -128,11 +133,7 @@ pub(super) async fn get(
     host: &str,
     location: &HelperLocation,
 ) -> Result<Option<Credentials>> {
-    let fail = |reason: String| Error::CredentialHelper {
-        helper: helper.to_owned(),
-        registry: host.to_owned(),
-        reason,
-    };
+    let fail = |reason: String| helper_error(helper, host, reason);
     let Some(Answered(stdout)) = run(helper, "get", host, host.as_bytes(), location).await? else {
         return Ok(None);
     };
@@ -177,10 +178,12 @@ pub(super) async fn store(
         username,
         secret: password.expose_secret(),
     })
-    .map_err(|err| Error::CredentialHelper {
-        helper: helper.to_owned(),
-        registry: host.to_owned(),
-        reason: format!("could not encode the credentials: {err}"),
+    .map_err(|err| {
+        helper_error(
+            helper,
+            host,
+            format!("could not encode the credentials: {err}"),
+        )
     })?;
     run(helper, "store", host, &input, location).await.map(drop)
 }

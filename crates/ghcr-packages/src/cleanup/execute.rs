@@ -216,13 +216,10 @@ impl<'a> Run<'a> {
 
     /// Whether GitHub says the version is deleted (a read that fails says no).
     async fn is_gone(&self, client: &PackagesClient, id: PackageVersionId) -> bool {
-        match client
-            .get_version(&self.plan.owner, &self.plan.package, id)
+        client
+            .is_version_deleted(&self.plan.owner, &self.plan.package, id)
             .await
-        {
-            Ok(version) => version.deleted_at.is_some(),
-            Err(error) => error.is_not_found(),
-        }
+            .unwrap_or(false)
     }
 
     /// `root` stays: so must every pending version it references.

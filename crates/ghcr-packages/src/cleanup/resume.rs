@@ -60,11 +60,7 @@ impl PackagesClient {
             .copied()
             .collect();
         for &id in &summary.possibly_deleted {
-            let deleted = match self.get_version(owner, package, id).await {
-                Ok(version) => version.deleted_at.is_some(),
-                Err(error) if error.is_not_found() => true,
-                Err(error) => return Err(error),
-            };
+            let deleted = self.is_version_deleted(owner, package, id).await?;
             journal.checked(id, deleted)?;
             if deleted {
                 gone.insert(id);
