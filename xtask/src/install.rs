@@ -23,9 +23,16 @@ pub(crate) fn cargo_deny() -> Result<(), String> {
     )
 }
 
-/// Debian's `docker-registry` and `skopeo`, which the integration tests run.
+/// Debian's `docker-registry` and `skopeo`, which the integration tests run,
+/// and the `pass` credential helper (with `pass` itself) that `ghcr login`
+/// is tried against.
 pub(crate) fn debian_packages() -> Result<(), String> {
-    let wanted = [("docker-registry", "docker-registry"), ("skopeo", "skopeo")];
+    let wanted = [
+        ("docker-registry", "docker-registry"),
+        ("skopeo", "skopeo"),
+        ("docker-credential-pass", "golang-docker-credential-helpers"),
+        ("pass", "pass"),
+    ];
     let missing: Vec<&str> = wanted
         .iter()
         .filter(|(binary, _)| {
@@ -34,7 +41,7 @@ pub(crate) fn debian_packages() -> Result<(), String> {
         .map(|(_, package)| *package)
         .collect();
     if missing.is_empty() {
-        println!("docker-registry, skopeo: already installed");
+        println!("docker-registry, skopeo, docker-credential-pass, pass: already installed");
         return Ok(());
     }
     if !is_root() {

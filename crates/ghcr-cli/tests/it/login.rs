@@ -216,3 +216,92 @@ fn with_test_helper(
     );
     (env.set("PATH", &path), bin, config_path)
 }
+
+/// The same round trip through a real credential helper: Debian's
+/// `docker-credential-pass`, over a `pass` store encrypted to a throwaway
+/// GnuPG key. What docker's own helper lists is what `login` stored and
+/// `logout` erased.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn login_and_logout_work_with_debians_pass_helper() {
+    for (binary, package) in [
+        (
+            "/usr/bin/docker-credential-pass",
+            "golang-docker-credential-helpers",
+        ),
+        ("/usr/bin/pass", "pass"),
+        ("/usr/bin/gpg", "gnupg"),
+    ] {
+        ghcr_sim::peers::require(binary, package).expect("the pass helper test needs it");
+    }
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "layer");
+    let host = fake.registry_host();
+    // gpg-agent's socket path must stay short: a folder under /tmp.
+    let keys = tempfile::Builder::new()
+        .prefix("gpg")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let (gnupg, store) = (keys.path().join("g"), keys.path().join("s"));
+    std::fs::create_dir(&gnupg).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&gnupg, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let tool = |program: &str| {
+        let mut command = std::process::Command::new(program);
+        command
+            .env("GNUPGHOME", &gnupg)
+            .env("PASSWORD_STORE_DIR", &store);
+        command
+    };
+    let check = |command: &mut std::process::Command| {
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{command:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    check(tool("gpg").args([
+        "--batch",
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "ghcr test <test@ghcr.invalid>",
+        "default",
+        "default",
+        "never",
+    ]));
+    check(tool("pass").args(["init", "test@ghcr.invalid"]));
+    let listed = || -> serde_json::Value {
+        serde_json::from_str(&check(tool("docker-credential-pass").arg("list"))).unwrap()
+    };
+
+    let (env, _, config_path) =
+        with_test_helper(&fake, |_| String::new(), r#"{"credsStore":"pass"}"#);
+    let env = env
+        .set("GNUPGHOME", gnupg.to_str().unwrap())
+        .set("PASSWORD_STORE_DIR", store.to_str().unwrap());
+    env.run_with_stdin(
+        &["login", "-u", USER, "--password-stdin"],
+        format!("{TOKEN}\n").as_bytes(),
+    )
+    .await
+    .ok()
+    .stdout_has("stored in the `pass` credential helper");
+    assert_eq!(listed()[host], USER);
+    assert!(
+        !std::fs::read_to_string(&config_path)
+            .unwrap()
+            .contains(TOKEN)
+    );
+    env.run(&["ls", &at(&fake, "octo/app")])
+        .await
+        .ok()
+        .stdout_has("v1");
+
+    env.run(&["logout"]).await.ok();
+    assert!(listed().get(host).is_none(), "{}", listed());
+    env.run(&["ls", &at(&fake, "octo/app")]).await.code(4);
+    let _ = tool("gpgconf").args(["--kill", "gpg-agent"]).status();
+}
