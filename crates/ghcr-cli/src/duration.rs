@@ -31,23 +31,9 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{text}` is not a duration such as 45s, 90m, 12h, 30d or 2w"))
 }
 
-/// `2d 3h`, `90s`: the largest two units.
+/// The form [`parse`] takes back: `36h`, `7d`, `2w`.
 pub(crate) fn show(duration: Duration) -> String {
-    let seconds = duration.as_secs();
-    let parts = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")];
-    let mut rest = seconds;
-    let mut shown = Vec::new();
-    for (size, unit) in parts {
-        if rest >= size && shown.len() < 2 {
-            shown.push(format!("{}{unit}", rest / size));
-            rest %= size;
-        }
-    }
-    if shown.is_empty() {
-        "0s".to_owned()
-    } else {
-        shown.join(" ")
-    }
+    ghcr::types::format_span(duration)
 }
 
 #[cfg(test)]
@@ -78,8 +64,20 @@ mod tests {
 
     #[test]
     fn durations_show() {
-        for (seconds, text) in [(0, "0s"), (90, "1m 30s"), (93_784, "1d 2h"), (3600, "1h")] {
-            assert_eq!(show(Duration::from_secs(seconds)), text);
+        // What is shown parses back to the same span.
+        for seconds in [
+            1,
+            90,
+            3600,
+            5400,
+            36 * 3600,
+            86_400,
+            7 * 86_400,
+            14 * 86_400,
+            93_784,
+        ] {
+            let shown = show(Duration::from_secs(seconds));
+            assert_eq!(parse(&shown), Ok(Duration::from_secs(seconds)), "{shown}");
         }
     }
 }

@@ -117,8 +117,11 @@ pub(crate) fn bytes(count: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// An RFC 3339 time, or its debug form if it cannot be written.
+/// An RFC 3339 time in UTC to the second: `2026-12-02T19:00:55Z`, whatever
+/// offset the API gave (or its debug form if it cannot be written).
 pub(crate) fn time(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let at = at.replace_nanosecond(0).unwrap_or(at);
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| at.to_string())
 }
@@ -150,6 +153,10 @@ mod tests {
             assert_eq!(bytes(count), text, "{count}");
         }
         assert_eq!(list(&[]), "-");
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(1_764_702_055_123_456_789)
+            .unwrap()
+            .to_offset(time::UtcOffset::from_hms(-7, 0, 0).unwrap());
+        assert_eq!(super::time(at), "2025-12-02T19:00:55Z");
         assert_eq!(list(&["a".into(), "b".into()]), "a, b");
     }
 }

@@ -32,6 +32,7 @@ mod package;
 mod platform;
 mod rate_limit;
 mod reference;
+mod span;
 mod vulnerability;
 
 pub use digest::{Algorithm, Digest, DigestHasher, DigestVerifier};
@@ -46,6 +47,7 @@ pub use package::{
 pub use platform::Platform;
 pub use rate_limit::RateLimitInfo;
 pub use reference::{DEFAULT_REGISTRY, MAX_REPOSITORY_LENGTH, Reference, Tag};
+pub use span::format_span;
 pub use vulnerability::{
     AffectedPackage, ReportSource, Severity, Vulnerability, VulnerabilityReport,
 };

@@ -98,7 +98,7 @@ impl fmt::Display for KeepReason {
         match self {
             Self::Newest { rank } => write!(f, "one of the newest (#{rank})"),
             Self::TagMatches { tag, pattern } => write!(f, "tag {tag} matches keep pattern `{pattern}`"),
-            Self::NewerThan { age } => write!(f, "created less than {} s ago", age.as_secs()),
+            Self::NewerThan { age } => write!(f, "created less than {} ago", ghcr_types::format_span(*age)),
             Self::OutOfScope => f.write_str("not a kind of version this policy deletes"),
             Self::AlsoTagged { tag } => write!(
                 f,

@@ -225,7 +225,10 @@ impl fmt::Display for RetentionPolicy {
                 .map(|p| format!("--keep-tag `{}`", pattern_text(p))),
         );
         if let Some(age) = self.keep_newer_than {
-            parts.push(format!("--keep-newer-than {}s", age.as_secs()));
+            parts.push(format!(
+                "--keep-newer-than {}",
+                ghcr_types::format_span(age)
+            ));
         }
         if self.delete_untagged {
             parts.push("--only-untagged".to_owned());

@@ -538,3 +538,20 @@ fn the_restore_deadline_counts_from_the_runs_start() {
     assert_eq!(hint.ids, [PackageVersionId(7)]);
     assert_eq!(hint.restorable_until, started + time::Duration::days(30));
 }
+
+/// Reports name ages in the form the flags take, so a reason or a policy
+/// line can be pasted back into a command.
+#[test]
+fn ages_read_as_the_flags_write_them() {
+    let week = Duration::from_secs(7 * 86_400);
+    let policy = RetentionPolicy::builder()
+        .keep_newer_than(Duration::from_secs(36 * 3600))
+        .only_untagged()
+        .build()
+        .unwrap();
+    assert_eq!(policy.to_string(), "--keep-newer-than 36h --only-untagged");
+    assert_eq!(
+        KeepReason::NewerThan { age: week }.to_string(),
+        "created less than 7d ago"
+    );
+}
