@@ -28,7 +28,7 @@ pub fn format_span(span: Duration) -> String {
     let seconds = span.as_secs();
     UNITS
         .iter()
-        .find(|(size, _, least)| seconds % size == 0 && seconds / size >= *least)
+        .find(|(size, _, least)| seconds.is_multiple_of(*size) && seconds / size >= *least)
         .map_or_else(
             || "0s".to_owned(),
             |(size, unit, _)| format!("{}{unit}", seconds / size),
