@@ -175,7 +175,10 @@ impl RegistryClient {
         target: &Reference,
         options: &SyncOptions,
     ) -> Result<SyncPlan> {
-        let (source, target) = (source.without_tag_or_digest(), target.without_tag_or_digest());
+        let (source, target) = (
+            source.without_tag_or_digest(),
+            target.without_tag_or_digest(),
+        );
         if source == target {
             return Err(Error::reference(
                 &target,
@@ -202,9 +205,7 @@ impl RegistryClient {
         let picked: Vec<String> = entries.iter().map(|e| e.digest.to_string()).collect();
         let attached = attached
             .into_iter()
-            .filter(|t| {
-                !filtered || subject_of(t.as_str()).is_some_and(|s| picked.contains(&s))
-            })
+            .filter(|t| !filtered || subject_of(t.as_str()).is_some_and(|s| picked.contains(&s)))
             .collect();
         entries.extend(
             self.compare(&source, &target, attached, true, concurrency)
