@@ -95,13 +95,29 @@ impl RegistryClient {
             ..SyncReport::default()
         };
         for attached in [false, true] {
-            let entries = plan.to_copy().filter(|e| e.attached == attached);
-            let results: Vec<_> = futures_util::stream::iter(entries)
-                .map(|entry| async move { (entry, self.sync_entry(plan, entry, options).await) })
+            // Tags of one digest go one after another in one task: the
+            // first copies, the rest find everything there. docker-registry
+            // writes a manifest in place, so two PUTs of the same manifest at
+            // once can leave the other reading a torn file.
+            let mut groups: Vec<Vec<&SyncEntry>> = Vec::new();
+            for entry in plan.to_copy().filter(|e| e.attached == attached) {
+                match groups.iter_mut().find(|g| g[0].digest == entry.digest) {
+                    Some(group) => group.push(entry),
+                    None => groups.push(vec![entry]),
+                }
+            }
+            let results: Vec<_> = futures_util::stream::iter(groups)
+                .map(|group| async move {
+                    let mut done = Vec::with_capacity(group.len());
+                    for entry in group {
+                        done.push((entry, self.sync_entry(plan, entry, options).await));
+                    }
+                    done
+                })
                 .buffer_unordered(plan.concurrency.max(1))
                 .collect()
                 .await;
-            for (entry, result) in results {
+            for (entry, result) in results.into_iter().flatten() {
                 match result {
                     Ok(synced) => report.copied.push(synced),
                     Err(error) => report.failed.push((entry.tag.clone(), error)),

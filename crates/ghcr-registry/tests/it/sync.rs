@@ -85,7 +85,9 @@ async fn sync_copies_every_tag_then_only_changes(auth: Auth) {
         .await
         .unwrap();
     assert_eq!(plan.to_copy().count(), 30, "8 + 20 + .sig + fallback tag");
-    let report = client.run_sync(&plan, &Default::default()).await;
+    let report = client
+        .run_sync(&plan, &ghcr_registry::TransferOptions::default())
+        .await;
     assert!(report.is_complete(), "{:?}", report.failed);
     assert_eq!(report.copied.len(), 30);
     for entry in &plan.entries {
@@ -115,7 +117,10 @@ async fn sync_copies_every_tag_then_only_changes(auth: Auth) {
         .await
         .unwrap();
     assert!(
-        found.descriptors.iter().any(|d| d.digest().to_string() == referrer.as_str()),
+        found
+            .descriptors
+            .iter()
+            .any(|d| d.digest().to_string() == referrer.as_str()),
         "the referrer is reachable on the target"
     );
 
