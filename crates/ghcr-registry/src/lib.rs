@@ -71,6 +71,7 @@ mod origin;
 mod progress;
 mod referrers;
 mod request;
+mod sync;
 mod tags;
 
 pub use blobs::upload::ExistsCheck;
@@ -84,4 +85,5 @@ pub use manifests::ManifestInfo;
 pub use options::TransferOptions;
 pub use progress::{Direction, Progress, ProgressEvent, SkipReason};
 pub use referrers::{Referrers, ReferrersSource};
+pub use sync::{SyncAction, SyncEntry, SyncOptions, SyncPlan, SyncReport, SyncedTag};
 pub use tags::TagStream;

@@ -16,6 +16,7 @@ mod referrers;
 mod replay;
 mod storms;
 mod support;
+mod sync;
 mod tags;
 mod trust;
 mod uploads;

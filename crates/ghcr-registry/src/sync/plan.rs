@@ -1,0 +1,298 @@
+//! Deciding what a sync does: which tags, and for each whether the target
+//! already has the source's digest.
+
+use futures_util::{StreamExt, TryStreamExt};
+use ghcr_types::{Digest, Reference, Tag};
+
+use crate::client::RegistryClient;
+use crate::error::{Error, Result};
+
+/// Images synced at once unless [`SyncOptions::concurrency`] says otherwise:
+/// one, because images that share a blob and are copied at once upload it
+/// twice at once, and docker-registry 2.8 then answers a manifest PUT with
+/// `MANIFEST_BLOB_UNKNOWN` (seen in `tests/it/sync.rs` at 4). Raise it only
+/// for images that share no blob until uploads are shared across images.
+pub(crate) const DEFAULT_IMAGE_CONCURRENCY: usize = 1;
+
+/// Manifest HEADs at once while planning.
+const COMPARE_CONCURRENCY: usize = 8;
+
+/// What to sync.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct SyncOptions {
+    /// Only tags this regex matches (searched anywhere in the tag).
+    pub tags: Option<String>,
+    /// Only the newest N tags, by the order the registry lists them last.
+    pub newest: Option<usize>,
+    /// Leave out cosign tags and referrer indexes.
+    pub no_referrers: bool,
+    /// Images copied at once (4 by default); blobs within each share the
+    /// client's one memory budget.
+    pub concurrency: Option<usize>,
+}
+
+impl SyncOptions {
+    /// Every tag, referrers included.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only tags matching `pattern`.
+    #[must_use]
+    pub fn tags(mut self, pattern: impl Into<String>) -> Self {
+        self.tags = Some(pattern.into());
+        self
+    }
+
+    /// Only the last `n` tags listed.
+    #[must_use]
+    pub fn newest(mut self, n: usize) -> Self {
+        self.newest = Some(n);
+        self
+    }
+
+    /// Leave referrers behind.
+    #[must_use]
+    pub fn no_referrers(mut self) -> Self {
+        self.no_referrers = true;
+        self
+    }
+
+    /// Images at once.
+    #[must_use]
+    pub fn concurrency(mut self, images: usize) -> Self {
+        self.concurrency = Some(images.max(1));
+        self
+    }
+}
+
+/// What happens to one tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SyncAction {
+    /// The target lacks it or holds another digest: copy it.
+    Copy,
+    /// The target's tag already names the source's digest.
+    Skip,
+}
+
+/// One tag of the plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SyncEntry {
+    /// The tag, the same at both ends.
+    pub tag: Tag,
+    /// Its digest at the source.
+    pub digest: Digest,
+    /// Its digest at the target, if it has the tag.
+    pub target_digest: Option<Digest>,
+    /// A cosign tag or referrer index, synced after the images.
+    pub attached: bool,
+    /// Copy or skip.
+    pub action: SyncAction,
+}
+
+/// What a sync will do, before any byte moves.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SyncPlan {
+    /// The source repository.
+    pub source: Reference,
+    /// The target repository.
+    pub target: Reference,
+    /// One entry per tag: images first, then attached tags.
+    pub entries: Vec<SyncEntry>,
+    /// Whether blobs can be mounted (one registry, two repositories).
+    pub mounts: bool,
+    /// Images at once.
+    pub concurrency: usize,
+}
+
+impl SyncPlan {
+    /// Entries to copy.
+    pub fn to_copy(&self) -> impl Iterator<Item = &SyncEntry> {
+        self.entries.iter().filter(|e| e.action == SyncAction::Copy)
+    }
+
+    /// Entries already in place.
+    pub fn skipped(&self) -> impl Iterator<Item = &SyncEntry> {
+        self.entries.iter().filter(|e| e.action == SyncAction::Skip)
+    }
+}
+
+/// Whether a tag is cosign's (`sha256-<hex>.sig|.att|.sbom`) or a referrers
+/// fallback index (`sha256-<hex>`).
+pub(crate) fn is_attached(tag: &str) -> bool {
+    let Some(rest) = tag.strip_prefix("sha256-") else {
+        return false;
+    };
+    let hex = rest.split_once('.').map_or(rest, |(hex, suffix)| {
+        if matches!(suffix, "sig" | "att" | "sbom") {
+            hex
+        } else {
+            ""
+        }
+    });
+    hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The subject digest an attached tag names.
+fn subject_of(tag: &str) -> Option<String> {
+    let rest = tag.strip_prefix("sha256-")?;
+    Some(format!("sha256:{}", rest.split('.').next()?))
+}
+
+/// Picks the tags: images by the filters; attached tags whose subject is a
+/// picked image (any attached tag when no filter applies).
+pub(crate) fn select(
+    tags: Vec<Tag>,
+    options: &SyncOptions,
+    regex: Option<&regex::Regex>,
+) -> (Vec<Tag>, Vec<Tag>) {
+    let (attached, mut images): (Vec<Tag>, Vec<Tag>) =
+        tags.into_iter().partition(|t| is_attached(t.as_str()));
+    if let Some(regex) = regex {
+        images.retain(|t| regex.is_match(t.as_str()));
+    }
+    if let Some(n) = options.newest {
+        let drop = images.len().saturating_sub(n);
+        images.drain(..drop);
+    }
+    let attached = if options.no_referrers {
+        Vec::new()
+    } else {
+        attached
+    };
+    (images, attached)
+}
+
+impl RegistryClient {
+    /// Plans a sync of `source` to `target` (repositories; a tag or digest
+    /// on either is ignored): lists the source's tags, then HEADs each tag
+    /// on both sides.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidFilter`] for a bad regex, [`Error::InvalidReference`]
+    /// when target and source are one repository, and the transport's errors.
+    pub async fn plan_sync(
+        &self,
+        source: &Reference,
+        target: &Reference,
+        options: &SyncOptions,
+    ) -> Result<SyncPlan> {
+        let (source, target) = (
+            source.without_tag_or_digest(),
+            target.without_tag_or_digest(),
+        );
+        if source == target {
+            return Err(Error::reference(
+                &target,
+                "it is the source repository; name another target".to_owned(),
+            ));
+        }
+        let regex = options
+            .tags
+            .as_deref()
+            .map(|pattern| {
+                regex::Regex::new(pattern).map_err(|source| Error::InvalidFilter {
+                    pattern: pattern.to_owned(),
+                    source: Box::new(source),
+                })
+            })
+            .transpose()?;
+        let tags = self.list_tags(&source).await?;
+        let (images, attached) = select(tags, options, regex.as_ref());
+        let concurrency = options.concurrency.unwrap_or(DEFAULT_IMAGE_CONCURRENCY);
+        let mut entries = self
+            .compare(&source, &target, images, false, COMPARE_CONCURRENCY)
+            .await?;
+        let filtered = regex.is_some() || options.newest.is_some();
+        let picked: Vec<String> = entries.iter().map(|e| e.digest.to_string()).collect();
+        let attached = attached
+            .into_iter()
+            .filter(|t| !filtered || subject_of(t.as_str()).is_some_and(|s| picked.contains(&s)))
+            .collect();
+        entries.extend(
+            self.compare(&source, &target, attached, true, COMPARE_CONCURRENCY)
+                .await?,
+        );
+        Ok(SyncPlan {
+            mounts: source.registry() == target.registry(),
+            source,
+            target,
+            entries,
+            concurrency,
+        })
+    }
+
+    /// One HEAD per side per tag.
+    async fn compare(
+        &self,
+        source: &Reference,
+        target: &Reference,
+        tags: Vec<Tag>,
+        attached: bool,
+        concurrency: usize,
+    ) -> Result<Vec<SyncEntry>> {
+        futures_util::stream::iter(tags)
+            .map(|tag| async move {
+                let from = source.with_tag(tag.as_str())?;
+                let to = target.with_tag(tag.as_str())?;
+                let (digest, target_digest) =
+                    tokio::try_join!(self.resolve_digest(&from), self.head_manifest(&to))?;
+                let target_digest = target_digest.map(|info| info.digest);
+                let action = if target_digest.as_ref() == Some(&digest) {
+                    SyncAction::Skip
+                } else {
+                    SyncAction::Copy
+                };
+                Ok(SyncEntry {
+                    tag,
+                    digest,
+                    target_digest,
+                    attached,
+                    action,
+                })
+            })
+            .buffered(concurrency.max(1))
+            .try_collect()
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(names: &[&str]) -> Vec<Tag> {
+        names.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    const HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn attached_tags_are_recognised() {
+        assert!(is_attached(&format!("sha256-{HEX}")));
+        assert!(is_attached(&format!("sha256-{HEX}.sig")));
+        assert!(is_attached(&format!("sha256-{HEX}.att")));
+        assert!(!is_attached(&format!("sha256-{HEX}.tar")));
+        assert!(!is_attached("sha256-abc.sig"));
+        assert!(!is_attached("v1"));
+    }
+
+    #[test]
+    fn filters_keep_images_and_newest() {
+        let sig = format!("sha256-{HEX}.sig");
+        let all = tags(&["v1", "v2", "dev", &sig]);
+        let re = regex::Regex::new("^v").unwrap();
+        let (images, attached) = select(all.clone(), &SyncOptions::new(), Some(&re));
+        assert_eq!(images, tags(&["v1", "v2"]));
+        assert_eq!(attached, tags(&[&sig]));
+        let (images, _) = select(all.clone(), &SyncOptions::new().newest(1), None);
+        assert_eq!(images, tags(&["dev"]));
+        let (_, attached) = select(all, &SyncOptions::new().no_referrers(), None);
+        assert!(attached.is_empty());
+    }
+}

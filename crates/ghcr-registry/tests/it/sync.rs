@@ -1,0 +1,149 @@
+//! Syncing a repository between two docker-registries: every tag with its
+//! digest, cosign tags and referrer indexes, unchanged tags skipped, and
+//! only changed tags moved on a second run.
+
+use ghcr_registry::{RegistryClient, SyncOptions};
+use ghcr_types::{Digest, Manifest, MediaType, Reference};
+
+use crate::images::{multi_arch, platform_image};
+use crate::support::{self, Auth, skopeo};
+
+support::in_both_modes!(sync_copies_every_tag_then_only_changes);
+
+/// 30 tags: 8 multi-arch indexes, 20 single images, a cosign `.sig` tag
+/// and an OCI referrer (kept in the `sha256-<hex>` fallback tag).
+async fn seed(client: &RegistryClient, source: &Reference) -> (Digest, Digest) {
+    let (index, _) = multi_arch(client, source, "multi-0").await;
+    for i in 1..8 {
+        client
+            .put_manifest(&source.with_tag(&format!("multi-{i}")).unwrap(), &index)
+            .await
+            .unwrap();
+    }
+    for i in 0..20 {
+        let image = platform_image(client, source, "linux/amd64", i).await;
+        client
+            .put_manifest(&source.with_tag(&format!("v{i}")).unwrap(), &image)
+            .await
+            .unwrap();
+    }
+    let signature = platform_image(client, source, "linux/amd64", 500).await;
+    let sig_tag = format!("{}.sig", index.digest().referrers_tag());
+    client
+        .put_manifest(&source.with_tag(&sig_tag).unwrap(), &signature)
+        .await
+        .unwrap();
+    let referrer = referrer_of(&index);
+    client
+        .push_blob(
+            source,
+            ghcr_registry::BlobSource::bytes(&b"{}"[..]),
+            &ghcr_registry::UploadOptions::new(),
+        )
+        .await
+        .unwrap();
+    client
+        .put_manifest(&source.with_digest(referrer.digest().clone()), &referrer)
+        .await
+        .unwrap();
+    (index.digest().clone(), referrer.digest().clone())
+}
+
+fn referrer_of(subject: &Manifest) -> Manifest {
+    let bytes = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MediaType::OciManifest.as_str(),
+        "artifactType": "application/spdx+json",
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": Digest::sha256_of(b"{}").as_str(),
+            "size": 2
+        },
+        "layers": [],
+        "subject": {
+            "mediaType": subject.media_type().as_str(),
+            "digest": subject.digest().as_str(),
+            "size": subject.size()
+        }
+    }))
+    .unwrap();
+    Manifest::from_bytes(bytes, Some(MediaType::OciManifest.as_str())).unwrap()
+}
+
+async fn sync_copies_every_tag_then_only_changes(auth: Auth) {
+    let (from, to) = (
+        support::registry(auth).await,
+        support::registry(support::other_mode(auth)).await,
+    );
+    let client = support::client_for(&[&from, &to]).build().unwrap();
+    let source = from.reference("team/src").unwrap();
+    let target = to.reference("mirror/dst").unwrap();
+    let (index, referrer) = seed(&client, &source).await;
+
+    let plan = client
+        .plan_sync(&source, &target, &SyncOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(plan.to_copy().count(), 30, "8 + 20 + .sig + fallback tag");
+    let report = client
+        .run_sync(&plan, &ghcr_registry::TransferOptions::default())
+        .await;
+    assert!(report.is_complete(), "{:?}", report.failed);
+    assert_eq!(report.copied.len(), 30);
+    for entry in &plan.entries {
+        let tag = entry.tag.as_str();
+        let at_target = client
+            .resolve_digest(&target.with_tag(tag).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(at_target, entry.digest, "{tag} keeps its digest");
+    }
+    if auth == Auth::Token {
+        // The target runs without auth: skopeo reads it directly.
+        for tag in ["multi-3", "v7"] {
+            let raw = skopeo(&[
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                &format!("docker://{}/mirror/dst:{tag}", to.host()),
+            ])
+            .await;
+            let want = plan.entries.iter().find(|e| e.tag.as_str() == tag).unwrap();
+            assert_eq!(Digest::sha256_of(&raw), want.digest, "skopeo sees {tag}");
+        }
+    }
+    let found = client
+        .referrers(&target.with_digest(index.clone()), None)
+        .await
+        .unwrap();
+    assert!(
+        found
+            .descriptors
+            .iter()
+            .any(|d| d.digest().to_string() == referrer.as_str()),
+        "the referrer is reachable on the target"
+    );
+
+    let again = client
+        .sync(&source, &target, &SyncOptions::new())
+        .await
+        .unwrap();
+    assert!(again.copied.is_empty(), "nothing changed, nothing copied");
+    assert_eq!(again.skipped.len(), 30);
+
+    for (i, seed) in [(1, 700), (2, 701), (3, 702)] {
+        let image = platform_image(&client, &source, "linux/amd64", seed).await;
+        client
+            .put_manifest(&source.with_tag(&format!("v{i}")).unwrap(), &image)
+            .await
+            .unwrap();
+    }
+    let third = client
+        .sync(&source, &target, &SyncOptions::new())
+        .await
+        .unwrap();
+    let mut moved: Vec<_> = third.copied.iter().map(|t| t.tag.to_string()).collect();
+    moved.sort();
+    assert_eq!(moved, ["v1", "v2", "v3"]);
+    assert_eq!(third.blob_counts().0, 3, "one new layer per changed tag");
+}
