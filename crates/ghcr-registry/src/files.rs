@@ -97,12 +97,15 @@ pub(crate) async fn write_atomically(target: &Path, bytes: Vec<u8>) -> Result<()
 /// How long [`lock`] waits for another writer before giving up.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// An exclusive lock: the file `path`, created with `create_new` (atomic
-/// on every file system) and removed when dropped. (`File::lock` would
-/// need Rust 1.89; the workspace supports 1.88.)
+/// An exclusive lock: an OS lock (`File::try_lock`, `flock` on Unix) on
+/// the file `path`, which the system drops when its holder dies, so a pull
+/// killed with `kill -9` never blocks the next one. The file is removed
+/// while still locked when the lock is dropped; a taker checks that the
+/// file it locked is still the one at `path`.
 #[derive(Debug)]
 pub(crate) struct Lock {
     path: PathBuf,
+    _file: std::fs::File,
 }
 
 impl Drop for Lock {
@@ -111,34 +114,54 @@ impl Drop for Lock {
     }
 }
 
+/// Whether the open `file` is still the one at `path` (not removed and
+/// replaced by its holder while this taker waited).
+#[cfg(unix)]
+fn still_at(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_at(_file: &std::fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
 /// Takes the lock `path`, waiting while another task or process holds it,
-/// up to a minute (a lock left by a crashed process names itself).
+/// up to a minute.
 pub(crate) async fn lock(path: &Path) -> Result<Lock> {
     let started = tokio::time::Instant::now();
     loop {
-        match std::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(false)
             .open(path)
-        {
-            Ok(_) => {
+            .map_err(|err| Error::io(path, err))?;
+        match file.try_lock() {
+            Ok(()) if still_at(&file, path) => {
                 return Ok(Lock {
                     path: path.to_path_buf(),
+                    _file: file,
                 });
             }
-            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(()) | Err(std::fs::TryLockError::WouldBlock) => {
                 if started.elapsed() >= LOCK_WAIT {
                     return Err(Error::layout(
                         path,
                         format!(
-                            "another writer has held this lock for {} s; if no pull into this layout is running, delete the file",
+                            "another writer has held this lock for {} s; wait for the other pull into this layout to finish",
                             LOCK_WAIT.as_secs()
                         ),
                     ));
                 }
+                drop(file);
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
-            Err(err) => return Err(Error::io(path, err)),
+            Err(std::fs::TryLockError::Error(err)) => return Err(Error::io(path, err)),
         }
     }
 }
@@ -172,5 +195,25 @@ mod tests {
         write_atomically(&target, b"whole".to_vec()).await.unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"whole");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A lock file left by a holder that died (`kill -9` mid-pull) holds no
+    /// OS lock, so the next taker gets it at once; a live holder still
+    /// excludes, and the file is gone once released.
+    #[tokio::test(start_paused = true)]
+    async fn a_lock_left_by_a_dead_holder_does_not_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".index.json.lock");
+        std::fs::write(&path, b"").unwrap();
+        let held = lock(&path).await.unwrap();
+        let waiting = tokio::spawn({
+            let path = path.clone();
+            async move { lock(&path).await.map(drop) }
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        assert!(!waiting.is_finished(), "a live holder excludes");
+        drop(held);
+        waiting.await.unwrap().unwrap();
+        assert!(!path.exists());
     }
 }
