@@ -33,6 +33,18 @@ struct TagPage {
     tags: Option<Vec<String>>,
 }
 
+/// `pattern` compiled as a tag filter.
+///
+/// # Errors
+///
+/// [`Error::InvalidFilter`] naming the pattern.
+pub(crate) fn tag_filter(pattern: &str) -> Result<regex::Regex> {
+    regex::Regex::new(pattern).map_err(|source| Error::InvalidFilter {
+        pattern: pattern.to_owned(),
+        source: Box::new(source),
+    })
+}
+
 impl RegistryClient {
     /// The repository's tags as a stream, fetched `page_size` at a time
     /// (`n`, the registry's default when `None`), following each `Link`
@@ -109,10 +121,7 @@ impl RegistryClient {
         repository: &Reference,
         pattern: &str,
     ) -> Result<Vec<Tag>> {
-        let regex = regex::Regex::new(pattern).map_err(|source| Error::InvalidFilter {
-            pattern: pattern.to_owned(),
-            source: Box::new(source),
-        })?;
+        let regex = tag_filter(pattern)?;
         let mut tags = self.list_tags(repository).await?;
         tags.retain(|tag| regex.is_match(tag.as_str()));
         Ok(tags)

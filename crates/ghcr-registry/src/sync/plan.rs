@@ -195,29 +195,19 @@ impl RegistryClient {
         let regex = options
             .tags
             .as_deref()
-            .map(|pattern| {
-                regex::Regex::new(pattern).map_err(|source| Error::InvalidFilter {
-                    pattern: pattern.to_owned(),
-                    source: Box::new(source),
-                })
-            })
+            .map(crate::tags::tag_filter)
             .transpose()?;
         let tags = self.list_tags(&source).await?;
         let (images, attached) = select(tags, options, regex.as_ref());
         let concurrency = options.concurrency.unwrap_or(DEFAULT_IMAGE_CONCURRENCY);
-        let mut entries = self
-            .compare(&source, &target, images, false, COMPARE_CONCURRENCY)
-            .await?;
+        let mut entries = self.compare(&source, &target, images, false).await?;
         let filtered = regex.is_some() || options.newest.is_some();
         let picked: Vec<String> = entries.iter().map(|e| e.digest.to_string()).collect();
         let attached = attached
             .into_iter()
             .filter(|t| !filtered || subject_of(t.as_str()).is_some_and(|s| picked.contains(&s)))
             .collect();
-        entries.extend(
-            self.compare(&source, &target, attached, true, COMPARE_CONCURRENCY)
-                .await?,
-        );
+        entries.extend(self.compare(&source, &target, attached, true).await?);
         Ok(SyncPlan {
             mounts: source.registry() == target.registry(),
             source,
@@ -234,7 +224,6 @@ impl RegistryClient {
         target: &Reference,
         tags: Vec<Tag>,
         attached: bool,
-        concurrency: usize,
     ) -> Result<Vec<SyncEntry>> {
         futures_util::stream::iter(tags)
             .map(|tag| async move {
@@ -256,7 +245,7 @@ impl RegistryClient {
                     action,
                 })
             })
-            .buffered(concurrency.max(1))
+            .buffered(COMPARE_CONCURRENCY)
             .try_collect()
             .await
     }
