@@ -54,7 +54,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             reference,
             dir,
             platform,
-        } => pull::run(setup, &reference, &dir, platform.as_deref()).await,
+            format,
+        } => pull::run(setup, &reference, &dir, platform.as_deref(), format).await,
         Command::Cp {
             source,
             target,
