@@ -58,6 +58,7 @@
 //! # }).unwrap();
 //! ```
 
+mod artifact;
 mod blobs;
 mod client;
 mod copy;
@@ -74,6 +75,7 @@ mod request;
 mod sync;
 mod tags;
 
+pub use artifact::{ArtifactFile, ArtifactPullReport, ArtifactPush, PulledFile};
 pub use blobs::upload::ExistsCheck;
 pub use blobs::{BlobOutcome, BlobSource, BlobStream, PushedBlob, UploadOptions};
 pub use client::{GHCR_CHUNK_LIMIT, RegistryClient, RegistryClientBuilder, UploadMode};

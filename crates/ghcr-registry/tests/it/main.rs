@@ -1,7 +1,8 @@
 //! Integration tests of ghcr-registry: a real docker-registry (distribution
 //! 2.8) started per test, with and without token auth, skopeo for layout
-//! interoperability, and in-test servers that misbehave on purpose.
+//! interoperability (oras-py for artifacts), and in-test servers that misbehave on purpose.
 
+mod artifacts;
 mod blobs;
 mod faults;
 mod ghcr;
@@ -9,6 +10,7 @@ mod images;
 mod interop;
 mod limits;
 mod manifests;
+mod oras;
 mod origins;
 mod profiles;
 mod pulls;
