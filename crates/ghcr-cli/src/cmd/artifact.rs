@@ -8,7 +8,7 @@ use ghcr::registry::{ArtifactFile, ArtifactPush, TransferOptions};
 use ghcr::types::{Digest, Manifest, MediaType, Reference};
 use serde_json::{Value, json};
 
-use super::push::{blob_summary, blobs_json};
+use super::push::{pushed_json, pushed_text};
 use crate::cli::{ArtifactCommand, ArtifactFiles};
 use crate::context::{Context, Setup};
 use crate::exit::usage;
@@ -110,9 +110,6 @@ async fn push(
     }
     let options = TransferOptions::new().progress(progress::bars());
     let report = registry.push_artifact(target, artifact, &options).await?;
-    let pinned = target
-        .without_tag_or_digest()
-        .with_digest(report.digest.clone());
     // Attached by digest: the digest alone, for scripts.
     let attached = target.tag().is_none() && subject.is_some();
     context.out.result(
@@ -120,24 +117,15 @@ async fn push(
             if attached {
                 report.digest.to_string()
             } else {
-                format!(
-                    "pushed {target} {}\n{}",
-                    report.digest,
-                    blob_summary(&report.blobs)
-                )
+                pushed_text(target, &report)
             }
         },
         || {
-            json!({
-                "reference": target.to_string(),
-                "pinned": pinned.to_string(),
-                "digest": report.digest.as_str(),
-                "artifact_type": report.manifest.artifact_type().map(|t| t.to_string()),
-                "subject": report.manifest.subject().map(|s| s.digest().to_string()),
-                "files": files_json(&report.manifest),
-                "bytes_uploaded": report.bytes_uploaded(),
-                "blobs": blobs_json(&report.blobs),
-            })
+            let mut json = pushed_json(target, &report);
+            json["artifact_type"] = json!(report.manifest.artifact_type().map(|t| t.to_string()));
+            json["subject"] = json!(report.manifest.subject().map(|s| s.digest().to_string()));
+            json["files"] = files_json(&report.manifest);
+            json
         },
     );
     context.finish()

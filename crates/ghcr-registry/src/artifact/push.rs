@@ -13,7 +13,7 @@ use super::{TITLE, title};
 use crate::blobs::{BlobSource, PushedBlob};
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
-use crate::image::{PushReport, Tree};
+use crate::image::PushReport;
 use crate::manifests::not_found;
 use crate::options::TransferOptions;
 
@@ -240,15 +240,16 @@ impl RegistryClient {
         let blobs: Vec<PushedBlob> = pushed.into_iter().map(|(_, blob)| blob).collect();
 
         let manifest = artifact_manifest(target, &artifact, &titles, &blobs)?;
-        let tree = Tree {
-            top: manifest,
-            children: Vec::new(),
-            blobs: Vec::new(),
+        // A pinned digest that is not the manifest's is refused by the PUT.
+        let place = if target.tag().is_some() || target.digest().is_some() {
+            target.clone()
+        } else {
+            repository.with_digest(manifest.digest().clone())
         };
-        let digest = self.put_tree_manifests(target, &tree).await?;
+        let digest = self.put_manifest(&place, &manifest).await?;
         Ok(PushReport {
             digest,
-            manifest: tree.top,
+            manifest,
             blobs,
         })
     }

@@ -2,8 +2,9 @@
 //! `ORAS_PY_VERSION`): what we push, oras-py pulls; what oras-py pushes
 //! (`path:mediatype` files), we pull, with the digest it reports.
 
-use ghcr_registry::{ArtifactFile, ArtifactPush, TransferOptions};
-use ghcr_types::Digest;
+use ghcr_registry::{ArtifactFile, ArtifactPush, RegistryClient, TransferOptions};
+use ghcr_types::{Digest, Reference};
+use tempfile::TempDir;
 
 use crate::support::{self, Auth, Registry};
 
@@ -49,11 +50,16 @@ async fn oras_py(registry: &Registry, mode: &str, target: &str, rest: &[&str]) -
     String::from_utf8(stdout).unwrap()
 }
 
-async fn oras_py_pulls_what_we_push(auth: Auth) {
+/// A registry, a client, `target` on it, and a folder for the files.
+async fn start(auth: Auth, target: &str) -> (Registry, RegistryClient, Reference, TempDir) {
     let registry = support::registry(auth).await;
     let client = support::client_for(&[&registry]).build().unwrap();
-    let target = registry.reference("team/ours:v1").unwrap();
-    let src = tempfile::tempdir().unwrap();
+    let target = registry.reference(target).unwrap();
+    (registry, client, target, tempfile::tempdir().unwrap())
+}
+
+async fn oras_py_pulls_what_we_push(auth: Auth) {
+    let (registry, client, target, src) = start(auth, "team/ours:v1").await;
     let files = [
         ("data.bin", support::data(200_000, 5).to_vec()),
         ("readme.md", b"# pushed by ghcr-registry\n".to_vec()),
@@ -84,10 +90,7 @@ async fn oras_py_pulls_what_we_push(auth: Auth) {
 }
 
 async fn we_pull_what_oras_py_pushes(auth: Auth) {
-    let registry = support::registry(auth).await;
-    let client = support::client_for(&[&registry]).build().unwrap();
-    let target = registry.reference("team/theirs:v1").unwrap();
-    let src = tempfile::tempdir().unwrap();
+    let (registry, client, target, src) = start(auth, "team/theirs:v1").await;
     let files = [
         ("layer.tar", support::data(150_000, 9).to_vec(), None),
         (

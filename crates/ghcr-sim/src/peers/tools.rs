@@ -40,16 +40,18 @@ pub fn require(binary: &str, package: &str) -> io::Result<PathBuf> {
 /// fails; the error carries its stderr.
 pub async fn skopeo(args: &[&str]) -> io::Result<Vec<u8>> {
     let binary = require(SKOPEO, "skopeo")?;
-    let output = Command::new(binary)
-        .args(args)
-        .kill_on_drop(true)
-        .output()
-        .await?;
+    stdout_of(Command::new(binary).args(args), "skopeo", args).await
+}
+
+/// Runs `command` to completion and returns its stdout; a failure is an
+/// error naming `what` and `args`, with its stderr.
+async fn stdout_of(command: &mut Command, what: &str, args: &[&str]) -> io::Result<Vec<u8>> {
+    let output = command.kill_on_drop(true).output().await?;
     if output.status.success() {
         Ok(output.stdout)
     } else {
         Err(io::Error::other(format!(
-            "skopeo {} failed ({}): {}",
+            "{what} {} failed ({}): {}",
             args.join(" "),
             output.status,
             String::from_utf8_lossy(&output.stderr).trim()
@@ -93,24 +95,13 @@ pub async fn oras_py(script: &str, args: &[&str]) -> io::Result<Vec<u8>> {
         ));
     }
     let home = tempfile::tempdir()?;
-    let output = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg("-c")
         .arg(script)
         .args(args)
         .env("HOME", home.path())
         .env_remove("PYTHONPATH")
-        .env_remove("DOCKER_CONFIG")
-        .kill_on_drop(true)
-        .output()
-        .await?;
-    if output.status.success() {
-        Ok(output.stdout)
-    } else {
-        Err(io::Error::other(format!(
-            "oras-py script {} failed ({}): {}",
-            args.join(" "),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        )))
-    }
+        .env_remove("DOCKER_CONFIG");
+    stdout_of(&mut command, "oras-py script", args).await
 }
