@@ -1,12 +1,13 @@
 //! `ghcr artifact push|attach|pull` through the binary against Debian's
-//! docker-registry: files up and back byte for byte, JSON results with
-//! their digests, a referrer attached by digest, and file names that
-//! would collide refused before anything is pushed.
+//! docker-registry and the fake ghcr.io: files up and back byte for byte,
+//! JSON results with their digests, referrers attached by digest or
+//! pushed with --subject, and file names that would collide refused
+//! before anything is pushed.
 
 use ghcr::types::Digest;
 
-use crate::support::Env;
 use crate::support::registry::{self, Auth};
+use crate::support::{Env, at, fake, seed};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn artifacts_go_up_and_come_back_through_the_binary() {
@@ -155,4 +156,58 @@ async fn colliding_names_and_bad_arguments_are_refused() {
         .await
         .code(2)
         .stderr_has("--artifact-type");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tagged_artifact_with_a_subject_on_the_fake_ghcr() {
+    let fake = fake().await;
+    let env = Env::fake(&fake);
+    let image = seed(&fake, "octo/app", Some("v1"), "app layer");
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("scan.sarif");
+    std::fs::write(&report, b"{\"version\":\"2.1.0\"}").unwrap();
+    let target = at(&fake, "octo/app:v1-scan");
+    let json = env
+        .run(&[
+            "--json",
+            "artifact",
+            "push",
+            &target,
+            &format!("{}:application/sarif+json", report.display()),
+            "--artifact-type",
+            "application/sarif+json",
+            "--subject",
+            &at(&fake, "octo/app:v1"),
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(json["subject"], image.as_str());
+    assert_eq!(json["artifact_type"], "application/sarif+json");
+    let digest = json["digest"].as_str().unwrap().to_owned();
+    env.run(&["referrers", &at(&fake, "octo/app:v1")])
+        .await
+        .ok()
+        .stdout_has(&format!("{digest}  application/sarif+json"));
+    let out = dir.path().join("out");
+    env.run(&["artifact", "pull", &target, &out.display().to_string()])
+        .await
+        .ok()
+        .stdout_has("scan.sarif  19 B");
+    assert_eq!(
+        std::fs::read(out.join("scan.sarif")).unwrap(),
+        std::fs::read(&report).unwrap()
+    );
+    // The subject must be in the artifact's repository.
+    env.run(&[
+        "artifact",
+        "push",
+        &target,
+        &report.display().to_string(),
+        "--subject",
+        &at(&fake, "octo/other:v1"),
+    ])
+    .await
+    .code(2)
+    .stderr_has("a referrer must be pushed to its subject's repository");
 }
