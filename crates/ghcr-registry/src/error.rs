@@ -175,6 +175,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// A tarball (`docker save` output, an OCI layout archive) is
+    /// unreadable, unsafe or incomplete.
+    #[error("tarball {path}: {reason}")]
+    #[non_exhaustive]
+    Archive {
+        /// The tarball.
+        path: String,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
     #[non_exhaustive]
@@ -254,6 +265,13 @@ impl Error {
         Self::Io {
             path: path.display().to_string(),
             source,
+        }
+    }
+
+    pub(crate) fn archive(path: &std::path::Path, reason: impl Into<String>) -> Self {
+        Self::Archive {
+            path: path.display().to_string(),
+            reason: reason.into(),
         }
     }
 

@@ -18,8 +18,8 @@ use crate::files;
 /// The annotation naming an entry of `index.json` (the `TAG` of `oci:DIR:TAG`).
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-const LAYOUT_FILE: &str = "oci-layout";
-const INDEX_FILE: &str = "index.json";
+pub(crate) const LAYOUT_FILE: &str = "oci-layout";
+pub(crate) const INDEX_FILE: &str = "index.json";
 const LOCK_FILE: &str = ".index.json.lock";
 
 /// A layout folder.
@@ -88,36 +88,8 @@ impl Layout {
     /// The entry named `name`, or the only entry when no name is given.
     pub(crate) async fn select(&self, name: Option<&str>) -> Result<Descriptor> {
         let entries = self.entries().await?;
-        let name_of = |d: &Descriptor| {
-            d.annotations()
-                .as_ref()
-                .and_then(|a| a.get(REF_NAME))
-                .cloned()
-        };
-        let found = match name {
-            Some(name) => entries
-                .iter()
-                .find(|d| name_of(d).as_deref() == Some(name))
-                .cloned(),
-            None if entries.len() == 1 => entries.first().cloned(),
-            None => None,
-        };
-        found.ok_or_else(|| {
-            let names: Vec<String> = entries.iter().filter_map(name_of).collect();
-            Error::layout(
-                &self.root.join(INDEX_FILE),
-                format!(
-                    "{} is not among its {} entries; name one of: {}",
-                    name.map_or_else(|| "no name given and it".to_owned(), |n| format!("`{n}`")),
-                    entries.len(),
-                    if names.is_empty() {
-                        "(none are named)".to_owned()
-                    } else {
-                        names.join(", ")
-                    }
-                ),
-            )
-        })
+        select_entry(&entries, name)
+            .map_err(|reason| Error::layout(&self.root.join(INDEX_FILE), reason))
     }
 
     /// A manifest blob, checked against its descriptor.
@@ -222,6 +194,42 @@ impl Layout {
             .map_err(|err| Error::layout(&path, format!("index.json did not serialise: {err}")))?;
         files::write_atomically(&path, bytes).await
     }
+}
+
+/// The entry of an `index.json` named `name` (its
+/// `org.opencontainers.image.ref.name`), or the only entry when no name is
+/// given; else what is wrong, with the names there are.
+pub(crate) fn select_entry(
+    entries: &[Descriptor],
+    name: Option<&str>,
+) -> std::result::Result<Descriptor, String> {
+    let name_of = |d: &Descriptor| {
+        d.annotations()
+            .as_ref()
+            .and_then(|a| a.get(REF_NAME))
+            .cloned()
+    };
+    let found = match name {
+        Some(name) => entries
+            .iter()
+            .find(|d| name_of(d).as_deref() == Some(name))
+            .cloned(),
+        None if entries.len() == 1 => entries.first().cloned(),
+        None => None,
+    };
+    found.ok_or_else(|| {
+        let names: Vec<String> = entries.iter().filter_map(name_of).collect();
+        format!(
+            "{} is not among its {} entries; name one of: {}",
+            name.map_or_else(|| "no name given and it".to_owned(), |n| format!("`{n}`")),
+            entries.len(),
+            if names.is_empty() {
+                "(none are named)".to_owned()
+            } else {
+                names.join(", ")
+            }
+        )
+    })
 }
 
 /// Hashes a file in 1 MiB reads; whether it has `digest`.

@@ -18,8 +18,9 @@
 //!   the registry's `Range` after a failure; cross-repository mounts;
 //! - tags: paginated listing as a stream or a `Vec`, regex filters, tag,
 //!   retag, delete;
-//! - images: push from [`ImageParts`] or an OCI layout, pull into an OCI
-//!   layout, copy within and across registries, size, existence; blobs in
+//! - images: push from [`ImageParts`], an OCI layout or a tarball
+//!   (`docker save`, OCI archive), pull into an OCI layout or a tarball,
+//!   copy within and across registries, size, existence; blobs in
 //!   parallel, manifests last;
 //! - referrers: the OCI 1.1 API, else the `<alg>-<hex>` tag that ghcr.io
 //!   needs, kept up to date when a manifest with a `subject` is pushed;
@@ -58,6 +59,7 @@
 //! # }).unwrap();
 //! ```
 
+mod archive;
 mod artifact;
 mod blobs;
 mod client;
@@ -75,6 +77,7 @@ mod request;
 mod sync;
 mod tags;
 
+pub use archive::ArchiveFormat;
 pub use artifact::{ArtifactFile, ArtifactPullReport, ArtifactPush, PulledFile};
 pub use blobs::upload::ExistsCheck;
 pub use blobs::{BlobOutcome, BlobSource, BlobStream, PushedBlob, UploadOptions};

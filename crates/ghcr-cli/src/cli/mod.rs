@@ -16,6 +16,17 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 
 use crate::exit::EXIT_CODES_HELP;
 
+/// What `ghcr pull` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum PullFormat {
+    /// An OCI image layout folder.
+    Oci,
+    /// An OCI image layout in a tar file.
+    OciArchive,
+    /// A `docker save` tar file (one platform, uncompressed layers).
+    DockerArchive,
+}
+
 /// A fast and safe client for GitHub Container Registry (ghcr.io) and any
 /// OCI registry, with the GitHub Packages API.
 ///
@@ -71,26 +82,38 @@ pub(crate) enum Command {
         #[arg(long)]
         filter: Option<String>,
     },
-    /// Push an OCI image layout (`DIR` or `DIR:TAG` for one of its entries).
+    /// Push an OCI image layout (`DIR` or `DIR:TAG` for one of its entries)
+    /// or a tarball (`docker save` output or an OCI layout tarball, plain
+    /// or gzipped), streamed from the file without unpacking it.
     Push {
-        /// The layout folder, optionally `:NAME` of its index.json entry.
-        #[arg(value_name = "DIR[:TAG]")]
+        /// The layout folder or tarball, optionally `:NAME` of one of its
+        /// images (a layout's index.json name, or a docker `repo:tag`).
+        #[arg(value_name = "DIR|FILE[:TAG]")]
         layout: String,
-        /// Where to push; without a tag, the layout entry's name is the tag.
+        /// Where to push; without a tag, the named image's tag is the tag.
         reference: String,
         /// Push only this platform of a multi-platform image.
         #[arg(long)]
         platform: Option<String>,
     },
-    /// Pull an image into an OCI image layout (`skopeo inspect oci:DIR:TAG` reads it).
+    /// Pull an image into an OCI image layout (`skopeo inspect oci:DIR:TAG`
+    /// reads it), or a tarball that `docker load -i`, `podman load` or
+    /// `skopeo ... oci-archive:FILE` take.
     Pull {
         /// The image.
         reference: String,
-        /// The layout folder (created when missing).
+        /// The layout folder (created when missing), or the tarball
+        /// (replaced only once the new one is complete).
+        #[arg(value_name = "OUT")]
         dir: PathBuf,
-        /// Pull only this platform of a multi-platform image.
+        /// Pull only this platform of a multi-platform image (a docker
+        /// archive holds one: the host's unless this names another).
         #[arg(long)]
         platform: Option<String>,
+        /// What to write: an OCI layout folder, an OCI layout tarball, or a
+        /// `docker save` tarball.
+        #[arg(long, value_enum, default_value_t = PullFormat::Oci)]
+        format: PullFormat,
     },
     /// Copy an image (every platform) within or across registries.
     Cp {

@@ -3,6 +3,7 @@
 mod artifact;
 mod blob;
 mod cleanup;
+mod cleanups;
 mod copy;
 mod demo;
 mod docs;
@@ -55,7 +56,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             reference,
             dir,
             platform,
-        } => pull::run(setup, &reference, &dir, platform.as_deref()).await,
+            format,
+        } => pull::run(setup, &reference, &dir, platform.as_deref(), format).await,
         Command::Cp {
             source,
             target,

@@ -1,4 +1,5 @@
-//! `push DIR[:TAG] REF`: an OCI image layout to a registry.
+//! `push DIR|FILE[:TAG] REF`: an OCI image layout, or a tarball
+//! (`docker save`, OCI layout tarball), to a registry.
 
 use std::path::{Path, PathBuf};
 
@@ -10,11 +11,19 @@ use crate::context::{Setup, platform};
 use crate::output::bytes;
 use crate::progress;
 
-/// `DIR` or `DIR:NAME`: a folder that exists is taken whole, else the part
-/// after the last `:` names the layout's entry.
+/// `DIR`, `FILE`, `DIR:NAME` or `FILE:NAME`: a path that exists is taken
+/// whole; else the first `:` after which the part before is a path that
+/// exists (a docker archive's names are `repo:tag`); else the part after
+/// the last `:` names the entry.
 pub(crate) fn split_layout(text: &str) -> (PathBuf, Option<String>) {
     if Path::new(text).exists() {
         return (PathBuf::from(text), None);
+    }
+    for (at, _) in text.match_indices(':') {
+        let (path, name) = (&text[..at], &text[at + 1..]);
+        if !path.is_empty() && !name.is_empty() && Path::new(path).exists() {
+            return (PathBuf::from(path), Some(name.to_owned()));
+        }
     }
     match text.rsplit_once(':') {
         Some((dir, name)) if !dir.is_empty() && !name.is_empty() && !name.contains('/') => {
@@ -67,18 +76,24 @@ pub(crate) async fn run(
     let (dir, name) = split_layout(layout);
     let mut target = setup.reference(reference)?;
     if let (None, None, Some(name)) = (target.tag(), target.digest(), &name) {
-        target = target.with_tag(name)?;
+        // A docker archive's images are named `repo:tag`.
+        target = target.with_tag(name.rsplit(':').next().unwrap_or(name))?;
     }
     let mut options = TransferOptions::new().progress(progress::bars());
     if let Some(platform) = platform(platform_text)? {
         options = options.platform(platform);
     }
     let context = setup.connect(&[target.registry()])?;
-    let report = context
-        .client
-        .registry()
-        .push_layout(&dir, name.as_deref(), &target, &options)
-        .await?;
+    let registry = context.client.registry();
+    let report = if dir.is_file() {
+        registry
+            .push_archive(&dir, name.as_deref(), &target, &options)
+            .await?
+    } else {
+        registry
+            .push_layout(&dir, name.as_deref(), &target, &options)
+            .await?
+    };
     context.out.result(
         || pushed_text(&target, &report),
         || pushed_json(&target, &report),
@@ -130,5 +145,14 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_tarball_that_exists_keeps_a_docker_name_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let tar = dir.path().join("image.tar");
+        std::fs::write(&tar, b"").unwrap();
+        let text = format!("{}:team/app:v1", tar.display());
+        assert_eq!(split_layout(&text), (tar, Some("team/app:v1".to_owned())));
     }
 }

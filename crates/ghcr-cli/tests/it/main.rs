@@ -4,6 +4,7 @@
 //! the deployment files and the README's commands.
 
 mod artifacts;
+mod cleanups;
 mod demo;
 mod deploy;
 mod docker_registry;

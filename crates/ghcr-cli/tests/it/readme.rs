@@ -106,6 +106,8 @@ async fn the_cli_examples_run_against_the_fake() {
         "Login Succeeded",
         &format!("{}\n", pushed.index),
         "pushed ",
+        "into hello.tar",
+        "octo/hello-loaded:v1 sha256:",
         "copied ",
         "tagged ",
         "linux/arm64: ",

@@ -51,6 +51,12 @@ pub struct BlobSource {
 pub(crate) enum SourceKind {
     Bytes(Bytes),
     File(PathBuf),
+    /// `len` bytes of a file from `start` (a member of an uncompressed tar).
+    FileRange {
+        path: PathBuf,
+        start: u64,
+        len: u64,
+    },
     Reader(Box<dyn AsyncRead + Send + Unpin>),
     Stream(ByteStream),
 }
@@ -72,6 +78,21 @@ impl BlobSource {
         Self {
             kind: SourceKind::File(path.into()),
             size: None,
+            digest: None,
+        }
+    }
+
+    /// `len` bytes of the file at `path` from byte `start`: a member of an
+    /// uncompressed tar, sent without unpacking it (and re-read from the
+    /// right offset when an upload resumes).
+    pub fn file_range(path: impl Into<PathBuf>, start: u64, len: u64) -> Self {
+        Self {
+            kind: SourceKind::FileRange {
+                path: path.into(),
+                start,
+                len,
+            },
+            size: Some(len),
             digest: None,
         }
     }
@@ -185,7 +206,10 @@ impl BlobSource {
 
     /// Whether the bytes can be read again from any offset.
     pub(crate) fn is_seekable(&self) -> bool {
-        matches!(self.kind, SourceKind::Bytes(_) | SourceKind::File(_))
+        matches!(
+            self.kind,
+            SourceKind::Bytes(_) | SourceKind::File(_) | SourceKind::FileRange { .. }
+        )
     }
 }
 
@@ -194,6 +218,9 @@ impl fmt::Debug for BlobSource {
         let kind = match &self.kind {
             SourceKind::Bytes(_) => "bytes".to_owned(),
             SourceKind::File(path) => format!("file {}", path.display()),
+            SourceKind::FileRange { path, start, len } => {
+                format!("{len} bytes of file {} from {start}", path.display())
+            }
             SourceKind::Reader(_) => "reader".to_owned(),
             SourceKind::Stream(_) => "stream".to_owned(),
         };
@@ -247,7 +274,10 @@ impl Feed {
             .unwrap_or(Algorithm::Sha256);
         let input = match source.kind {
             SourceKind::Bytes(bytes) => Input::Bytes(bytes),
-            SourceKind::File(path) => Input::File(FileInput::open(path).await?),
+            SourceKind::File(path) => Input::File(FileInput::open(path, 0, None).await?),
+            SourceKind::FileRange { path, start, len } => {
+                Input::File(FileInput::open(path, start, Some(len)).await?)
+            }
             SourceKind::Reader(reader) => Input::Reader(reader),
             SourceKind::Stream(stream) => Input::Stream {
                 stream,

@@ -2,6 +2,7 @@
 //! 2.8) started per test, with and without token auth, skopeo for layout
 //! interoperability (oras-py for artifacts), and in-test servers that misbehave on purpose.
 
+mod archives;
 mod artifacts;
 mod blobs;
 mod faults;

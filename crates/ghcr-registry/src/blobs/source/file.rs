@@ -9,17 +9,28 @@ use bytes::Bytes;
 
 use crate::error::{Error, Result};
 
-/// An open file, lent to the blocking pool for each read.
+/// An open file (or a stretch of one: a member of an uncompressed tar),
+/// lent to the blocking pool for each read.
 pub(super) struct FileInput {
     path: PathBuf,
     file: Option<std::fs::File>,
+    /// Where the stretch starts in the file.
+    start: u64,
+    /// Its length; `None` runs to the end of the file.
+    len: Option<u64>,
+    /// The next byte to read, from `start`.
+    at: u64,
 }
 
 impl FileInput {
-    pub(super) async fn open(path: PathBuf) -> Result<Self> {
+    pub(super) async fn open(path: PathBuf, start: u64, len: Option<u64>) -> Result<Self> {
         let opened = tokio::task::spawn_blocking({
             let path = path.clone();
-            move || std::fs::File::open(path)
+            move || {
+                let mut file = std::fs::File::open(path)?;
+                file.seek(SeekFrom::Start(start))?;
+                Ok::<_, std::io::Error>(file)
+            }
         })
         .await
         .map_err(|err| Error::io(&path, std::io::Error::other(err)))?
@@ -27,11 +38,15 @@ impl FileInput {
         Ok(Self {
             path,
             file: Some(opened),
+            start,
+            len,
+            at: 0,
         })
     }
 
-    /// Up to `max` bytes (fewer only at the end of the file); `None` at the end.
+    /// Up to `max` bytes (fewer only at the end of the stretch); `None` at the end.
     pub(super) async fn read(&mut self, max: usize) -> Result<Option<Bytes>> {
+        let max = self.clamp(max);
         let buffer = Vec::with_capacity(max);
         let bytes = self
             .with_file(move |file| {
@@ -40,24 +55,46 @@ impl FileInput {
                 Ok(buffer)
             })
             .await?;
+        self.at += bytes.len() as u64;
         Ok((!bytes.is_empty()).then(|| Bytes::from(bytes)))
     }
 
     /// Exactly `len` bytes.
     pub(super) async fn read_exact(&mut self, len: usize) -> Result<Bytes> {
+        if self.clamp(len) < len {
+            return Err(Error::io(
+                &self.path,
+                std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+            ));
+        }
         let buffer = vec![0u8; len];
-        self.with_file(move |file| {
-            let mut buffer = buffer;
-            file.read_exact(&mut buffer)?;
-            Ok(buffer)
-        })
-        .await
-        .map(Bytes::from)
+        let bytes = self
+            .with_file(move |file| {
+                let mut buffer = buffer;
+                file.read_exact(&mut buffer)?;
+                Ok(buffer)
+            })
+            .await?;
+        self.at += len as u64;
+        Ok(Bytes::from(bytes))
     }
 
     pub(super) async fn seek(&mut self, offset: u64) -> Result<()> {
-        self.with_file(move |file| file.seek(SeekFrom::Start(offset)).map(drop))
-            .await
+        let absolute = self.start + offset;
+        self.with_file(move |file| file.seek(SeekFrom::Start(absolute)).map(drop))
+            .await?;
+        self.at = offset;
+        Ok(())
+    }
+
+    /// `max`, or less where the stretch ends sooner.
+    fn clamp(&self, max: usize) -> usize {
+        match self.len {
+            Some(len) => {
+                usize::try_from(len.saturating_sub(self.at)).map_or(max, |left| left.min(max))
+            }
+            None => max,
+        }
     }
 
     async fn with_file<T: Send + 'static>(

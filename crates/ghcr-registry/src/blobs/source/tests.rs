@@ -12,6 +12,13 @@ fn data(len: usize) -> Bytes {
 async fn sources(bytes: &Bytes, dir: &std::path::Path) -> Vec<(&'static str, BlobSource)> {
     let path = dir.join("blob");
     tokio::fs::write(&path, bytes).await.unwrap();
+    // The same bytes as a member of a bigger file, with bytes either side
+    // that must never be read.
+    let inside = dir.join("archive");
+    let mut padded = vec![0xAA; 100];
+    padded.extend_from_slice(bytes);
+    padded.extend_from_slice(&[0xBB; 50]);
+    tokio::fs::write(&inside, &padded).await.unwrap();
     let pieces: Vec<Result<Bytes, std::io::Error>> = bytes
         .chunks(3000)
         .map(|c| Ok(Bytes::copy_from_slice(c)))
@@ -19,6 +26,10 @@ async fn sources(bytes: &Bytes, dir: &std::path::Path) -> Vec<(&'static str, Blo
     vec![
         ("bytes", BlobSource::bytes(bytes.clone())),
         ("file", BlobSource::file(path)),
+        (
+            "file range",
+            BlobSource::file_range(inside, 100, bytes.len() as u64),
+        ),
         (
             "reader",
             BlobSource::reader(std::io::Cursor::new(bytes.to_vec()), None),
