@@ -1,5 +1,6 @@
 //! Installs the tools CI needs on a fresh machine, saying what it does.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::run_step;
@@ -65,9 +66,86 @@ pub(crate) fn debian_packages() -> Result<(), String> {
     )
 }
 
+/// The oras-py (PyPI `oras`) version the interoperability tests pin:
+/// ghcr-sim's `ORAS_PY_VERSION`, which a test keeps equal to this one.
+pub(crate) const ORAS_PY_VERSION: &str = "0.2.43";
+
+/// oras-py in its venv where ghcr-sim's `oras_venv()` looks for it
+/// (`$GHCR_ORAS_VENV`, else `target/oras-venv`), made with `python3 -m
+/// venv` and pip from PyPI unless that version is there already.
+pub(crate) fn oras_venv() -> Result<(), String> {
+    let venv = std::env::var_os("GHCR_ORAS_VENV").map_or_else(
+        || crate::project_root().join("target/oras-venv"),
+        PathBuf::from,
+    );
+    let python = venv.join("bin/python");
+    if installed_oras(&python).as_deref() == Some(ORAS_PY_VERSION) {
+        println!(
+            "oras-py {ORAS_PY_VERSION}: already installed in {}",
+            venv.display()
+        );
+        return Ok(());
+    }
+    if !python.is_file() {
+        if !on_path("python3") {
+            return Err("the oras-py tests need python3; run `sudo apt-get install -y python3 python3-venv`".into());
+        }
+        println!("oras-py: no venv at {}, making one", venv.display());
+        run_step(
+            "python3 -m venv",
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        )
+        .map_err(|err| format!("{err}; on Debian `apt-get install -y python3-venv` provides it"))?;
+    }
+    println!(
+        "oras-py {ORAS_PY_VERSION}: installing it from PyPI into {}",
+        venv.display()
+    );
+    run_step(
+        "pip install oras",
+        Command::new(venv.join("bin/pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("oras=={ORAS_PY_VERSION}"),
+        ]),
+    )
+}
+
+/// The oras version a venv's python has, if any.
+fn installed_oras(python: &Path) -> Option<String> {
+    let output = Command::new(python)
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('oras'))",
+        ])
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pinned_oras_py_is_the_one_the_tests_expect() {
+        let tools = crate::project_root().join("crates/ghcr-sim/src/peers/tools.rs");
+        let text = std::fs::read_to_string(&tools).unwrap();
+        assert!(
+            text.contains(&format!("ORAS_PY_VERSION: &str = \"{ORAS_PY_VERSION}\";")),
+            "{} pins another oras-py than xtask installs",
+            tools.display()
+        );
+    }
 }
