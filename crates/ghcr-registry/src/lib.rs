@@ -22,6 +22,9 @@
 //!   (`docker save`, OCI archive), pull into an OCI layout or a tarball,
 //!   copy within and across registries, size, existence; blobs in
 //!   parallel, manifests last;
+//! - artifacts (as ORAS makes them): files pushed as titled layers over the
+//!   empty config, optionally attached to an image, pulled into a folder
+//!   that no title can leave;
 //! - referrers: the OCI 1.1 API, else the `<alg>-<hex>` tag that ghcr.io
 //!   needs, kept up to date when a manifest with a `subject` is pushed;
 //! - [`Progress`] events per blob for progress bars.
