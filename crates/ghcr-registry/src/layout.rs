@@ -102,22 +102,7 @@ impl Layout {
         let bytes = tokio::fs::read(&path)
             .await
             .map_err(|err| Error::io(&path, err))?;
-        if bytes.len() as u64 != descriptor.size() {
-            return Err(Error::SizeMismatch {
-                digest,
-                expected: descriptor.size(),
-                actual: bytes.len() as u64,
-            });
-        }
-        let manifest = Manifest::from_bytes(bytes, Some(descriptor.media_type().as_ref()))?;
-        if let Err(ghcr_types::Error::DigestMismatch { actual, .. }) = manifest.verify(&digest) {
-            return Err(Error::mismatch(
-                format!("{}", path.display()),
-                &digest,
-                actual,
-            ));
-        }
-        Ok(manifest)
+        checked_manifest(bytes.into(), descriptor, &digest, &path.display())
     }
 
     /// Whether the blob is there and complete (size and digest checked).
@@ -194,6 +179,28 @@ impl Layout {
             .map_err(|err| Error::layout(&path, format!("index.json did not serialise: {err}")))?;
         files::write_atomically(&path, bytes).await
     }
+}
+
+/// A manifest read from `place`, checked against its descriptor: size,
+/// parse, and digest.
+pub(crate) fn checked_manifest(
+    bytes: Bytes,
+    descriptor: &Descriptor,
+    digest: &Digest,
+    place: &dyn std::fmt::Display,
+) -> Result<Manifest> {
+    if bytes.len() as u64 != descriptor.size() {
+        return Err(Error::SizeMismatch {
+            digest: digest.clone(),
+            expected: descriptor.size(),
+            actual: bytes.len() as u64,
+        });
+    }
+    let manifest = Manifest::from_bytes(bytes, Some(descriptor.media_type().as_ref()))?;
+    if let Err(ghcr_types::Error::DigestMismatch { actual, .. }) = manifest.verify(digest) {
+        return Err(Error::mismatch(place.to_string(), digest, actual));
+    }
+    Ok(manifest)
 }
 
 /// The entry of an `index.json` named `name` (its

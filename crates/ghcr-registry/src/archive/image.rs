@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::catalog::{Catalog, Member, blob_name};
 use crate::error::{Error, Result};
 use crate::image::BlobRef;
-use crate::layout::{INDEX_FILE, LAYOUT_FILE, select_entry};
+use crate::layout::{INDEX_FILE, LAYOUT_FILE, checked_manifest, select_entry};
 
 /// `manifest.json` of a `docker save` archive.
 pub(crate) const DOCKER_MANIFEST: &str = "manifest.json";
@@ -215,22 +215,8 @@ impl ArchiveImages {
             ));
         }
         let bytes: Bytes = self.catalog.json(&name, "the image index")?;
-        if bytes.len() as u64 != descriptor.size() {
-            return Err(Error::SizeMismatch {
-                digest,
-                expected: descriptor.size(),
-                actual: bytes.len() as u64,
-            });
-        }
-        let manifest = Manifest::from_bytes(bytes, Some(descriptor.media_type().as_ref()))?;
-        if let Err(ghcr_types::Error::DigestMismatch { actual, .. }) = manifest.verify(&digest) {
-            return Err(Error::mismatch(
-                format!("{}: {name}", self.catalog.path.display()),
-                &digest,
-                actual,
-            ));
-        }
-        Ok(manifest)
+        let place = format!("{}: {name}", self.catalog.path.display());
+        checked_manifest(bytes, descriptor, &digest, &place)
     }
 
     /// Where a blob's bytes are, checked for presence and size before

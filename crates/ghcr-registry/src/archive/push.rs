@@ -92,20 +92,18 @@ impl RegistryClient {
         target: &Reference,
         options: &TransferOptions,
     ) -> Result<Vec<PushedBlob>> {
-        let repository = target.without_tag_or_digest();
-        let upload = options.upload_options();
-        self.in_parallel(located, options.concurrency, |(blob, member)| {
-            let source = match member.content {
-                Some(bytes) => BlobSource::bytes(bytes),
-                None => BlobSource::file_range(path, member.offset, member.size),
-            }
-            .with_digest(blob.digest)
-            .with_size(blob.size);
-            let repository = &repository;
-            let upload = &upload;
-            async move { self.push_blob(repository, source, upload).await }
-        })
-        .await
+        let sources = located
+            .into_iter()
+            .map(|(blob, member)| {
+                match member.content {
+                    Some(bytes) => BlobSource::bytes(bytes),
+                    None => BlobSource::file_range(path, member.offset, member.size),
+                }
+                .with_digest(blob.digest)
+                .with_size(blob.size)
+            })
+            .collect();
+        self.push_sources(target, sources, options).await
     }
 
     /// Members of a gzip tar, in the order they are stored, from one
@@ -123,16 +121,15 @@ impl RegistryClient {
         let (streamed, in_memory): (Vec<_>, Vec<_>) = located
             .into_iter()
             .partition(|(_, member)| member.content.is_none());
-        let mut pushed = self
-            .in_parallel(in_memory, options.concurrency, |(blob, member)| {
-                let source = BlobSource::bytes(member.content.unwrap_or_default())
+        let in_memory = in_memory
+            .into_iter()
+            .map(|(blob, member)| {
+                BlobSource::bytes(member.content.unwrap_or_default())
                     .with_digest(blob.digest)
-                    .with_size(blob.size);
-                let repository = &repository;
-                let upload = &upload;
-                async move { self.push_blob(repository, source, upload).await }
+                    .with_size(blob.size)
             })
-            .await?;
+            .collect();
+        let mut pushed = self.push_sources(target, in_memory, options).await?;
         let mut senders = Vec::new();
         let mut receivers = Vec::new();
         for (_, member) in &streamed {

@@ -122,6 +122,23 @@ impl RegistryClient {
         })
     }
 
+    /// Pushes blobs into `target`'s repository, in parallel.
+    pub(crate) async fn push_sources(
+        &self,
+        target: &Reference,
+        sources: Vec<BlobSource>,
+        options: &TransferOptions,
+    ) -> Result<Vec<PushedBlob>> {
+        let repository = target.without_tag_or_digest();
+        let upload = options.upload_options();
+        self.in_parallel(sources, options.concurrency, |source| {
+            let repository = &repository;
+            let upload = &upload;
+            async move { self.push_blob(repository, source, upload).await }
+        })
+        .await
+    }
+
     /// Pushes the image an OCI layout names `name` (the only one when
     /// `None`), with every platform of an index, and tags it as `target`
     /// says. Digests are kept: manifests go up as the exact bytes on disk.
@@ -152,18 +169,16 @@ impl RegistryClient {
             async move { layout.read_manifest(&child).await }
         })
         .await?;
-        let repository = target.without_tag_or_digest();
-        let upload = options.upload_options();
-        let blobs = self
-            .in_parallel(tree.blobs.clone(), options.concurrency, |blob| {
-                let source = BlobSource::file(layout.blob_path(&blob.digest))
-                    .with_digest(blob.digest)
-                    .with_size(blob.size);
-                let repository = &repository;
-                let upload = &upload;
-                async move { self.push_blob(repository, source, upload).await }
+        let sources = tree
+            .blobs
+            .iter()
+            .map(|blob| {
+                BlobSource::file(layout.blob_path(&blob.digest))
+                    .with_digest(blob.digest.clone())
+                    .with_size(blob.size)
             })
-            .await?;
+            .collect();
+        let blobs = self.push_sources(target, sources, options).await?;
         let digest = self.put_tree_manifests(target, &tree).await?;
         Ok(PushReport {
             digest,

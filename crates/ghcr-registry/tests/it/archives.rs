@@ -8,6 +8,7 @@ use std::io::Write;
 use ghcr_registry::{ArchiveFormat, Error, ImageParts, RegistryClient, TransferOptions};
 use ghcr_types::{Digest, Manifest, MediaType, Platform, Reference};
 
+use crate::images::index_of;
 use crate::support::{self, Auth, data, skopeo};
 
 support::in_both_modes!(
@@ -71,23 +72,11 @@ async fn real_index(
     tag: &str,
 ) -> (Manifest, Vec<Manifest>) {
     let mut children = Vec::new();
-    let mut entries = Vec::new();
     for (i, platform) in ["linux/amd64", "linux/arm64"].into_iter().enumerate() {
         let child = real_image(client, repository, platform, 10 * (i as u64 + 1)).await;
-        let (os, architecture) = platform.split_once('/').unwrap();
-        entries.push(serde_json::json!({
-            "mediaType": child.media_type().as_str(), "digest": child.digest().as_str(),
-            "size": child.size(), "platform": {"os": os, "architecture": architecture},
-        }));
-        children.push(child);
+        children.push((platform, child));
     }
-    let index = serde_json::json!({"schemaVersion": 2, "mediaType": MediaType::OciIndex.as_str(), "manifests": entries});
-    let index = Manifest::from_bytes(serde_json::to_vec(&index).unwrap(), None).unwrap();
-    client
-        .put_manifest(&repository.with_tag(tag).unwrap(), &index)
-        .await
-        .unwrap();
-    (index, children)
+    index_of(client, repository, tag, children).await
 }
 
 fn creds(flag: &str, registry: &support::Registry) -> Option<String> {

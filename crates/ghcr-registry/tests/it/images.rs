@@ -51,25 +51,42 @@ pub(crate) async fn multi_arch(
     tag: &str,
 ) -> (Manifest, Vec<Manifest>) {
     let mut children = Vec::new();
-    let mut entries = Vec::new();
     for (i, platform) in ["linux/amd64", "linux/arm64"].into_iter().enumerate() {
         let child = platform_image(client, repository, platform, 100 + i as u64).await;
-        let (os, architecture) = platform.split_once('/').unwrap();
-        entries.push(serde_json::json!({
-            "mediaType": child.media_type().as_str(),
-            "digest": child.digest().as_str(),
-            "size": child.size(),
-            "platform": { "os": os, "architecture": architecture },
-        }));
-        children.push(child);
+        children.push((platform, child));
     }
+    index_of(client, repository, tag, children).await
+}
+
+/// An index of `children` (each with its `os/arch`), tagged `tag`.
+pub(crate) async fn index_of(
+    client: &RegistryClient,
+    repository: &Reference,
+    tag: &str,
+    children: Vec<(&str, Manifest)>,
+) -> (Manifest, Vec<Manifest>) {
+    let entries: Vec<serde_json::Value> = children
+        .iter()
+        .map(|(platform, child)| {
+            let (os, architecture) = platform.split_once('/').unwrap();
+            serde_json::json!({
+                "mediaType": child.media_type().as_str(),
+                "digest": child.digest().as_str(),
+                "size": child.size(),
+                "platform": { "os": os, "architecture": architecture },
+            })
+        })
+        .collect();
     let index = serde_json::json!({ "schemaVersion": 2, "mediaType": MediaType::OciIndex.as_str(), "manifests": entries });
     let index = Manifest::from_bytes(serde_json::to_vec(&index).unwrap(), None).unwrap();
     client
         .put_manifest(&repository.with_tag(tag).unwrap(), &index)
         .await
         .unwrap();
-    (index, children)
+    (
+        index,
+        children.into_iter().map(|(_, child)| child).collect(),
+    )
 }
 
 async fn a_multi_layer_image_pushes_sizes_and_pulls(auth: Auth) {
