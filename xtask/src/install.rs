@@ -71,3 +71,61 @@ fn is_root() -> bool {
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
+
+/// The Python venv the tests' Python tools live in: `GHCR_PY_TOOLS`, else
+/// `target/py-tools` of the workspace (where ghcr-cli's tests look too).
+pub(crate) fn py_tools_dir() -> std::path::PathBuf {
+    std::env::var_os("GHCR_PY_TOOLS")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(
+            || crate::project_root().join("target/py-tools"),
+            std::path::PathBuf::from,
+        )
+}
+
+/// `kubernetes-validate` (PyPI, with Kubernetes' JSON schemas inside, so it
+/// works offline) at the version `xtask/py-tools/kubernetes-validate.txt`
+/// pins, in the py-tools venv, unless that version is already there.
+pub(crate) fn kubernetes_validate() -> Result<(), String> {
+    let requirements = crate::project_root().join("xtask/py-tools/kubernetes-validate.txt");
+    let text = std::fs::read_to_string(&requirements)
+        .map_err(|err| format!("{}: {err}", requirements.display()))?;
+    let pinned = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("kubernetes-validate=="))
+        .ok_or_else(|| {
+            format!(
+                "{}: no kubernetes-validate==VERSION line",
+                requirements.display()
+            )
+        })?;
+    let venv = py_tools_dir();
+    let program = venv.join("bin/kubernetes-validate");
+    let installed = Command::new(&program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == pinned);
+    if installed {
+        println!(
+            "kubernetes-validate {pinned}: already installed in {}",
+            venv.display()
+        );
+        return Ok(());
+    }
+    println!(
+        "kubernetes-validate {pinned}: missing, installing it from PyPI into {}",
+        venv.display()
+    );
+    if !venv.join("bin/pip").is_file() {
+        run_step(
+            "python3 -m venv (needs Debian's python3-venv)",
+            Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        )?;
+    }
+    run_step(
+        "pip install kubernetes-validate",
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+    )
+}
