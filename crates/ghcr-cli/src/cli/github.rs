@@ -75,17 +75,24 @@ pub(crate) struct RestoreArgs {
     #[command(flatten)]
     pub(crate) kind: OwnerKind,
     /// Restore what the cleanup that wrote this journal deleted, or may
-    /// have deleted (restoring a version that was not deleted is harmless).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["package", "ids"])]
+    /// have deleted (restoring a version that was not deleted is harmless);
+    /// a folder (from `cleanup OWNER --package ...`): every journal in it.
+    #[arg(long, value_name = "FILE|DIR", conflicts_with_all = ["package", "ids"])]
     pub(crate) journal: Option<std::path::PathBuf>,
 }
 
 /// `ghcr cleanup …`: a retention policy from flags.
 #[derive(Debug, ClapArgs)]
 pub(crate) struct CleanupArgs {
-    /// `OWNER/PACKAGE`.
-    #[arg(value_name = "OWNER/PKG")]
+    /// `OWNER/PACKAGE`, or `OWNER` with `--package`.
+    #[arg(value_name = "OWNER/PKG|OWNER")]
     pub(crate) package: String,
+    /// With OWNER: the packages to clean, by glob (`*`, `app-*`; `!legacy-*`
+    /// leaves some out; repeatable). One plan and report over all of them,
+    /// and with --yes one journal folder (--journal DIR, --resume DIR) that
+    /// `versions restore --journal DIR` undoes.
+    #[arg(long = "package", value_name = "GLOB")]
+    pub(crate) packages: Vec<String>,
     #[command(flatten)]
     pub(crate) kind: OwnerKind,
     /// Keep the N newest images the policy could delete (an index counts
@@ -113,12 +120,13 @@ pub(crate) struct CleanupArgs {
     /// With --yes: record each deletion in this journal file (a new file;
     /// default: a new file under $XDG_STATE_HOME/ghcr/cleanup or
     /// ~/.local/state/ghcr/cleanup), to resume or undo a run cut short.
-    #[arg(long, value_name = "FILE", requires = "yes", conflicts_with = "resume")]
+    /// With --package: a folder, one journal per package.
+    #[arg(long, value_name = "FILE|DIR", requires = "yes", conflicts_with = "resume")]
     pub(crate) journal: Option<std::path::PathBuf>,
     /// With --yes: go on with the run this journal records (same package
     /// and policy flags); versions it may have deleted are looked at first,
-    /// and none is deleted twice.
-    #[arg(long, value_name = "FILE", requires = "yes")]
+    /// and none is deleted twice. With --package: the run's folder.
+    #[arg(long, value_name = "FILE|DIR", requires = "yes")]
     pub(crate) resume: Option<std::path::PathBuf>,
 }
 

@@ -16,7 +16,7 @@ use crate::exit::{Code, usage};
 use crate::output::{list, time};
 
 /// The policy the flags describe.
-fn policy(args: &CleanupArgs) -> anyhow::Result<RetentionPolicy> {
+pub(crate) fn policy(args: &CleanupArgs) -> anyhow::Result<RetentionPolicy> {
     let mut builder = RetentionPolicy::builder();
     if let Some(count) = args.keep_newest {
         builder = builder.keep_newest(count);
@@ -169,6 +169,20 @@ pub(crate) fn report_json(report: &CleanupReport) -> Value {
 }
 
 pub(crate) async fn run(setup: Setup, args: &CleanupArgs) -> anyhow::Result<()> {
+    if !args.package.contains('/') {
+        if args.packages.is_empty() {
+            return Err(usage(format!(
+                "`{}` names no package: give OWNER/PACKAGE, or OWNER with --package GLOB (`--package '*'` for every package)",
+                args.package
+            )));
+        }
+        return super::cleanups::run(setup, args, &args.package).await;
+    }
+    if !args.packages.is_empty() {
+        return Err(usage(
+            "give OWNER/PACKAGE or OWNER with --package GLOB, not both",
+        ));
+    }
     let (login, package) = owner_and_package(&args.package)?;
     let policy = policy(args)?;
     let context = setup.connect(&[])?;

@@ -97,7 +97,7 @@ fn summary_text(path: &Path, summary: &JournalSummary) -> String {
 }
 
 /// A journal for another package or policy is a usage error.
-fn journal_error(error: PackagesError) -> anyhow::Error {
+pub(crate) fn journal_error(error: PackagesError) -> anyhow::Error {
     match error {
         PackagesError::JournalMismatch { .. } => usage(error.to_string()),
         other => other.into(),
@@ -141,17 +141,41 @@ pub(crate) async fn resume(
     unfinished(context, &report)
 }
 
-/// `versions restore --journal FILE`: restores every version the journal
-/// shows deleted or possibly deleted. One that was not deleted after all
-/// (GitHub's 404, and the version is active) is reported as such, not as a
-/// failure: restoring it changes nothing.
-pub(crate) async fn restore(setup: Setup, path: &Path) -> anyhow::Result<()> {
-    let summary = JournalSummary::read(path)?;
-    let context = setup.connect(&[])?;
+/// What restoring one journal did.
+struct JournalRestore {
+    path: PathBuf,
+    summary: JournalSummary,
+    restored: Vec<PackageVersionId>,
+    not_deleted: Vec<PackageVersionId>,
+    failed: Vec<ghcr::packages::VersionFailure>,
+}
+
+impl JournalRestore {
+    fn json(&self) -> Value {
+        let ids = |ids: &[PackageVersionId]| ids.iter().map(|id| id.0).collect::<Vec<_>>();
+        let failures: Vec<Value> = self
+            .failed
+            .iter()
+            .map(|f| json!({"id": f.id.0, "status": f.status, "error": f.reason}))
+            .collect();
+        json!({
+            "journal": self.path.display().to_string(),
+            "package": self.summary.package,
+            "restored": ids(&self.restored),
+            "not_deleted": ids(&self.not_deleted),
+            "possibly_deleted": ids(&self.summary.possibly_deleted),
+            "failed": failures,
+        })
+    }
+}
+
+/// Restores what one journal shows deleted or possibly deleted.
+async fn restore_one(context: &Context, path: &Path, summary: JournalSummary) -> JournalRestore {
     let packages = context.client.packages();
     let (owner, package) = (&summary.owner, summary.package.as_str());
-    let undo = summary.undo();
-    let restored = packages.restore_versions(owner, package, &undo).await;
+    let restored = packages
+        .restore_versions(owner, package, &summary.undo())
+        .await;
     let mut not_deleted = Vec::new();
     let mut failed = Vec::new();
     for failure in restored.failed {
@@ -166,46 +190,58 @@ pub(crate) async fn restore(setup: Setup, path: &Path) -> anyhow::Result<()> {
             failed.push(failure);
         }
     }
-    let ids = |ids: &[PackageVersionId]| ids.iter().map(|id| id.0).collect::<Vec<_>>();
-    if context.out.is_json() {
-        let failures: Vec<Value> = failed
-            .iter()
-            .map(|f| json!({"id": f.id.0, "status": f.status, "error": f.reason}))
-            .collect();
-        context.out.value(&json!({
-            "journal": path.display().to_string(),
-            "restored": ids(&restored.restored),
-            "not_deleted": ids(&not_deleted),
-            "possibly_deleted": ids(&summary.possibly_deleted),
-            "failed": failures,
-        }));
-    } else {
-        for id in &restored.restored {
-            context.out.line(format!("restored version {id}"));
-        }
-        for id in &not_deleted {
-            context.out.line(format!(
-                "version {id} was not deleted after all: nothing to restore"
-            ));
-        }
+    JournalRestore {
+        path: path.to_path_buf(),
+        summary,
+        restored: restored.restored,
+        not_deleted,
+        failed,
     }
-    if !summary.possibly_deleted.is_empty() && !context.out.is_json() {
-        let uncertain: Vec<String> = summary
-            .possibly_deleted
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+}
+
+/// `versions restore --journal FILE|DIR`: restores every version the
+/// journal (or each journal of a many-package run's folder) shows deleted
+/// or possibly deleted. One that was not deleted after all (GitHub's 404,
+/// and the version is active) is reported as such, not as a failure:
+/// restoring it changes nothing.
+pub(crate) async fn restore(setup: Setup, path: &Path) -> anyhow::Result<()> {
+    let folder = path.is_dir();
+    let paths = if folder {
+        super::cleanups::journals_in(path)?
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let summaries = paths
+        .iter()
+        .map(|p| JournalSummary::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let context = setup.connect(&[])?;
+    let mut results = Vec::new();
+    for (path, summary) in paths.iter().zip(summaries) {
+        results.push(restore_one(&context, path, summary).await);
+    }
+    if context.out.is_json() {
+        let value = match results.as_slice() {
+            [only] if !folder => only.json(),
+            all => json!({
+                "journal": path.display().to_string(),
+                "journals": all.iter().map(JournalRestore::json).collect::<Vec<_>>(),
+            }),
+        };
+        context.out.value(&value);
+    }
+    for result in &results {
+        report_restored(&context, result, folder);
+    }
+    if folder && results.is_empty() && !context.out.is_json() {
         context.out.note(format!(
-            "version(s) {} may not have been deleted (the run stopped while their DELETE was on its way, or its answer was lost); restoring a version that was not deleted is harmless",
-            uncertain.join(", ")
+            "{} holds no journal: nothing to restore",
+            path.display()
         ));
     }
-    if undo.is_empty() && !context.out.is_json() {
-        context
-            .out
-            .note("the journal shows nothing deleted: nothing to restore");
-    }
     context.finish()?;
+    let failed: Vec<&ghcr::packages::VersionFailure> =
+        results.iter().flat_map(|r| &r.failed).collect();
     let Some(first) = failed.first() else {
         return Ok(());
     };
@@ -220,4 +256,38 @@ pub(crate) async fn restore(setup: Setup, path: &Path) -> anyhow::Result<()> {
         .collect::<Vec<_>>()
         .join("\n");
     Err(failed_after_result(&context, code, message))
+}
+
+/// One journal's restore, in lines (named by package for a folder).
+fn report_restored(context: &Context, result: &JournalRestore, folder: bool) {
+    if context.out.is_json() {
+        return;
+    }
+    let of = if folder {
+        format!(" of {}", result.summary.package)
+    } else {
+        String::new()
+    };
+    for id in &result.restored {
+        context.out.line(format!("restored version {id}{of}"));
+    }
+    for id in &result.not_deleted {
+        context.out.line(format!(
+            "version {id}{of} was not deleted after all: nothing to restore"
+        ));
+    }
+    let uncertain = &result.summary.possibly_deleted;
+    if !uncertain.is_empty() {
+        let uncertain: Vec<String> = uncertain.iter().map(ToString::to_string).collect();
+        context.out.note(format!(
+            "version(s) {}{of} may not have been deleted (the run stopped while their DELETE was on its way, or its answer was lost); restoring a version that was not deleted is harmless",
+            uncertain.join(", ")
+        ));
+    }
+    if result.summary.undo().is_empty() {
+        context.out.note(format!(
+            "the journal {} shows nothing deleted: nothing to restore",
+            result.path.display()
+        ));
+    }
 }

@@ -2,6 +2,7 @@
 
 mod blob;
 mod cleanup;
+mod cleanups;
 mod copy;
 mod demo;
 mod docs;

@@ -3,6 +3,7 @@
 //! ghcr.io and Debian's docker-registry; `demo` and `serve` end to end;
 //! the deployment files and the README's commands.
 
+mod cleanups;
 mod demo;
 mod deploy;
 mod docker_registry;

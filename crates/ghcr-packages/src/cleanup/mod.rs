@@ -25,11 +25,14 @@ mod recheck;
 mod report;
 mod resume;
 mod run;
+mod select;
 
 pub use journal::{Journal, JournalSummary};
 pub use plan::{CleanupPlan, Decision, DeleteReason, KeepReason, Link, PlanEntry};
 pub use policy::{PolicySet, RetentionPolicy, RetentionPolicyBuilder};
 pub use report::{CleanupReport, Outcome, ReportEntry};
+pub use run::PLANS_AT_ONCE;
+pub use select::PackageSelection;
 
 pub(crate) use policy::{name_tags, referrer_subject};
 

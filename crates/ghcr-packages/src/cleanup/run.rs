@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use futures_util::StreamExt;
 use ghcr_types::{Owner, PackageVersion};
 use time::OffsetDateTime;
 
@@ -10,6 +11,7 @@ use super::plan::{self, CleanupPlan, PlanEntry};
 use super::policy::{self, PolicySet, RetentionPolicy};
 use super::protect;
 use super::report::CleanupReport;
+use super::select::PackageSelection;
 use crate::client::PackagesClient;
 use crate::error::Result;
 use crate::manifests::ManifestCache;
@@ -77,16 +79,70 @@ impl PackagesClient {
         owner: &Owner,
         policies: &PolicySet,
     ) -> Result<Vec<(String, Result<CleanupPlan>)>> {
-        let mut plans = Vec::new();
-        for package in self.list_packages(owner, None).await? {
-            if let Some(policy) = policies.policy_for(&package.name) {
-                let plan = self.plan_cleanup(owner, &package.name, policy).await;
-                plans.push((package.name, plan));
-            }
+        let chosen = self
+            .list_packages(owner, None)
+            .await?
+            .into_iter()
+            .filter_map(|package| {
+                let policy = policies.policy_for(&package.name)?;
+                Some((package.name, policy))
+            })
+            .collect();
+        Ok(self.plan_each(owner, chosen).await)
+    }
+
+    /// Plans a cleanup under one policy of each of the owner's container
+    /// packages that `selection` chooses, in name order; a single name
+    /// without wildcards is planned without listing the packages.
+    ///
+    /// # Errors
+    ///
+    /// The package listing's errors; each package's own planning error is
+    /// returned beside its name instead of stopping the others.
+    pub async fn plan_selected(
+        &self,
+        owner: &Owner,
+        selection: &PackageSelection,
+        policy: &RetentionPolicy,
+    ) -> Result<Vec<(String, Result<CleanupPlan>)>> {
+        if let Some(name) = selection.single() {
+            let plan = self.plan_cleanup(owner, name, policy).await;
+            return Ok(vec![(name.to_owned(), plan)]);
         }
-        Ok(plans)
+        let mut names: Vec<String> = self
+            .list_packages(owner, None)
+            .await?
+            .into_iter()
+            .map(|package| package.name)
+            .filter(|name| selection.matches(name))
+            .collect();
+        names.sort();
+        let chosen = names.into_iter().map(|name| (name, policy)).collect();
+        Ok(self.plan_each(owner, chosen).await)
+    }
+
+    /// Plans each package, [`PLANS_AT_ONCE`] at a time (each reads its own
+    /// versions and manifests; the transport keeps them all within the
+    /// rate limit), keeping the order given.
+    async fn plan_each(
+        &self,
+        owner: &Owner,
+        chosen: Vec<(String, &RetentionPolicy)>,
+    ) -> Vec<(String, Result<CleanupPlan>)> {
+        futures_util::stream::iter(chosen)
+            .map(|(name, policy)| async move {
+                let plan = self.plan_cleanup(owner, &name, policy).await;
+                (name, plan)
+            })
+            .buffered(PLANS_AT_ONCE)
+            .collect()
+            .await
     }
 }
+
+/// Packages planned at once by [`PackagesClient::plan_selected`] and
+/// [`PackagesClient::plan_cleanups`].
+pub const PLANS_AT_ONCE: usize = 4;
 
 /// The plan's entries for `versions`, newest first, one per id (a version
 /// a shifted page listed twice gets one place and one decision).

@@ -83,6 +83,7 @@ pub(crate) fn check(out: crate::output::Output, policies: &Path) -> anyhow::Resu
             let packages = match &job.packages {
                 Packages::One(name) => name.clone(),
                 Packages::All => "*".to_owned(),
+                Packages::Matching(selection) => format!("{{{selection}}}"),
             };
             format!("{}/{packages}", job.owner)
         })
@@ -300,6 +301,11 @@ async fn run_job(
             Packages::All => {
                 let set = PolicySet::new().default_policy(job.policy.clone());
                 packages.plan_cleanups(&owner, &set).await?
+            }
+            Packages::Matching(selection) => {
+                packages
+                    .plan_selected(&owner, selection, &job.policy)
+                    .await?
             }
         };
         anyhow::Ok((owner, plans))

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use ghcr::packages::RetentionPolicy;
+use ghcr::packages::{PackageSelection, RetentionPolicy};
 use serde::Deserialize;
 
 use crate::exit::usage;
@@ -43,7 +43,12 @@ struct Entry {
     owner: String,
     #[serde(default)]
     kind: Option<Kind>,
-    package: String,
+    /// One package, or a glob (`app-*`, `*`).
+    #[serde(default)]
+    package: Option<String>,
+    /// Globs, `!` ones leaving packages out (`["*", "!legacy-*"]`).
+    #[serde(default)]
+    packages: Vec<String>,
     #[serde(default)]
     only_untagged: bool,
     #[serde(default)]
@@ -69,6 +74,8 @@ pub(crate) enum Kind {
 pub(crate) enum Packages {
     One(String),
     All,
+    /// Those the globs choose.
+    Matching(PackageSelection),
 }
 
 /// One policy, ready to run.
@@ -133,12 +140,23 @@ fn job(entry: Entry) -> Result<Job, String> {
         builder = builder.keep_newer_than(crate::duration::parse(age)?);
     }
     let policy = builder.build().map_err(|error| error.to_string())?;
-    if entry.owner.trim().is_empty() || entry.package.trim().is_empty() {
-        return Err("owner and package must not be empty".into());
+    if entry.owner.trim().is_empty() {
+        return Err("owner must not be empty".into());
     }
-    let packages = match entry.package.as_str() {
-        "*" => Packages::All,
-        name => Packages::One(name.to_owned()),
+    let patterns: Vec<String> = match (entry.package, entry.packages) {
+        (Some(one), many) if many.is_empty() => vec![one],
+        (None, many) if !many.is_empty() => many,
+        (None, _) => return Err(
+            "name the packages: `package = \"app\"` or `packages = [\"app-*\", \"!app-legacy\"]`"
+                .into(),
+        ),
+        (Some(_), _) => return Err("give `package` or `packages`, not both".into()),
+    };
+    let selection = PackageSelection::parse(&patterns).map_err(|error| error.to_string())?;
+    let packages = match selection.single() {
+        _ if selection == PackageSelection::all() => Packages::All,
+        Some(name) => Packages::One(name.to_owned()),
+        None => Packages::Matching(selection),
     };
     Ok(Job {
         owner: entry.owner,
@@ -167,6 +185,11 @@ owner = "octo"
 package = "*"
 keep_newest = 5
 keep_tags = ['^v\d+']
+
+[[policy]]
+owner = "octo"
+packages = ["app-*", "!app-legacy"]
+only_untagged = true
 "#;
 
     #[test]
@@ -174,11 +197,15 @@ keep_tags = ['^v\d+']
         let schedule = parse(GOOD).unwrap();
         assert_eq!(schedule.interval, Duration::from_secs(6 * 3600));
         assert!(!schedule.dry_run);
-        assert_eq!(schedule.jobs.len(), 2);
+        assert_eq!(schedule.jobs.len(), 3);
         assert_eq!(schedule.jobs[0].kind, Some(Kind::Org));
         assert_eq!(schedule.jobs[0].packages, Packages::One("app".into()));
         assert_eq!(schedule.jobs[1].kind, None);
         assert_eq!(schedule.jobs[1].packages, Packages::All);
+        let Packages::Matching(selection) = &schedule.jobs[2].packages else {
+            panic!("{:?}", schedule.jobs[2].packages);
+        };
+        assert!(selection.matches("app-web") && !selection.matches("app-legacy"));
     }
 
     #[test]
@@ -208,6 +235,18 @@ keep_tags = ['^v\d+']
             (
                 "interval = \"1h\"\n[[policy]]\nowner=\"\"\npackage=\"p\"\nonly_untagged=true",
                 "must not be empty",
+            ),
+            (
+                "interval = \"1h\"\n[[policy]]\nowner=\"o\"\nonly_untagged=true",
+                "name the packages",
+            ),
+            (
+                "interval = \"1h\"\n[[policy]]\nowner=\"o\"\npackage=\"p\"\npackages=[\"q\"]\nonly_untagged=true",
+                "not both",
+            ),
+            (
+                "interval = \"1h\"\n[[policy]]\nowner=\"o\"\npackages=[\"a b\"]\nonly_untagged=true",
+                "no package name has",
             ),
         ] {
             let error = parse(text).unwrap_err();

@@ -1,0 +1,206 @@
+//! `cleanup OWNER --package GLOB...`: one plan over the packages the globs
+//! choose (and none other), one journal folder, one undo for all of it,
+//! and a resume that deletes nothing twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ghcr_sim::fake::FakeGhcr;
+use http::Method;
+
+use crate::support::{Env, fake, seed};
+
+/// The packages seeded, with the untagged builds of each.
+const PACKAGES: [(&str, usize); 4] = [
+    ("app-web", 2),
+    ("app-api", 1),
+    ("app-legacy", 2),
+    ("tools", 1),
+];
+
+/// Seeds every package with a tagged release and its untagged builds;
+/// returns each package's untagged version ids.
+fn seed_packages(fake: &FakeGhcr) -> BTreeMap<&'static str, BTreeSet<u64>> {
+    PACKAGES
+        .iter()
+        .map(|(package, builds)| {
+            let repository = format!("octo/{package}");
+            seed(fake, &repository, Some("v1"), &format!("{package} release"));
+            let ids = (0..*builds)
+                .map(|n| {
+                    let digest = seed(fake, &repository, None, &format!("{package} build {n}"));
+                    fake.store().version_id(&repository, &digest).unwrap().0
+                })
+                .collect();
+            (*package, ids)
+        })
+        .collect()
+}
+
+fn deleted(fake: &FakeGhcr, package: &str) -> BTreeSet<u64> {
+    fake.store()
+        .versions(&format!("octo/{package}"))
+        .into_iter()
+        .filter(|v| v.deleted_at.is_some())
+        .map(|v| v.id.0)
+        .collect()
+}
+
+fn deletes_per_id(fake: &FakeGhcr) -> BTreeMap<u64, usize> {
+    let mut counts = BTreeMap::new();
+    for request in fake.log().entries() {
+        if request.method == Method::DELETE {
+            let id = request.path.rsplit('/').next().unwrap().parse().unwrap();
+            *counts.entry(id).or_default() += 1;
+        }
+    }
+    counts
+}
+
+const SELECT: [&str; 7] = [
+    "cleanup",
+    "octo",
+    "--user",
+    "--package",
+    "app-*",
+    "--package",
+    "!app-legacy",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn globs_choose_the_packages_and_one_folder_undoes_the_run() {
+    let fake = fake().await;
+    let seeded = seed_packages(&fake);
+    let env = Env::fake(&fake);
+
+    // The plan: app-api and app-web only, in name order; nothing deleted.
+    let mut plan: Vec<&str> = vec!["--json"];
+    plan.extend(SELECT);
+    plan.push("--only-untagged");
+    let planned = env.run(&plan).await;
+    planned.ok();
+    let json = planned.json();
+    assert_eq!(json["executed"], false);
+    let names: Vec<&str> = json["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["package"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["app-api", "app-web"], "{json:#}");
+    assert_eq!(fake.log().count_where(|r| r.method == Method::DELETE), 0);
+
+    // --yes: exactly the untagged builds of the chosen packages go.
+    let folder = env.home.path().join("run");
+    let folder_text = folder.to_str().unwrap();
+    let mut yes = plan.clone();
+    yes.extend(["--yes", "--journal", folder_text]);
+    let ran = env.run(&yes).await;
+    ran.ok();
+    let json = ran.json();
+    assert_eq!(json["deleted"], 3, "{json:#}");
+    assert_eq!(json["journal"], folder_text);
+    for (package, ids) in &seeded {
+        let expected = if package.starts_with("app-") && *package != "app-legacy" {
+            ids.clone()
+        } else {
+            BTreeSet::new()
+        };
+        assert_eq!(deleted(&fake, package), expected, "{package}");
+    }
+    let journals: BTreeSet<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        journals,
+        BTreeSet::from(["app-api.jsonl".into(), "app-web.jsonl".into()])
+    );
+
+    // --resume on the finished folder deletes nothing again.
+    let mut resume = plan.clone();
+    resume.extend(["--yes", "--resume", folder_text]);
+    env.run(&resume).await.ok();
+    assert!(
+        deletes_per_id(&fake).values().all(|n| *n == 1),
+        "{:?}",
+        deletes_per_id(&fake)
+    );
+    assert_eq!(deletes_per_id(&fake).len(), 3);
+
+    // One undo for the whole run.
+    let restored = env
+        .run(&["--json", "versions", "restore", "--journal", folder_text])
+        .await;
+    restored.ok();
+    let json = restored.json();
+    let count: usize = json["journals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["restored"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(count, 3, "{json:#}");
+    for (package, _) in PACKAGES {
+        assert!(deleted(&fake, package).is_empty(), "{package}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_owner_needs_globs_and_a_glob_must_choose_something() {
+    let fake = fake().await;
+    seed_packages(&fake);
+    let env = Env::fake(&fake);
+    env.run(&["cleanup", "octo", "--user", "--only-untagged"])
+        .await
+        .code(2)
+        .stderr_has("--package GLOB");
+    env.run(&[
+        "cleanup",
+        "octo/app-web",
+        "--user",
+        "--package",
+        "*",
+        "--only-untagged",
+    ])
+    .await
+    .code(2)
+    .stderr_has("not both");
+    env.run(&[
+        "cleanup",
+        "octo",
+        "--user",
+        "--package",
+        "nothing-*",
+        "--only-untagged",
+    ])
+    .await
+    .code(3)
+    .stderr_has("matches `nothing-*`");
+    env.run(&[
+        "cleanup",
+        "octo",
+        "--user",
+        "--package",
+        "a b",
+        "--only-untagged",
+    ])
+    .await
+    .code(2)
+    .stderr_has("no package name has");
+    // `*` and an exclusion: every package but tools, tagged releases kept.
+    let all = env
+        .run(&[
+            "--json",
+            "cleanup",
+            "octo",
+            "--user",
+            "--package",
+            "*",
+            "--package",
+            "!tools",
+            "--only-untagged",
+        ])
+        .await;
+    all.ok();
+    assert_eq!(all.json()["plans"].as_array().unwrap().len(), 3);
+}
