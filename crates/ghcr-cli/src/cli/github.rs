@@ -121,7 +121,12 @@ pub(crate) struct CleanupArgs {
     /// default: a new file under $XDG_STATE_HOME/ghcr/cleanup or
     /// ~/.local/state/ghcr/cleanup), to resume or undo a run cut short.
     /// With --package: a folder, one journal per package.
-    #[arg(long, value_name = "FILE|DIR", requires = "yes", conflicts_with = "resume")]
+    #[arg(
+        long,
+        value_name = "FILE|DIR",
+        requires = "yes",
+        conflicts_with = "resume"
+    )]
     pub(crate) journal: Option<std::path::PathBuf>,
     /// With --yes: go on with the run this journal records (same package
     /// and policy flags); versions it may have deleted are looked at first,
