@@ -142,13 +142,20 @@ only_untagged = true
 keep_newer_than = "7d"
 "#;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn serve_answers_probes_and_cleans_on_schedule() {
+/// The fake with `octo/app`'s release and two untagged builds over a week
+/// old (what POLICY deletes), and the settings to reach it.
+async fn release_and_two_old_builds() -> (FakeGhcr, Env) {
     let fake = fake().await;
     seed(&fake, "octo/app", Some("v1"), "the release");
     old_build(&fake, 1, 10);
     old_build(&fake, 2, 9);
     let env = Env::fake(&fake);
+    (fake, env)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_probes_and_cleans_on_schedule() {
+    let (fake, env) = release_and_two_old_builds().await;
     let (mut service, _dir) =
         Service::start(&env, &format!("interval = \"1s\"\n{POLICY}"), &[]).await;
 
@@ -286,11 +293,7 @@ async fn once(env: &Env, policies: &str) -> crate::support::Run {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn once_runs_every_policy_and_exits() {
-    let fake = fake().await;
-    seed(&fake, "octo/app", Some("v1"), "the release");
-    old_build(&fake, 1, 10);
-    old_build(&fake, 2, 9);
-    let env = Env::fake(&fake);
+    let (fake, env) = release_and_two_old_builds().await;
     // A dry run plans and deletes nothing.
     once(
         &env,
