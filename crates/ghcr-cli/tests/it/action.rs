@@ -120,15 +120,27 @@ fn every_input_reaches_the_script_and_every_variable_it_reads_is_an_input() {
 }
 
 /// One run of the script, as the runner's step runs it.
-struct StepRun {
-    code: i32,
-    stderr: String,
-    outputs: BTreeMap<String, String>,
-    summary: String,
+pub(crate) struct StepRun {
+    pub(crate) code: i32,
+    pub(crate) stderr: String,
+    pub(crate) outputs: BTreeMap<String, String>,
+    pub(crate) summary: String,
     _dir: tempfile::TempDir,
 }
 
 async fn run_step(fake: &FakeGhcr, inputs: &[(&str, &str)]) -> StepRun {
+    // The freshly built ghcr first on PATH: the script must not install.
+    let bin = Path::new(env!("CARGO_BIN_EXE_ghcr")).parent().unwrap();
+    run_step_with(fake, inputs, bin, &[]).await
+}
+
+/// [`run_step`] with `bin` first on PATH and `extra` variables set.
+pub(crate) async fn run_step_with(
+    fake: &FakeGhcr,
+    inputs: &[(&str, &str)],
+    bin: &Path,
+    extra: &[(&str, &str)],
+) -> StepRun {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("github_output");
     let summary = dir.path().join("step_summary");
@@ -138,8 +150,6 @@ async fn run_step(fake: &FakeGhcr, inputs: &[(&str, &str)]) -> StepRun {
     let temp = dir.path().join("runner_temp");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(&temp).unwrap();
-    // The freshly built ghcr first on PATH: the script must not install.
-    let bin = Path::new(env!("CARGO_BIN_EXE_ghcr")).parent().unwrap();
     let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))
@@ -157,6 +167,7 @@ async fn run_step(fake: &FakeGhcr, inputs: &[(&str, &str)]) -> StepRun {
         .env("GHCR_API_BASE", fake.api_base())
         .env("INPUT_TOKEN", TOKEN)
         .kill_on_drop(true);
+    command.envs(extra.iter().copied());
     for (input, value) in inputs {
         command.env(variable(input), value);
     }
@@ -193,7 +204,7 @@ impl StepRun {
     }
 }
 
-fn untagged(fake: &FakeGhcr, package: &str, builds: usize) -> Vec<u64> {
+pub(crate) fn untagged(fake: &FakeGhcr, package: &str, builds: usize) -> Vec<u64> {
     let repository = format!("octo/{package}");
     seed(fake, &repository, Some("v1"), &format!("{package} release"));
     (0..builds)

@@ -4,6 +4,7 @@
 //! the deployment files, the GitHub Action and the README's commands.
 
 mod action;
+mod action_install;
 mod cleanups;
 mod demo;
 mod deploy;
