@@ -8,6 +8,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         println!("==> tools");
         install::cargo_deny()?;
         install::debian_packages()?;
+        install::oras_venv()?;
         install::kubernetes_validate()?;
     }
     run_step("rustfmt", cargo().args(["fmt", "--all", "--check"]))?;

@@ -1,5 +1,6 @@
 //! Installs the tools CI needs on a fresh machine, saying what it does.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::run_step;
@@ -65,6 +66,75 @@ pub(crate) fn debian_packages() -> Result<(), String> {
     )
 }
 
+/// The oras-py (PyPI `oras`) version the interoperability tests pin:
+/// ghcr-sim's `ORAS_PY_VERSION`, which a test keeps equal to this one.
+pub(crate) const ORAS_PY_VERSION: &str = "0.2.43";
+
+/// oras-py in its venv where ghcr-sim's `oras_venv()` looks for it
+/// (`$GHCR_ORAS_VENV`, else `target/oras-venv`), made with `python3 -m
+/// venv` and pip from PyPI unless that version is there already.
+pub(crate) fn oras_venv() -> Result<(), String> {
+    let venv = std::env::var_os("GHCR_ORAS_VENV").map_or_else(
+        || crate::project_root().join("target/oras-venv"),
+        PathBuf::from,
+    );
+    let python = venv.join("bin/python");
+    if installed_oras(&python).as_deref() == Some(ORAS_PY_VERSION) {
+        println!(
+            "oras-py {ORAS_PY_VERSION}: already installed in {}",
+            venv.display()
+        );
+        return Ok(());
+    }
+    make_venv(&venv, "oras-py")?;
+    println!(
+        "oras-py {ORAS_PY_VERSION}: installing it from PyPI into {}",
+        venv.display()
+    );
+    run_step(
+        "pip install oras",
+        Command::new(venv.join("bin/pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("oras=={ORAS_PY_VERSION}"),
+        ]),
+    )
+}
+
+/// A Python venv at `venv` for `what`, unless one is there already.
+fn make_venv(venv: &Path, what: &str) -> Result<(), String> {
+    if venv.join("bin/python").is_file() {
+        return Ok(());
+    }
+    if !on_path("python3") {
+        return Err(format!(
+            "{what} needs python3; run `sudo apt-get install -y python3 python3-venv`"
+        ));
+    }
+    println!("{what}: no venv at {}, making one", venv.display());
+    run_step(
+        "python3 -m venv",
+        Command::new("python3").args(["-m", "venv"]).arg(venv),
+    )
+    .map_err(|err| format!("{err}; on Debian `apt-get install -y python3-venv` provides it"))
+}
+
+/// The oras version a venv's python has, if any.
+fn installed_oras(python: &Path) -> Option<String> {
+    let output = Command::new(python)
+        .args([
+            "-c",
+            "import importlib.metadata as m; print(m.version('oras'))",
+        ])
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -74,12 +144,12 @@ fn is_root() -> bool {
 
 /// The Python venv the tests' Python tools live in: `GHCR_PY_TOOLS`, else
 /// `target/py-tools` of the workspace (where ghcr-cli's tests look too).
-pub(crate) fn py_tools_dir() -> std::path::PathBuf {
+pub(crate) fn py_tools_dir() -> PathBuf {
     std::env::var_os("GHCR_PY_TOOLS")
         .filter(|dir| !dir.is_empty())
         .map_or_else(
             || crate::project_root().join("target/py-tools"),
-            std::path::PathBuf::from,
+            PathBuf::from,
         )
 }
 
@@ -116,16 +186,27 @@ pub(crate) fn kubernetes_validate() -> Result<(), String> {
         "kubernetes-validate {pinned}: missing, installing it from PyPI into {}",
         venv.display()
     );
-    if !venv.join("bin/pip").is_file() {
-        run_step(
-            "python3 -m venv (needs Debian's python3-venv)",
-            Command::new("python3").arg("-m").arg("venv").arg(&venv),
-        )?;
-    }
+    make_venv(&venv, "kubernetes-validate")?;
     run_step(
         "pip install kubernetes-validate",
         Command::new(venv.join("bin/pip"))
             .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
             .arg(&requirements),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pinned_oras_py_is_the_one_the_tests_expect() {
+        let tools = crate::project_root().join("crates/ghcr-sim/src/peers/tools.rs");
+        let text = std::fs::read_to_string(&tools).unwrap();
+        assert!(
+            text.contains(&format!("ORAS_PY_VERSION: &str = \"{ORAS_PY_VERSION}\";")),
+            "{} pins another oras-py than xtask installs",
+            tools.display()
+        );
+    }
 }

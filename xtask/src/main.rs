@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
         Some("tidy") => tidy::run(),
+        Some("install") => install::debian_packages().and_then(|()| install::oras_venv()),
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::record(&args[1..]),
         Some("fixtures-check") => record::fixtures_check(),
@@ -59,7 +60,8 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n\
          ci      run everything CI runs: fmt, clippy, cargo deny, the tests\n\
-         \x20       (installs cargo-deny, docker-registry and skopeo when missing)\n\
+         \x20       (installs cargo-deny, docker-registry, skopeo and oras-py when missing)\n\
+         install the test tools: docker-registry, skopeo, pass (apt), oras-py (a venv)\n\
          tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures\n\
          bench [--reps N] [--quick]  push, pull, copy vs skopeo and curl on loopback (not CI)\n\
          record [FILTER]  re-record fixtures/ (replay:: tests with GHCR_FIXTURES=record)\n\

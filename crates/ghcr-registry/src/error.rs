@@ -208,6 +208,21 @@ pub enum Error {
         reason: String,
     },
 
+    /// An artifact file's title could not be written safely inside a
+    /// folder: it could leave it, is repeated, or is empty.
+    #[error(
+        "artifact {reference}: file title {title:?} {reason}; titles must be relative paths inside the folder, each used once, so nothing was written"
+    )]
+    #[non_exhaustive]
+    UnsafeTitle {
+        /// The artifact.
+        reference: String,
+        /// The title as given (in the manifest, or a file's name).
+        title: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
     /// A tag filter is not a valid regular expression.
     #[error("tag filter `{pattern}` is not a valid regular expression")]
     #[non_exhaustive]

@@ -60,6 +60,7 @@
 //! ```
 
 mod archive;
+mod artifact;
 mod blobs;
 mod client;
 mod copy;
@@ -77,6 +78,7 @@ mod sync;
 mod tags;
 
 pub use archive::ArchiveFormat;
+pub use artifact::{ArtifactFile, ArtifactPullReport, ArtifactPush, PulledFile};
 pub use blobs::upload::ExistsCheck;
 pub use blobs::{BlobOutcome, BlobSource, BlobStream, PushedBlob, UploadOptions};
 pub use client::{GHCR_CHUNK_LIMIT, RegistryClient, RegistryClientBuilder, UploadMode};

@@ -1,7 +1,10 @@
 //! The command line as clap reads it: global flags, and one variant per
 //! command with its arguments. Names here are fixed for scripts.
 
+mod artifact;
 mod github;
+
+pub(crate) use artifact::{ArtifactCommand, ArtifactFiles};
 
 pub(crate) use github::{
     CleanupArgs, GateArgs, OwnerKind, PackagesCommand, VersionIds, VersionsCommand, VulnsArgs,
@@ -159,6 +162,9 @@ pub(crate) enum Command {
         #[arg(long)]
         artifact_type: Option<String>,
     },
+    /// ORAS-style artifacts: push files, attach them to an image, pull them.
+    #[command(subcommand)]
+    Artifact(ArtifactCommand),
     /// Print an image's size, per platform.
     Size {
         /// The image.

@@ -1,5 +1,6 @@
 //! One module per command (or per family of small ones); `run` picks it.
 
+mod artifact;
 mod blob;
 mod cleanup;
 mod cleanups;
@@ -74,6 +75,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             reference,
             artifact_type,
         } => referrers::run(setup, &reference, artifact_type.as_deref()).await,
+        Command::Artifact(command) => artifact::run(setup, command).await,
         Command::Size { reference } => size::run(setup, &reference).await,
         Command::Packages(command) => packages::run(setup, command).await,
         Command::Versions(command) => versions::run(setup, command).await,

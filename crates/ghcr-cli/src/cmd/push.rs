@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ghcr::registry::{BlobOutcome, PushedBlob, TransferOptions};
+use ghcr::registry::{BlobOutcome, PushReport, PushedBlob, TransferOptions};
+use ghcr::types::Reference;
 use serde_json::json;
 
 use crate::context::{Setup, platform};
@@ -93,28 +94,34 @@ pub(crate) async fn run(
             .push_layout(&dir, name.as_deref(), &target, &options)
             .await?
     };
+    context.out.result(
+        || pushed_text(&target, &report),
+        || pushed_json(&target, &report),
+    );
+    context.finish()
+}
+
+/// A push's text result: the reference, its digest, the blobs' summary.
+pub(crate) fn pushed_text(target: &Reference, report: &PushReport) -> String {
+    format!(
+        "pushed {target} {}\n{}",
+        report.digest,
+        blob_summary(&report.blobs)
+    )
+}
+
+/// A push's JSON result.
+pub(crate) fn pushed_json(target: &Reference, report: &PushReport) -> serde_json::Value {
     let pinned = target
         .without_tag_or_digest()
         .with_digest(report.digest.clone());
-    context.out.result(
-        || {
-            format!(
-                "pushed {target} {}\n{}",
-                report.digest,
-                blob_summary(&report.blobs)
-            )
-        },
-        || {
-            json!({
-                "reference": target.to_string(),
-                "pinned": pinned.to_string(),
-                "digest": report.digest.as_str(),
-                "bytes_uploaded": report.bytes_uploaded(),
-                "blobs": blobs_json(&report.blobs),
-            })
-        },
-    );
-    context.finish()
+    json!({
+        "reference": target.to_string(),
+        "pinned": pinned.to_string(),
+        "digest": report.digest.as_str(),
+        "bytes_uploaded": report.bytes_uploaded(),
+        "blobs": blobs_json(&report.blobs),
+    })
 }
 
 #[cfg(test)]

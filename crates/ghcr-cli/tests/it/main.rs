@@ -5,6 +5,7 @@
 
 mod action;
 mod action_install;
+mod artifacts;
 mod cleanups;
 mod demo;
 mod deploy;

@@ -7,12 +7,13 @@
 //! `sha256-<hex>` referrers tag (signatures, SBOMs, attestations) and its
 //! index. Deleting "untagged versions" without this walk breaks images with
 //! `manifest unknown`. The walk follows index children and referrer tags of
-//! every reached digest, reads each manifest once, and reads only digests
-//! that are versions of the package.
+//! every reached digest, reads each manifest once, reads only digests that
+//! are versions of the package, and does not read an image manifest its
+//! parent's descriptor names as one (it lists no manifests).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use ghcr_types::{Digest, PackageVersion, PackageVersionId};
+use ghcr_types::{Digest, MediaType, PackageVersion, PackageVersionId};
 
 use super::plan::Link;
 use super::policy::Ranking;
@@ -85,19 +86,22 @@ impl<'a> Graph<'a> {
     ) -> Result<HashMap<Digest, Via>> {
         let mut reached: HashMap<Digest, Via> = HashMap::new();
         let mut seen: HashSet<Digest> = HashSet::new();
-        let mut queue: VecDeque<(Digest, PackageVersionId, Link)> = VecDeque::new();
+        // Each queued digest with what its parent's descriptor says it is
+        // (`None` for roots and referrer indexes, known only once read).
+        let mut queue: VecDeque<(Digest, PackageVersionId, Link, Option<MediaType>)> =
+            VecDeque::new();
         for root in roots {
             if let Ok(digest) = root.digest()
                 && seen.insert(digest.clone())
             {
-                queue.push_back((digest, root.id, Link::IndexChild));
+                queue.push_back((digest, root.id, Link::IndexChild, None));
             }
         }
-        while let Some((digest, root, arrived_by)) = queue.pop_front() {
+        while let Some((digest, root, arrived_by, media_type)) = queue.pop_front() {
             if stop(&reached) {
                 break;
             }
-            let mut reach = |child: Digest, link: Link| {
+            let mut reach = |child: Digest, link: Link, media_type: Option<MediaType>| {
                 if seen.insert(child.clone()) {
                     reached.insert(
                         child.clone(),
@@ -107,13 +111,22 @@ impl<'a> Graph<'a> {
                             link,
                         },
                     );
-                    queue.push_back((child, root, link));
+                    queue.push_back((child, root, link, media_type));
                 }
             };
             for referrer in self.referrers(&digest) {
                 if let Ok(child) = referrer.digest() {
-                    reach(child, Link::ReferrerIndex);
+                    reach(child, Link::ReferrerIndex, None);
                 }
+            }
+            // An image manifest lists no manifests (its referrers are found
+            // by tag above): when its parent says that is what it is, there
+            // is nothing to read.
+            if media_type
+                .as_ref()
+                .is_some_and(MediaType::is_image_manifest)
+            {
+                continue;
             }
             let Some(version) = self.version(&digest) else {
                 continue;
@@ -133,8 +146,8 @@ impl<'a> Graph<'a> {
                 Link::IndexChild
             };
             for child in manifest.children() {
-                if let Ok(child) = Digest::try_from(child.digest()) {
-                    reach(child, link);
+                if let Ok(digest) = Digest::try_from(child.digest()) {
+                    reach(digest, link, Some(MediaType::from(child.media_type())));
                 }
             }
         }

@@ -9,6 +9,7 @@ mod packages;
 mod paging;
 mod recheck;
 mod replay;
+mod scale;
 mod stop;
 mod support;
 mod undo;

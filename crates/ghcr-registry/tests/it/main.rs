@@ -1,8 +1,9 @@
 //! Integration tests of ghcr-registry: a real docker-registry (distribution
 //! 2.8) started per test, with and without token auth, skopeo for layout
-//! interoperability, and in-test servers that misbehave on purpose.
+//! interoperability (oras-py for artifacts), and in-test servers that misbehave on purpose.
 
 mod archives;
+mod artifacts;
 mod blobs;
 mod faults;
 mod ghcr;
@@ -10,6 +11,7 @@ mod images;
 mod interop;
 mod limits;
 mod manifests;
+mod oras;
 mod origins;
 mod profiles;
 mod pulls;

@@ -1,6 +1,6 @@
 //! Real peers for integration tests, benchmarks and demos: Debian's
 //! `docker-registry` (distribution 2.8) with or without token auth, the
-//! token issuer it trusts, and `skopeo`.
+//! token issuer it trusts, `skopeo`, and oras-py in its venv.
 //!
 //! [`DockerRegistry::start`] runs `/usr/bin/docker-registry` on a free
 //! 127.0.0.1 port with a temporary storage folder, deletes enabled and
@@ -17,7 +17,8 @@
 //! A missing binary is an error that names the install command
 //! (`apt-get install -y docker-registry`), so a test fails with it rather
 //! than skipping; [`require`] does the same for any tool, [`skopeo`] runs
-//! skopeo with it.
+//! skopeo with it, and [`oras_py`] runs a Python script in oras-py's venv
+//! (`cargo xtask install` makes it).
 //!
 //! No leaks, no noise:
 //! - The registry runs under a small `/bin/sh` supervisor whose stdin is a
@@ -58,4 +59,4 @@ mod tests;
 pub use proxy::{FaultProxy, ProxyFault};
 pub use registry::{Auth, DOCKER_REGISTRY, DockerRegistry, PASSWORD, USER};
 pub use token::TokenIssuer;
-pub use tools::{SKOPEO, require, skopeo};
+pub use tools::{ORAS_PY_VERSION, SKOPEO, oras_py, oras_venv, require, skopeo};
