@@ -101,14 +101,15 @@ fn every_input_reaches_the_script_and_every_variable_it_reads_is_an_input() {
     let expected: BTreeSet<String> = inputs.iter().map(|i| variable(i)).collect();
     assert_eq!(passed, expected, "the step passes exactly the inputs");
     assert_eq!(read_by_script(), expected, "the script reads exactly those");
-    assert_eq!(
-        action["inputs"]["dry-run"]["default"].as_str(),
-        Some("true")
-    );
-    assert_eq!(
-        action["inputs"]["token"]["default"].as_str(),
-        Some("${{ github.token }}")
-    );
+    // Safe by default, and signed in as the workflow.
+    for (input, default) in [
+        ("dry-run", "true"),
+        ("owner-type", "org"),
+        ("token", "${{ github.token }}"),
+    ] {
+        let value = action["inputs"][input]["default"].as_str();
+        assert_eq!(value, Some(default), "input {input}");
+    }
     for output in ["deleted", "report"] {
         assert_eq!(
             action["outputs"][output]["value"].as_str(),
