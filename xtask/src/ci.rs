@@ -9,6 +9,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         install::cargo_deny()?;
         install::debian_packages()?;
         install::oras_venv()?;
+        install::kubernetes_validate()?;
     }
     run_step("rustfmt", cargo().args(["fmt", "--all", "--check"]))?;
     run_step(

@@ -86,17 +86,7 @@ pub(crate) fn oras_venv() -> Result<(), String> {
         );
         return Ok(());
     }
-    if !python.is_file() {
-        if !on_path("python3") {
-            return Err("the oras-py tests need python3; run `sudo apt-get install -y python3 python3-venv`".into());
-        }
-        println!("oras-py: no venv at {}, making one", venv.display());
-        run_step(
-            "python3 -m venv",
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
-        )
-        .map_err(|err| format!("{err}; on Debian `apt-get install -y python3-venv` provides it"))?;
-    }
+    make_venv(&venv, "oras-py")?;
     println!(
         "oras-py {ORAS_PY_VERSION}: installing it from PyPI into {}",
         venv.display()
@@ -110,6 +100,24 @@ pub(crate) fn oras_venv() -> Result<(), String> {
             &format!("oras=={ORAS_PY_VERSION}"),
         ]),
     )
+}
+
+/// A Python venv at `venv` for `what`, unless one is there already.
+fn make_venv(venv: &Path, what: &str) -> Result<(), String> {
+    if venv.join("bin/python").is_file() {
+        return Ok(());
+    }
+    if !on_path("python3") {
+        return Err(format!(
+            "{what} needs python3; run `sudo apt-get install -y python3 python3-venv`"
+        ));
+    }
+    println!("{what}: no venv at {}, making one", venv.display());
+    run_step(
+        "python3 -m venv",
+        Command::new("python3").args(["-m", "venv"]).arg(venv),
+    )
+    .map_err(|err| format!("{err}; on Debian `apt-get install -y python3-venv` provides it"))
 }
 
 /// The oras version a venv's python has, if any.
@@ -132,6 +140,59 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// The Python venv the tests' Python tools live in: `GHCR_PY_TOOLS`, else
+/// `target/py-tools` of the workspace (where ghcr-cli's tests look too).
+pub(crate) fn py_tools_dir() -> PathBuf {
+    std::env::var_os("GHCR_PY_TOOLS")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(
+            || crate::project_root().join("target/py-tools"),
+            PathBuf::from,
+        )
+}
+
+/// `kubernetes-validate` (PyPI, with Kubernetes' JSON schemas inside, so it
+/// works offline) at the version `xtask/py-tools/kubernetes-validate.txt`
+/// pins, in the py-tools venv, unless that version is already there.
+pub(crate) fn kubernetes_validate() -> Result<(), String> {
+    let requirements = crate::project_root().join("xtask/py-tools/kubernetes-validate.txt");
+    let text = std::fs::read_to_string(&requirements)
+        .map_err(|err| format!("{}: {err}", requirements.display()))?;
+    let pinned = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("kubernetes-validate=="))
+        .ok_or_else(|| {
+            format!(
+                "{}: no kubernetes-validate==VERSION line",
+                requirements.display()
+            )
+        })?;
+    let venv = py_tools_dir();
+    let program = venv.join("bin/kubernetes-validate");
+    let installed = Command::new(&program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == pinned);
+    if installed {
+        println!(
+            "kubernetes-validate {pinned}: already installed in {}",
+            venv.display()
+        );
+        return Ok(());
+    }
+    println!(
+        "kubernetes-validate {pinned}: missing, installing it from PyPI into {}",
+        venv.display()
+    );
+    make_venv(&venv, "kubernetes-validate")?;
+    run_step(
+        "pip install kubernetes-validate",
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+    )
 }
 
 #[cfg(test)]

@@ -68,6 +68,7 @@ mod tests {
             bind: "0.0.0.0".into(),
             port: 8080,
             check: false,
+            once: false,
         };
         assert!(filter(0, &serve).contains("ghcr::cmd=info"));
         for level in [filter(0, &serve), filter(3, &serve)] {

@@ -231,6 +231,11 @@ pub(crate) enum Command {
         /// Check the policy file, print what would run, and exit.
         #[arg(long)]
         check: bool,
+        /// Run every policy once (delete unless the file says dry_run), log
+        /// the plans and reports, and exit: non-zero when a plan or a
+        /// deletion failed. No listener: --bind and --port are ignored.
+        #[arg(long, conflicts_with = "check")]
+        once: bool,
     },
 }
 

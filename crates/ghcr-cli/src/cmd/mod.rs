@@ -100,9 +100,14 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         } => serve::check(setup.out, &policies),
         Command::Serve {
             policies,
+            once: true,
+            ..
+        } => serve::once(setup, &policies).await,
+        Command::Serve {
+            policies,
             bind,
             port,
-            check: false,
+            ..
         } => serve::run(setup, &policies, &bind, port).await,
     }
 }

@@ -1,8 +1,10 @@
 //! Integration tests of the `ghcr` binary: every command's text and JSON
 //! output on success and on each documented failure, against the fake
 //! ghcr.io and Debian's docker-registry; `demo` and `serve` end to end;
-//! the deployment files and the README's commands.
+//! the deployment files, the GitHub Action and the README's commands.
 
+mod action;
+mod action_install;
 mod artifacts;
 mod cleanups;
 mod demo;

@@ -142,13 +142,20 @@ only_untagged = true
 keep_newer_than = "7d"
 "#;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn serve_answers_probes_and_cleans_on_schedule() {
+/// The fake with `octo/app`'s release and two untagged builds over a week
+/// old (what POLICY deletes), and the settings to reach it.
+async fn release_and_two_old_builds() -> (FakeGhcr, Env) {
     let fake = fake().await;
     seed(&fake, "octo/app", Some("v1"), "the release");
     old_build(&fake, 1, 10);
     old_build(&fake, 2, 9);
     let env = Env::fake(&fake);
+    (fake, env)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_probes_and_cleans_on_schedule() {
+    let (fake, env) = release_and_two_old_builds().await;
     let (mut service, _dir) =
         Service::start(&env, &format!("interval = \"1s\"\n{POLICY}"), &[]).await;
 
@@ -273,4 +280,80 @@ async fn sigterm_abandons_planning() {
     );
     assert_eq!(fake.log().count_where(|r| r.method == Method::DELETE), 0);
     assert_eq!(live_versions(&fake), 2);
+}
+
+/// `serve --once` with `policies`: the run, its policy file kept alive.
+async fn once(env: &Env, policies: &str) -> crate::support::Run {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policies.toml");
+    std::fs::write(&file, policies).unwrap();
+    env.run(&["serve", "--policies", &file.display().to_string(), "--once"])
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn once_runs_every_policy_and_exits() {
+    let (fake, env) = release_and_two_old_builds().await;
+    // A dry run plans and deletes nothing.
+    once(
+        &env,
+        &format!("interval = \"1h\"\ndry_run = true\n{POLICY}"),
+    )
+    .await
+    .ok()
+    .stderr_has("plan for package app of user octo: delete 2 of 3");
+    assert_eq!(live_versions(&fake), 3);
+    assert_eq!(fake.log().count_where(|r| r.method == Method::DELETE), 0);
+
+    let run = once(
+        &env,
+        &format!("interval = \"1h\"\ndry_run = false\n{POLICY}"),
+    )
+    .await;
+    run.ok()
+        .stderr_has("plan for package app of user octo: delete 2 of 3")
+        .stderr_has("2 deleted");
+    assert_eq!(live_versions(&fake), 1, "{}", run.stderr);
+    let left = fake.store().versions("octo/app");
+    let left: Vec<_> = left.iter().filter(|v| v.deleted_at.is_none()).collect();
+    assert_eq!(left[0].tags, ["v1"], "the release is kept");
+    // No listener was opened.
+    assert!(!run.stderr.contains("listening on"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn once_fails_when_a_policy_cannot_be_planned() {
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "the release");
+    old_build(&fake, 1, 10);
+    let env = Env::fake(&fake);
+    // The first policy names a package that does not exist; the second
+    // still runs.
+    let policies = format!(
+        "interval = \"1h\"\n[[policy]]\nowner = \"octo\"\nkind = \"user\"\npackage = \"no-such-package\"\nonly_untagged = true\n{POLICY}"
+    );
+    let run = once(&env, &policies).await;
+    run.code(3)
+        .stderr_has("no-such-package")
+        .stderr_has("error: 1 policy or package plan(s) failed");
+    assert_eq!(
+        live_versions(&fake),
+        1,
+        "the other policy ran: {}",
+        run.stderr
+    );
+    let json = {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("policies.toml");
+        std::fs::write(&file, &policies).unwrap();
+        env.run(&[
+            "--json",
+            "serve",
+            "--policies",
+            &file.display().to_string(),
+            "--once",
+        ])
+        .await
+    };
+    json.json_error(3, "not_found");
 }

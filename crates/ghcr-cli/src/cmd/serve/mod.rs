@@ -5,6 +5,11 @@
 //!
 //! Run one replica: two schedulers would plan and delete the same package
 //! at once (deploy/kubernetes/deployment.yaml says so).
+//!
+//! `serve --once` runs every policy one time, as one run of the schedule
+//! does, and exits: non-zero when a plan or a deletion failed. It opens no
+//! HTTP listener (`--bind` and `--port` are ignored): it is what a
+//! Kubernetes CronJob runs (deploy/kubernetes/cronjob.yaml).
 
 mod health;
 mod http;
@@ -29,6 +34,7 @@ use self::stop::Stop;
 pub(crate) use self::stop::signalled;
 use super::cleanup::{plan_text, report_text};
 use crate::context::{Context, Setup};
+use crate::exit::{Code, classify, failure};
 
 /// The scheduler's own metrics, beside the transport's.
 #[derive(Clone, Default)]
@@ -159,20 +165,7 @@ async fn scheduler(context: &Context, schedule: &Schedule, stop: &Stop, counters
         counters.runs.inc();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         counters.last_run.set(now);
-        for job in &schedule.jobs {
-            if stop.is_set() {
-                tracing::info!("stopping: the remaining policies of this run are skipped");
-                return;
-            }
-            if let Err(error) = run_job(context, job, schedule.dry_run, stop, counters).await {
-                counters.plan_errors.inc();
-                tracing::error!(
-                    "policy for {} {:?} failed: {error:#}",
-                    job.owner,
-                    job.packages
-                );
-            }
-        }
+        run_policies(context, schedule, stop, counters).await;
         if stop.is_set() {
             return;
         }
@@ -183,12 +176,114 @@ async fn scheduler(context: &Context, schedule: &Schedule, stop: &Stop, counters
     }
 }
 
+/// What one run of the policies met, for `--once`'s exit code (the
+/// scheduler logs it and goes on).
+#[derive(Debug, Default)]
+struct Run {
+    /// Policies and packages that could not be planned, in order.
+    errors: Vec<anyhow::Error>,
+    /// Deletions GitHub or the network refused.
+    failed_deletions: usize,
+}
+
+impl Run {
+    /// Ok when everything ran; else the failure with the exit code of the
+    /// first plan error (or `Other` for refused deletions).
+    fn outcome(self, stopped: bool) -> anyhow::Result<()> {
+        if let Some(first) = self.errors.first() {
+            let also = if self.failed_deletions > 0 {
+                format!(", and {} deletion(s) failed", self.failed_deletions)
+            } else {
+                String::new()
+            };
+            return Err(failure(
+                classify(first),
+                format!(
+                    "{} policy or package plan(s) failed{also}; the first: {first:#}",
+                    self.errors.len()
+                ),
+            ));
+        }
+        if self.failed_deletions > 0 {
+            return Err(failure(
+                Code::Other,
+                format!(
+                    "{} deletion(s) failed (see the reports above); run again once the cause is fixed",
+                    self.failed_deletions
+                ),
+            ));
+        }
+        if stopped {
+            return Err(failure(
+                Code::Other,
+                "stopped before every policy ran to its end; the next run plans the rest again",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `serve --once`: every policy of the file once, then exit.
+pub(crate) async fn once(setup: Setup, policies: &Path) -> anyhow::Result<()> {
+    let schedule = policies::load(policies)?;
+    let stop = Stop::default();
+    let context = setup.connect(&[])?;
+    let counters = Counters::default();
+    tracing::info!(
+        "running {} policy(ies) once{}",
+        schedule.jobs.len(),
+        if schedule.dry_run {
+            " (dry run: nothing is deleted)"
+        } else {
+            ""
+        }
+    );
+    stop.on_signals();
+    let run = run_policies(&context, &schedule, &stop, &counters).await;
+    context.finish()?;
+    tracing::info!(
+        "run done: {} deleted, {} deletion(s) failed, {} plan error(s)",
+        counters.deleted.get(),
+        run.failed_deletions,
+        run.errors.len()
+    );
+    run.outcome(stop.is_set())
+}
+
+/// One run: every policy in order, until a stop.
+async fn run_policies(
+    context: &Context,
+    schedule: &Schedule,
+    stop: &Stop,
+    counters: &Counters,
+) -> Run {
+    let mut run = Run::default();
+    for job in &schedule.jobs {
+        if stop.is_set() {
+            tracing::info!("stopping: the remaining policies of this run are skipped");
+            break;
+        }
+        if let Err(error) = run_job(context, job, schedule.dry_run, stop, counters, &mut run).await
+        {
+            counters.plan_errors.inc();
+            tracing::error!(
+                "policy for {} {:?} failed: {error:#}",
+                job.owner,
+                job.packages
+            );
+            run.errors.push(error);
+        }
+    }
+    run
+}
+
 async fn run_job(
     context: &Context,
     job: &Job,
     dry_run: bool,
     stop: &Stop,
     counters: &Counters,
+    run: &mut Run,
 ) -> anyhow::Result<()> {
     // Planning only reads, so a stop abandons it at once.
     let planning = async {
@@ -224,10 +319,16 @@ async fn run_job(
     };
     for (name, plan) in plans {
         match plan {
-            Ok(plan) => carry_out(context, &plan, dry_run, stop, counters).await,
+            Ok(plan) => {
+                run.failed_deletions += carry_out(context, &plan, dry_run, stop, counters).await;
+            }
             Err(error) => {
                 counters.plan_errors.inc();
                 tracing::error!("package {name} of {owner} could not be planned: {error}");
+                run.errors.push(
+                    anyhow::Error::from(error)
+                        .context(format!("package {name} of {owner} could not be planned")),
+                );
             }
         }
         if stop.is_set() {
@@ -237,23 +338,25 @@ async fn run_job(
     Ok(())
 }
 
+/// Logs the plan and, unless a dry run, carries it out: the number of
+/// deletions that failed.
 async fn carry_out(
     context: &Context,
     plan: &CleanupPlan,
     dry_run: bool,
     stop: &Stop,
     counters: &Counters,
-) {
+) -> usize {
     for line in plan_text(plan).lines() {
         tracing::info!("{line}");
     }
     let planned = plan.to_delete().count();
     if planned == 0 || dry_run {
-        return;
+        return 0;
     }
     if stop.is_set() {
         tracing::info!("stopping: the plan above was not carried out");
-        return;
+        return 0;
     }
     // The stop is looked at between deletions only: the one under way
     // completes, no other starts, and the rest is reported not attempted.
@@ -274,4 +377,5 @@ async fn carry_out(
             plan.package
         );
     }
+    report.failed().len()
 }

@@ -1,6 +1,7 @@
 //! The HTTP side in-process, on a paused clock: /health answers from a
 //! cache and says only status words, and the listener's limits hold
-//! (header-read timeout, header size, connection count).
+//! (header-read timeout, header size, connection count); what `--once`
+//! exits with.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -190,4 +191,50 @@ async fn connections_beyond_the_limit_wait_for_a_free_one() {
         started.elapsed()
     );
     drop(idle);
+}
+
+/// `--once`: the first plan error's code, else `Other` for refused
+/// deletions or a stop, else success.
+#[test]
+fn a_run_once_exits_with_the_code_of_what_went_wrong() {
+    use super::Run;
+    use crate::exit::{Code, classify};
+    let not_found = || {
+        anyhow::Error::from(ghcr::packages::Error::from(
+            ghcr::transport::Error::from_parts(
+                &Method::GET,
+                &"https://api.github.com/users/octo/packages/container/nope"
+                    .parse()
+                    .unwrap(),
+                ::http::StatusCode::NOT_FOUND,
+                b"",
+                1,
+            ),
+        ))
+    };
+    let run = |errors: Vec<anyhow::Error>, failed_deletions: usize| Run {
+        errors,
+        failed_deletions,
+    };
+    let code = |result: anyhow::Result<()>| result.err().map(|error| classify(&error));
+    assert_eq!(code(run(vec![], 0).outcome(false)), None);
+    assert_eq!(
+        code(run(vec![not_found()], 0).outcome(false)),
+        Some(Code::NotFound)
+    );
+    assert_eq!(
+        code(run(vec![anyhow::anyhow!("disk full"), not_found()], 2).outcome(false)),
+        Some(Code::Other),
+        "the first error decides"
+    );
+    assert_eq!(code(run(vec![], 1).outcome(false)), Some(Code::Other));
+    assert_eq!(code(run(vec![], 0).outcome(true)), Some(Code::Other));
+    let message = run(vec![not_found()], 3)
+        .outcome(false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("1 policy or package plan(s) failed, and 3 deletion(s) failed"),
+        "{message}"
+    );
 }
