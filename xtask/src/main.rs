@@ -32,7 +32,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
         Some("tidy") => tidy::run(),
-        Some("install") => install::debian_packages().and_then(|()| install::oras_venv()),
+        Some("install") => install::debian_packages()
+            .and_then(|()| install::oras_venv())
+            .and_then(|()| install::kubernetes_validate()),
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::record(&args[1..]),
         Some("fixtures-check") => record::fixtures_check(),
