@@ -80,8 +80,8 @@ mod vulns;
 
 pub use cleanup::{
     CleanupPlan, CleanupReport, Decision, DeleteReason, Journal, JournalSummary, KeepReason, Link,
-    Outcome, PLANS_AT_ONCE, PackageSelection, PlanEntry, PolicySet, ReportEntry, RetentionPolicy,
-    RetentionPolicyBuilder,
+    Outcome, PLANS_AT_ONCE, PackageDeletion, PackageSelection, PlanEntry, PolicySet, ReportEntry,
+    RetentionPolicy, RetentionPolicyBuilder,
 };
 pub use client::{DEFAULT_API_VERSION, GITHUB_API, PackagesClient, PackagesClientBuilder};
 pub use delete_image::{DeleteTags, DeletedImage};

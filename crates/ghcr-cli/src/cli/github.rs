@@ -27,6 +27,15 @@ pub(crate) enum PackagesCommand {
         #[arg(long)]
         visibility: Option<String>,
     },
+    /// Restore a package deleted within the last 30 days (`cleanup
+    /// --delete-package` prints this command), if its name was not reused.
+    Restore {
+        /// `OWNER/PACKAGE`.
+        #[arg(value_name = "OWNER/PKG")]
+        package: String,
+        #[command(flatten)]
+        kind: OwnerKind,
+    },
 }
 
 /// `ghcr versions …`.
@@ -83,6 +92,10 @@ pub(crate) struct RestoreArgs {
 
 /// `ghcr cleanup …`: a retention policy from flags.
 #[derive(Debug, ClapArgs)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each is a command-line flag of its own"
+)]
 pub(crate) struct CleanupArgs {
     /// `OWNER/PACKAGE`, or `OWNER` with `--package`.
     #[arg(value_name = "OWNER/PKG|OWNER")]
@@ -111,6 +124,12 @@ pub(crate) struct CleanupArgs {
     /// Only delete versions whose every tag matches this pattern (repeatable).
     #[arg(long = "only-tags-matching", value_name = "RE")]
     pub(crate) only_tags_matching: Vec<String>,
+    /// When the policy deletes every version of a package, delete the
+    /// package itself (GitHub refuses to delete its last tagged version;
+    /// restorable for 30 days with `ghcr packages restore`). Done only while
+    /// the package's versions and tags are exactly as planned.
+    #[arg(long)]
+    pub(crate) delete_package: bool,
     /// Show the plan and delete nothing (the default without --yes).
     #[arg(long, conflicts_with = "yes")]
     pub(crate) dry_run: bool,

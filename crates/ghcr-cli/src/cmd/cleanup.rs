@@ -87,6 +87,7 @@ pub(crate) fn plan_json(plan: &CleanupPlan) -> Value {
         "owner": plan.owner.to_string(),
         "package": plan.package,
         "planned_at": time(plan.planned_at),
+        "deletes_everything": plan.deletes_everything(),
         "versions": entries,
     })
 }
@@ -194,7 +195,14 @@ pub(crate) async fn run(setup: Setup, args: &CleanupArgs) -> anyhow::Result<()> 
     let plan = packages.plan_cleanup(&owner, package, &policy).await?;
     if !args.yes {
         context.out.result(
-            || plan_text(&plan),
+            || {
+                let note = super::whole::plan_note(&plan, args.delete_package);
+                [Some(plan_text(&plan)), note]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            },
             || json!({"plan": plan_json(&plan), "executed": false}),
         );
         let count = plan.to_delete().count();
@@ -203,6 +211,15 @@ pub(crate) async fn run(setup: Setup, args: &CleanupArgs) -> anyhow::Result<()> 
                 "nothing was deleted: run again with --yes to delete {count} version(s)"
             ));
         }
+        return context.finish();
+    }
+    if args.delete_package
+        && let Some(deleted) = super::whole::delete_if_all_go(&context, &plan, None).await?
+    {
+        context.out.result(
+            || format!("{}\n{}", plan_text(&plan), deleted.text()),
+            || json!({"plan": plan_json(&plan), "executed": true, "package_deleted": deleted.json()}),
+        );
         return context.finish();
     }
     let path = match &args.journal {

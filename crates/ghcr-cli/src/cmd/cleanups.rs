@@ -23,17 +23,43 @@ use crate::exit::{Code, failure, usage};
 #[derive(Default)]
 struct Outcome {
     plans: Vec<CleanupPlan>,
+    /// Whether `--delete-package` was given.
+    delete_package: bool,
+    /// Packages deleted whole.
+    deleted_packages: Vec<super::whole::Deleted>,
     reports: Vec<CleanupReport>,
     errors: Vec<(String, String)>,
 }
 
 impl Outcome {
     fn deleted(&self) -> usize {
-        self.reports.iter().map(|r| r.deleted().len()).sum()
+        self.reports
+            .iter()
+            .map(|r| r.deleted().len())
+            .sum::<usize>()
+            + self
+                .deleted_packages
+                .iter()
+                .map(|d| d.versions)
+                .sum::<usize>()
     }
 
     fn text(&self, journal: Option<&Path>) -> String {
-        let mut parts: Vec<String> = self.plans.iter().map(plan_text).collect();
+        let mut parts: Vec<String> = self
+            .plans
+            .iter()
+            .map(|plan| {
+                let note = super::whole::plan_note(plan, self.delete_package);
+                [Some(plan_text(plan)), note]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .collect();
+        for deleted in &self.deleted_packages {
+            parts.push(deleted.text());
+        }
         for report in &self.reports {
             parts.push(format!(
                 "package {}: {}",
@@ -75,6 +101,7 @@ impl Outcome {
             "executed": executed,
             "plans": self.plans.iter().map(plan_json).collect::<Vec<_>>(),
             "reports": self.reports.iter().map(report_json).collect::<Vec<_>>(),
+            "packages_deleted": self.deleted_packages.iter().map(super::whole::Deleted::json).collect::<Vec<_>>(),
             "errors": self.errors.iter().map(|(package, error)| json!({"package": package, "error": error})).collect::<Vec<_>>(),
             "deleted": self.deleted(),
             "journal": journal.map(|dir| dir.display().to_string()),
@@ -121,7 +148,10 @@ pub(crate) async fn run(setup: Setup, args: &CleanupArgs, login: &str) -> anyhow
         .packages()
         .plan_selected(&owner, &selection, &policy)
         .await?;
-    let mut outcome = Outcome::default();
+    let mut outcome = Outcome {
+        delete_package: args.delete_package,
+        ..Outcome::default()
+    };
     for (package, plan) in planned {
         match plan {
             Ok(plan) => outcome.plans.push(plan),
@@ -158,36 +188,50 @@ pub(crate) async fn run(setup: Setup, args: &CleanupArgs, login: &str) -> anyhow
             dir.display()
         ))
     })?;
+    let whole = |plan: &CleanupPlan| args.delete_package && plan.deletes_everything();
     // Every journal first: a run killed before a package's turn still
     // leaves that package's plan for --resume.
     let mut journals = Vec::new();
     for plan in &outcome.plans {
-        if plan.to_delete().next().is_some() {
-            journals.push(Journal::create(&journal_file(&dir, &plan.package), plan)?);
-        }
+        journals.push(if !whole(plan) && plan.to_delete().next().is_some() {
+            Some(Journal::create(&journal_file(&dir, &plan.package), plan)?)
+        } else {
+            None
+        });
     }
     context.out.note(format!(
         "journal folder: {dir} (if this run is cut short, run the same command with `--resume {dir}` to go on, or `ghcr versions restore --journal {dir}` to undo it)",
         dir = dir.display()
     ));
     let packages = context.client.packages();
-    let mut journals = journals.into_iter();
-    for plan in &outcome.plans {
-        if plan.to_delete().next().is_none() {
-            continue;
+    let (mut deleted_packages, mut reports) = (Vec::new(), Vec::new());
+    for (plan, mut journal) in outcome.plans.iter().zip(journals) {
+        if whole(plan) {
+            // A marker goes in the folder before the DELETE, for the undo.
+            if let Some(deleted) =
+                super::whole::delete_if_all_go(&context, plan, Some(&dir)).await?
+            {
+                deleted_packages.push(deleted);
+                continue;
+            }
+            if plan.to_delete().next().is_some() {
+                journal = Some(Journal::create(&journal_file(&dir, &plan.package), plan)?);
+            }
         }
-        let Some(mut journal) = journals.next() else {
-            break;
+        let Some(mut journal) = journal else {
+            continue;
         };
         let report = packages
             .execute_cleanup_with_journal(plan, &mut journal, stopped(&context))
             .await;
         let cut_short = report.was_stopped();
-        outcome.reports.push(report);
+        reports.push(report);
         if cut_short {
             break;
         }
     }
+    outcome.deleted_packages = deleted_packages;
+    outcome.reports = reports;
     context.out.result(
         || outcome.text(Some(&dir)),
         || outcome.json(true, Some(&dir)),

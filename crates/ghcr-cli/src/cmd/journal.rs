@@ -215,7 +215,27 @@ pub(crate) async fn restore(setup: Setup, path: &Path) -> anyhow::Result<()> {
         .iter()
         .map(|p| JournalSummary::read(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let markers = if folder {
+        super::whole::markers_in(path)?
+    } else {
+        Vec::new()
+    };
     let context = setup.connect(&[])?;
+    // Packages deleted whole first (`cleanup --delete-package`).
+    let (mut packages_restored, mut packages_not_deleted, mut package_errors) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for (owner, package) in &markers {
+        match context
+            .client
+            .packages()
+            .restore_package(owner, package)
+            .await
+        {
+            Ok(()) => packages_restored.push(package.clone()),
+            Err(error) if error.is_not_found() => packages_not_deleted.push(package.clone()),
+            Err(error) => package_errors.push(format!("package {package}: {error}")),
+        }
+    }
     let mut results = Vec::new();
     for (path, summary) in paths.iter().zip(summaries) {
         results.push(restore_one(&context, path, summary).await);
@@ -226,14 +246,26 @@ pub(crate) async fn restore(setup: Setup, path: &Path) -> anyhow::Result<()> {
             all => json!({
                 "journal": path.display().to_string(),
                 "journals": all.iter().map(JournalRestore::json).collect::<Vec<_>>(),
+                "packages_restored": packages_restored,
+                "packages_not_deleted": packages_not_deleted,
+                "package_errors": package_errors,
             }),
         };
         context.out.value(&value);
+    } else {
+        for package in &packages_restored {
+            context.out.line(format!("restored package {package}"));
+        }
+        for package in &packages_not_deleted {
+            context.out.line(format!(
+                "package {package} was not deleted (or its name was reused): nothing to restore"
+            ));
+        }
     }
     for result in &results {
         report_restored(&context, result, folder);
     }
-    if folder && results.is_empty() && !context.out.is_json() {
+    if folder && results.is_empty() && markers.is_empty() && !context.out.is_json() {
         context.out.note(format!(
             "{} holds no journal: nothing to restore",
             path.display()
@@ -242,6 +274,13 @@ pub(crate) async fn restore(setup: Setup, path: &Path) -> anyhow::Result<()> {
     context.finish()?;
     let failed: Vec<&ghcr::packages::VersionFailure> =
         results.iter().flat_map(|r| &r.failed).collect();
+    if failed.is_empty() && !package_errors.is_empty() {
+        return Err(failed_after_result(
+            &context,
+            Code::Other,
+            package_errors.join("\n"),
+        ));
+    }
     let Some(first) = failed.first() else {
         return Ok(());
     };

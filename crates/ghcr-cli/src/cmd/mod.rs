@@ -21,6 +21,7 @@ mod size;
 mod tags;
 mod versions;
 mod vulns;
+mod whole;
 
 use crate::cli::{Args, Command};
 use crate::context::Setup;

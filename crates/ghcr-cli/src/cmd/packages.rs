@@ -1,4 +1,4 @@
-//! `packages ls OWNER`.
+//! `packages ls OWNER`, `packages restore OWNER/PKG`.
 
 use ghcr::types::Visibility;
 
@@ -7,11 +7,14 @@ use crate::context::Setup;
 use crate::output::time;
 
 pub(crate) async fn run(setup: Setup, command: PackagesCommand) -> anyhow::Result<()> {
-    let PackagesCommand::Ls {
-        owner,
-        kind,
-        visibility,
-    } = command;
+    let (owner, kind, visibility) = match command {
+        PackagesCommand::Ls {
+            owner,
+            kind,
+            visibility,
+        } => (owner, kind, visibility),
+        PackagesCommand::Restore { package, kind } => return restore(setup, &package, kind).await,
+    };
     let visibility = visibility.as_deref().map(Visibility::parse);
     let context = setup.connect(&[])?;
     let owner = context.owner(&owner, kind).await?;
@@ -41,5 +44,22 @@ pub(crate) async fn run(setup: Setup, command: PackagesCommand) -> anyhow::Resul
                 .note(format!("no container packages for {owner}"));
         }
     }
+    context.finish()
+}
+
+/// `packages restore OWNER/PKG`.
+async fn restore(setup: Setup, package: &str, kind: crate::cli::OwnerKind) -> anyhow::Result<()> {
+    let (login, name) = crate::context::owner_and_package(package)?;
+    let context = setup.connect(&[])?;
+    let owner = context.owner(login, kind).await?;
+    context
+        .client
+        .packages()
+        .restore_package(&owner, name)
+        .await?;
+    context.out.result(
+        || format!("restored package {name} of {owner}"),
+        || serde_json::json!({"restored": true, "owner": owner.to_string(), "package": name}),
+    );
     context.finish()
 }

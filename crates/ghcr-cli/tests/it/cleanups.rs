@@ -204,3 +204,125 @@ async fn an_owner_needs_globs_and_a_glob_must_choose_something() {
     all.ok();
     assert_eq!(all.json()["plans"].as_array().unwrap().len(), 3);
 }
+
+/// A package of `pr-N` builds and untagged leftovers: a policy deleting
+/// both deletes every version, and GitHub keeps the last tagged one.
+fn seed_previews(fake: &FakeGhcr, repository: &str, also_release: bool) {
+    for n in 1..=2 {
+        seed(
+            fake,
+            repository,
+            Some(&format!("pr-{n}")),
+            &format!("{repository} pr {n}"),
+        );
+    }
+    seed(fake, repository, None, &format!("{repository} leftover"));
+    if also_release {
+        seed(
+            fake,
+            repository,
+            Some("v1"),
+            &format!("{repository} release"),
+        );
+    }
+}
+
+fn active(fake: &FakeGhcr, repository: &str) -> usize {
+    fake.store()
+        .versions(repository)
+        .into_iter()
+        .filter(|v| v.deleted_at.is_none())
+        .count()
+}
+
+const EVERYTHING: [&str; 5] = [
+    "--user",
+    "--only-untagged",
+    "--only-tags-matching",
+    "pr-\\d+",
+    "--delete-package",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_that_deletes_every_version_deletes_the_package_only_when_asked() {
+    let fake = fake().await;
+    seed_previews(&fake, "octo/preview", false);
+    let env = Env::fake(&fake);
+
+    // Without the flag the plan says what GitHub refuses and how to go on.
+    env.run(&[
+        "cleanup",
+        "octo/preview",
+        "--user",
+        "--only-untagged",
+        "--only-tags-matching",
+        "pr-\\d+",
+    ])
+    .await
+    .ok()
+    .stdout_has("keeps a package's last tagged version: add --delete-package");
+    let mut args = vec!["--json", "cleanup", "octo/preview"];
+    args.extend(EVERYTHING);
+    let planned = env.run(&args).await;
+    assert_eq!(planned.ok().json()["plan"]["deletes_everything"], true);
+    assert_eq!(active(&fake, "octo/preview"), 3, "a plan deletes nothing");
+
+    args.push("--yes");
+    let ran = env.run(&args).await;
+    let json = ran.ok().json();
+    assert_eq!(json["package_deleted"]["versions"], 3, "{json:#}");
+    assert_eq!(
+        json["package_deleted"]["restore"],
+        "ghcr packages restore octo/preview"
+    );
+    let deletes = fake.log().count_where(|r| r.method == Method::DELETE);
+    assert_eq!(deletes, 1, "one DELETE, of the package");
+    env.run(&["versions", "ls", "octo/preview", "--user"])
+        .await
+        .code(3);
+
+    env.run(&["packages", "restore", "octo/preview", "--user"])
+        .await
+        .ok()
+        .stdout_has("restored package preview");
+    assert_eq!(active(&fake, "octo/preview"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_packages_delete_whole_only_those_the_policy_empties_and_undo_together() {
+    let fake = fake().await;
+    seed_previews(&fake, "octo/pr-a", false);
+    seed_previews(&fake, "octo/pr-b", true);
+    let env = Env::fake(&fake);
+    let folder = env.home.path().join("run");
+    let folder_text = folder.to_str().unwrap();
+    let mut args = vec!["--json", "cleanup", "octo", "--package", "pr-*"];
+    args.extend(EVERYTHING);
+    args.extend(["--yes", "--journal", folder_text]);
+    let ran = env.run(&args).await;
+    let json = ran.ok().json();
+    let whole: Vec<&str> = json["packages_deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["package"].as_str().unwrap())
+        .collect();
+    assert_eq!(whole, ["pr-a"], "{json:#}");
+    // pr-b keeps v1, so only its previews and leftover went, one by one.
+    assert_eq!(json["deleted"], 3 + 3, "{json:#}");
+    assert_eq!(active(&fake, "octo/pr-b"), 1);
+    assert!(folder.join("pr-a.package.json").is_file());
+    assert!(folder.join("pr-b.jsonl").is_file());
+
+    let restored = env
+        .run(&["--json", "versions", "restore", "--journal", folder_text])
+        .await;
+    let json = restored.ok().json();
+    assert_eq!(
+        json["packages_restored"],
+        serde_json::json!(["pr-a"]),
+        "{json:#}"
+    );
+    assert_eq!(active(&fake, "octo/pr-a"), 3);
+    assert_eq!(active(&fake, "octo/pr-b"), 4);
+}

@@ -26,6 +26,7 @@ mod report;
 mod resume;
 mod run;
 mod select;
+mod whole;
 
 pub use journal::{Journal, JournalSummary};
 pub use plan::{CleanupPlan, Decision, DeleteReason, KeepReason, Link, PlanEntry};
@@ -33,6 +34,7 @@ pub use policy::{PolicySet, RetentionPolicy, RetentionPolicyBuilder};
 pub use report::{CleanupReport, Outcome, ReportEntry};
 pub use run::PLANS_AT_ONCE;
 pub use select::PackageSelection;
+pub use whole::PackageDeletion;
 
 pub(crate) use policy::{name_tags, referrer_subject};
 

@@ -15,3 +15,4 @@ mod support;
 mod undo;
 mod versions;
 mod vulns;
+mod whole;
