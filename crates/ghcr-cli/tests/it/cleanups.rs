@@ -326,3 +326,71 @@ async fn many_packages_delete_whole_only_those_the_policy_empties_and_undo_toget
     assert_eq!(active(&fake, "octo/pr-a"), 3);
     assert_eq!(active(&fake, "octo/pr-b"), 4);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_stopped_in_its_first_package_is_finished_by_resuming_its_folder() {
+    use std::time::{Duration, Instant};
+
+    let fake = crate::support::fake_with_slow_deletes().await;
+    let mut planned = BTreeSet::new();
+    for package in ["app-api", "app-web"] {
+        let repository = format!("octo/{package}");
+        seed(
+            &fake,
+            &repository,
+            Some("v1"),
+            &format!("{package} release"),
+        );
+        for n in 0..3 {
+            let digest = seed(&fake, &repository, None, &format!("{package} build {n}"));
+            planned.insert(fake.store().version_id(&repository, &digest).unwrap().0);
+        }
+    }
+    let env = Env::fake(&fake);
+    let folder = env.home.path().join("run");
+    let folder_text = folder.to_str().unwrap();
+    let run = [
+        "cleanup",
+        "octo",
+        "--user",
+        "--package",
+        "app-*",
+        "--only-untagged",
+        "--yes",
+    ];
+    let mut first: Vec<&str> = run.to_vec();
+    first.extend(["--journal", folder_text]);
+    let child = env.spawn(&first);
+    let started = Instant::now();
+    while fake.faults().fired() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no DELETE was sent"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    crate::support::send_signal(&child, "INT").await;
+    let output = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("the run did not stop within 20 s of Ctrl-C")
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(fake.log().count_where(|r| r.method == Method::DELETE), 1);
+    // Both packages' journals were written before that first DELETE.
+    assert!(folder.join("app-api.jsonl").is_file() && folder.join("app-web.jsonl").is_file());
+
+    let mut resume = vec!["--json"];
+    resume.extend(run);
+    resume.extend(["--resume", folder_text]);
+    let resumed = env.run(&resume).await;
+    let json = resumed.ok().json();
+    assert_eq!(json["reports"].as_array().unwrap().len(), 2, "{json:#}");
+    let deletes = deletes_per_id(&fake);
+    assert_eq!(deletes.keys().copied().collect::<BTreeSet<_>>(), planned);
+    assert!(deletes.values().all(|n| *n == 1), "{deletes:?}");
+}
