@@ -125,6 +125,10 @@ pub(crate) enum Command {
         #[arg(long)]
         platform: Option<String>,
     },
+    /// Copy a repository's tags (all, or chosen) to another repository,
+    /// within or across registries, with their signatures and attestations;
+    /// tags the target already holds at the same digest are skipped.
+    Sync(SyncArgs),
     /// Add tags to an image.
     Tag {
         /// The image.
@@ -237,6 +241,32 @@ pub(crate) enum Command {
         #[arg(long, conflicts_with = "check")]
         once: bool,
     },
+}
+
+/// `ghcr sync …`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct SyncArgs {
+    /// The source repository (`ghcr.io/OWNER/NAME`; a tag is ignored).
+    pub(crate) source: String,
+    /// The target repository.
+    pub(crate) target: String,
+    /// Only tags this regular expression matches (anywhere in the tag, as
+    /// `ls --filter`: anchor with ^…$).
+    #[arg(long, value_name = "RE")]
+    pub(crate) tags: Option<String>,
+    /// Only the last N of the chosen tags, in the order the registry lists
+    /// them (lexical on distribution).
+    #[arg(long, value_name = "N")]
+    pub(crate) newest: Option<usize>,
+    /// Leave signatures, SBOMs and attestations (cosign tags, referrers) behind.
+    #[arg(long)]
+    pub(crate) no_referrers: bool,
+    /// Images copied at once (default 1; blobs of each image go in parallel).
+    #[arg(long, value_name = "N")]
+    pub(crate) concurrency: Option<usize>,
+    /// Show the plan and copy nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 /// A reference and an optional platform.

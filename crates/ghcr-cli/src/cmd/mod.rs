@@ -18,6 +18,7 @@ mod referrers;
 mod rm;
 mod serve;
 mod size;
+mod sync;
 mod tags;
 mod versions;
 mod vulns;
@@ -47,6 +48,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         Command::Digest(target) => manifest::digest(setup, &target).await,
         Command::Config(target) => manifest::config(setup, &target).await,
         Command::Ls { repository, filter } => tags::ls(setup, &repository, filter.as_deref()).await,
+        Command::Sync(args) => sync::run(setup, &args).await,
         Command::Tag { reference, tags } => tags::tag(setup, &reference, &tags).await,
         Command::Push {
             layout,

@@ -22,3 +22,4 @@ mod readme;
 mod secrets;
 mod serve;
 mod support;
+mod sync;

@@ -1,0 +1,100 @@
+//! `ghcr sync` between two docker-registries (one with token auth): the
+//! chosen tags arrive with their digests, a re-run copies nothing, and a
+//! dry run copies nothing while saying what it would.
+
+use crate::support::registry::{self, Auth};
+use crate::support::{Env, write_layout};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_copies_the_chosen_tags_once() {
+    let source = registry::start(Auth::None).await;
+    let target = registry::start(Auth::Token).await;
+    let (user, password) = target.credentials().unwrap();
+    let env = Env::empty()
+        .set("GHCR_REGISTRY", target.host())
+        .set("GHCR_USERNAME", user)
+        .set("GHCR_TOKEN", password);
+    let dir = tempfile::tempdir().unwrap();
+    let from = format!("{}/team/app", source.host());
+    let to = format!("{}/mirror/app", target.host());
+    let mut digests = Vec::new();
+    for tag in ["v1", "v2", "dev"] {
+        let layout = dir.path().join(tag);
+        digests.push(write_layout(
+            &layout,
+            tag,
+            format!("layer of {tag}").as_bytes(),
+        ));
+        let place = format!("{}:{tag}", layout.display());
+        env.run(&["--plain-http", "push", &place, &from]).await.ok();
+    }
+
+    let sync = |extra: &[&str]| {
+        let mut args = vec![
+            "--plain-http",
+            "--json",
+            "sync",
+            &from,
+            &to,
+            "--tags",
+            "^v",
+        ];
+        args.extend(extra);
+        args.iter()
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<String>>()
+    };
+    let run = |args: Vec<String>| {
+        let env = &env;
+        async move {
+            env.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+                .await
+        }
+    };
+    let planned = run(sync(&["--dry-run"])).await;
+    let json = planned.ok().json();
+    assert_eq!(json["executed"], false);
+    let tags: Vec<&str> = json["plan"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tag"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["v1", "v2"], "{json:#}");
+    run(vec!["--plain-http".into(), "ls".into(), to.clone()])
+        .await
+        .code(3);
+
+    let ran = run(sync(&[])).await;
+    let json = ran.ok().json();
+    assert_eq!(
+        json["report"]["copied"].as_array().unwrap().len(),
+        2,
+        "{json:#}"
+    );
+    for (tag, digest) in [("v1", &digests[0]), ("v2", &digests[1])] {
+        let pinned = run(vec![
+            "--plain-http".into(),
+            "digest".into(),
+            format!("{to}:{tag}"),
+        ])
+        .await;
+        assert_eq!(pinned.ok().stdout.trim(), digest.as_str(), "{tag}");
+    }
+    assert_eq!(
+        run(vec!["--plain-http".into(), "ls".into(), to.clone()])
+            .await
+            .ok()
+            .stdout,
+        "v1\nv2\n"
+    );
+
+    let again = run(sync(&[])).await;
+    let json = again.ok().json();
+    assert_eq!(
+        json["report"]["copied"].as_array().unwrap().len(),
+        0,
+        "{json:#}"
+    );
+    assert_eq!(json["report"]["skipped"].as_array().unwrap().len(), 2);
+}
