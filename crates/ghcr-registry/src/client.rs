@@ -244,9 +244,10 @@ impl RegistryClient {
         }
     }
 
-    /// `{scheme}://{registry}/v2/{repository}/{rest}`.
+    /// `{scheme}://{host}/v2/{repository}/{rest}`, the host being the
+    /// registry's API host (`registry-1.docker.io` for `docker.io`).
     pub(crate) fn url(&self, reference: &Reference, rest: &str) -> Result<Uri> {
-        let registry = reference.registry();
+        let registry = reference.api_host();
         let text = format!(
             "{}://{registry}/v2/{}/{rest}",
             self.transport.scheme_for(registry),
@@ -314,6 +315,29 @@ mod tests {
     fn check_query(url: &str, pairs: &[(&str, &str)], expected: &str) {
         let url: Uri = url.parse().unwrap();
         assert_eq!(with_query(&url, pairs).unwrap().to_string(), expected);
+    }
+
+    #[test]
+    fn docker_hub_requests_go_to_its_api_host_and_may_follow_it() {
+        let client = RegistryClient::new(ghcr_transport::Transport::builder().build().unwrap());
+        let alpine = Reference::parse("docker.io/alpine:3").unwrap();
+        let url = client.url(&alpine, "manifests/3").unwrap();
+        assert_eq!(
+            url.to_string(),
+            "https://registry-1.docker.io/v2/library/alpine/manifests/3"
+        );
+        let location = "/v2/library/alpine/blobs/uploads/abc";
+        let (next, origin) = client
+            .follow(alpine.registry(), &url, location, "an upload Location")
+            .unwrap();
+        assert_eq!(next.host(), Some("registry-1.docker.io"));
+        assert_eq!(origin, crate::origin::Origin::Registry);
+        let elsewhere = "https://evil.example/v2/x";
+        assert!(
+            client
+                .follow(alpine.registry(), &url, elsewhere, "an upload Location")
+                .is_err()
+        );
     }
 
     #[test]

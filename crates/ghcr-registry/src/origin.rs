@@ -42,6 +42,8 @@ impl RegistryClient {
         url: &Uri,
         what: &'static str,
     ) -> Result<Origin> {
+        // Docker Hub (`docker.io`) answers on its API host.
+        let registry = ghcr_types::docker_hub::api_host(registry);
         let host = url.authority().map_or("", http::uri::Authority::as_str);
         let scheme = self.transport.scheme_for(registry);
         if url.scheme_str() == Some(scheme) && same_authority(url, registry) {

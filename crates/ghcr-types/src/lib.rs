@@ -46,7 +46,7 @@ pub use package::{
 };
 pub use platform::Platform;
 pub use rate_limit::RateLimitInfo;
-pub use reference::{DEFAULT_REGISTRY, MAX_REPOSITORY_LENGTH, Reference, Tag};
+pub use reference::{DEFAULT_REGISTRY, MAX_REPOSITORY_LENGTH, Reference, Tag, docker_hub};
 pub use span::format_span;
 pub use vulnerability::{
     AffectedPackage, ReportSource, Severity, Vulnerability, VulnerabilityReport,

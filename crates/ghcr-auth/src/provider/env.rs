@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use ghcr_types::docker_hub::same_registry;
+
 use super::{BoxFuture, CredentialProvider};
 use crate::{Credentials, Result};
 
@@ -99,7 +101,7 @@ impl fmt::Debug for EnvProvider {
 
 impl CredentialProvider for EnvProvider {
     fn credentials<'a>(&'a self, host: &'a str) -> BoxFuture<'a, Result<Option<Credentials>>> {
-        let found = if self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        let found = if self.hosts.iter().any(|h| same_registry(h, host)) {
             self.find()
         } else {
             None

@@ -1,5 +1,7 @@
 //! Credentials given by the caller.
 
+use ghcr_types::docker_hub::same_registry;
+
 use super::{BoxFuture, CredentialProvider};
 use crate::{Credentials, Result};
 
@@ -43,8 +45,7 @@ impl StaticProvider {
 
 impl CredentialProvider for StaticProvider {
     fn credentials<'a>(&'a self, host: &'a str) -> BoxFuture<'a, Result<Option<Credentials>>> {
-        let matches =
-            self.hosts.is_empty() || self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
+        let matches = self.hosts.is_empty() || self.hosts.iter().any(|h| same_registry(h, host));
         let found = matches.then(|| self.credentials.clone());
         Box::pin(async move { Ok(found) })
     }

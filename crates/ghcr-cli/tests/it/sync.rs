@@ -30,15 +30,7 @@ async fn sync_copies_the_chosen_tags_once() {
     }
 
     let sync = |extra: &[&str]| {
-        let mut args = vec![
-            "--plain-http",
-            "--json",
-            "sync",
-            &from,
-            &to,
-            "--tags",
-            "^v",
-        ];
+        let mut args = vec!["--plain-http", "--json", "sync", &from, &to, "--tags", "^v"];
         args.extend(extra);
         args.iter()
             .map(|s| (*s).to_owned())

@@ -43,6 +43,25 @@ pub(crate) fn is_exhausted(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim() == "0")
 }
 
+/// Docker Hub's pull budget when `ratelimit-remaining` says it is spent
+/// (`0;w=21600`: none left in a window of 21,600 s): that window, since
+/// Docker Hub names no reset time.
+pub(crate) fn docker_hub_exhausted(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get("ratelimit-remaining")?.to_str().ok()?;
+    let mut parts = value.split(';').map(str::trim);
+    if parts.next()?.parse::<u64>().ok()? != 0 {
+        return None;
+    }
+    let window = parts
+        .find_map(|part| part.strip_prefix("w="))
+        .and_then(|seconds| seconds.parse::<u64>().ok())
+        .unwrap_or(DOCKER_HUB_WINDOW);
+    Some(Duration::from_secs(window))
+}
+
+/// Docker Hub's documented pull window, six hours.
+const DOCKER_HUB_WINDOW: u64 = 21_600;
+
 /// GitHub's rate-limit resources (`GET /rate_limit`); any other name a
 /// server sends is counted as `other`, so that neither the budgets kept nor
 /// the metric labels grow with what a server makes up.

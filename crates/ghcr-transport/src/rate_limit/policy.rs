@@ -73,6 +73,13 @@ pub(crate) fn classify(
         }
         return Verdict::Pass;
     }
+    if let Some(window) = headers::docker_hub_exhausted(headers) {
+        return Verdict::Wait {
+            delay: window,
+            reset_at: None,
+            reason: "Docker Hub's pull rate limit is spent for its window (ratelimit-remaining: 0); sign in (`ghcr login docker.io`) for a larger budget, or wait",
+        };
+    }
     if status == StatusCode::TOO_MANY_REQUESTS || secondary {
         let delay = headers::body_retry_after(body).unwrap_or_else(|| backoff(REGISTRY_WAIT));
         return Verdict::Wait {
@@ -180,6 +187,37 @@ mod tests {
         assert_eq!(
             classify(StatusCode::NOT_FOUND, &primary, "", true, 0, now()),
             Verdict::Pass
+        );
+    }
+
+    #[test]
+    fn docker_hub_answers() {
+        let spent = headers(&[
+            ("ratelimit-limit", "100;w=21600"),
+            ("ratelimit-remaining", "0;w=21600"),
+        ]);
+        let too_many = StatusCode::TOO_MANY_REQUESTS;
+        let verdict = classify(too_many, &spent, "toomanyrequests", false, 0, now());
+        assert_eq!(wait(verdict), Duration::from_secs(21_600));
+        let Verdict::Wait { reason, .. } = verdict else {
+            unreachable!()
+        };
+        assert!(reason.contains("ghcr login docker.io"), "{reason}");
+        // Budget left: an ordinary registry 429 (a short backoff).
+        let left = headers(&[("ratelimit-remaining", "76;w=21600")]);
+        assert_eq!(
+            wait(classify(too_many, &left, "", false, 0, now())),
+            Duration::from_secs(1)
+        );
+        let bare = headers(&[("ratelimit-remaining", "0")]);
+        assert_eq!(
+            wait(classify(too_many, &bare, "", false, 0, now())),
+            Duration::from_secs(21_600)
+        );
+        let garbage = headers(&[("ratelimit-remaining", "none;w=x")]);
+        assert_eq!(
+            wait(classify(too_many, &garbage, "", false, 0, now())),
+            Duration::from_secs(1)
         );
     }
 

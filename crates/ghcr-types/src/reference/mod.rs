@@ -1,5 +1,6 @@
 //! Image references: `[registry/]repository[:tag][@digest]`.
 
+pub mod docker_hub;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -136,6 +137,12 @@ impl Reference {
     /// [`Error::InvalidReference`] naming the part that is wrong.
     pub fn new(registry: &str, repository: &str) -> Result<Self> {
         parse::from_parts(registry, repository)
+    }
+
+    /// The host requests go to: the registry, except Docker Hub's
+    /// `registry-1.docker.io` for `docker.io`.
+    pub fn api_host(&self) -> &str {
+        docker_hub::api_host(&self.registry)
     }
 
     /// The registry host, with its port when one was given.

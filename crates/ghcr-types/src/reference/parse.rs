@@ -37,6 +37,9 @@ pub(super) fn parse(input: &str, default_registry: &str) -> Result<Reference> {
         Some((path, tag)) => (path, Some(tag)),
         None => (remainder, None),
     };
+    let official = super::docker_hub::repository(registry, repository);
+    let repository = official.as_deref().unwrap_or(repository);
+    let registry = super::docker_hub::canonical_registry(registry);
     validate_name(input, registry, repository)?;
     let tag = match tag {
         Some(tag) => {
@@ -57,6 +60,9 @@ pub(super) fn parse(input: &str, default_registry: &str) -> Result<Reference> {
 /// them: the path is never searched for a host, so a first component with a
 /// dot (`my.team/app`) stays part of the path, as it does in a full reference.
 pub(super) fn from_parts(registry: &str, repository: &str) -> Result<Reference> {
+    let official = super::docker_hub::repository(registry, repository);
+    let repository = official.as_deref().unwrap_or(repository);
+    let registry = super::docker_hub::canonical_registry(registry);
     validate_name(&format!("{registry}/{repository}"), registry, repository)?;
     Ok(Reference {
         registry: registry.into(),

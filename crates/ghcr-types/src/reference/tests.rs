@@ -79,7 +79,7 @@ fn valid_references() {
     );
     check(
         "registry-1.docker.io/library/alpine",
-        Ok(("registry-1.docker.io", "library/alpine", None, false)),
+        Ok(("docker.io", "library/alpine", None, false)),
     );
     check(
         "containers.example.com/o/a.b_c__d---e",
@@ -253,4 +253,80 @@ proptest! {
     fn never_panics(input in "\\PC{0,80}") {
         let _ = Reference::parse(&input);
     }
+}
+
+/// Docker Hub's forms, as distribution's `ParseNormalizedNamed` (its
+/// `normalize_test.go` table) and the Docker CLI read them: every alias is
+/// `docker.io`, single names are under `library/`, and requests go to
+/// `registry-1.docker.io`. Without a host a name stays on the default
+/// registry, unless that default is Docker Hub.
+#[test]
+fn docker_hub_forms_normalise_as_distribution_does() {
+    for (input, default, registry, repository) in [
+        ("docker.io/alpine", "ghcr.io", "docker.io", "library/alpine"),
+        (
+            "docker.io/library/alpine",
+            "ghcr.io",
+            "docker.io",
+            "library/alpine",
+        ),
+        (
+            "index.docker.io/alpine",
+            "ghcr.io",
+            "docker.io",
+            "library/alpine",
+        ),
+        (
+            "registry-1.docker.io/library/alpine",
+            "ghcr.io",
+            "docker.io",
+            "library/alpine",
+        ),
+        (
+            "registry.hub.docker.com/foo/bar",
+            "ghcr.io",
+            "docker.io",
+            "foo/bar",
+        ),
+        ("docker.io/foo/bar", "ghcr.io", "docker.io", "foo/bar"),
+        ("alpine", "docker.io", "docker.io", "library/alpine"),
+        ("foo/bar", "docker.io", "docker.io", "foo/bar"),
+        ("foo/bar", "ghcr.io", "ghcr.io", "foo/bar"),
+        (
+            "localhost:5000/alpine",
+            "docker.io",
+            "localhost:5000",
+            "alpine",
+        ),
+        (
+            "docker.io.example.com/alpine",
+            "ghcr.io",
+            "docker.io.example.com",
+            "alpine",
+        ),
+    ] {
+        let parsed = Reference::parse_in(input, default).unwrap();
+        assert_eq!(parsed.registry(), registry, "{input}");
+        assert_eq!(parsed.repository(), repository, "{input}");
+        let api = if registry == "docker.io" {
+            "registry-1.docker.io"
+        } else {
+            registry
+        };
+        assert_eq!(parsed.api_host(), api, "{input}");
+        assert_eq!(
+            Reference::parse_in(&parsed.to_string(), default).unwrap(),
+            parsed
+        );
+    }
+    let tagged = Reference::parse("docker.io/alpine:3.20").unwrap();
+    assert_eq!(tagged.to_string(), "docker.io/library/alpine:3.20");
+    assert_eq!(
+        Reference::new("index.docker.io", "nginx")
+            .unwrap()
+            .repository(),
+        "library/nginx"
+    );
+    assert!(docker_hub::same_registry("index.docker.io", "docker.io"));
+    assert!(!docker_hub::same_registry("docker.io", "ghcr.io"));
 }

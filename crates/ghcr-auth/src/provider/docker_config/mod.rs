@@ -12,7 +12,19 @@ use serde_json::{Map, Value};
 mod write;
 
 use super::helper::{self, HelperLocation};
+use ghcr_types::docker_hub::{DOCKER_HUB_CONFIG_KEY, is_docker_hub, same_registry};
+
 use super::{BoxFuture, CredentialProvider, host_of};
+
+/// The key `docker login` writes for `host`: Docker Hub's is
+/// `https://index.docker.io/v1/`, others the host itself.
+pub(crate) fn config_key(host: &str) -> &str {
+    if is_docker_hub(host) {
+        DOCKER_HUB_CONFIG_KEY
+    } else {
+        host
+    }
+}
 use crate::{Credentials, Error, Result};
 
 /// A Docker config file, kept as JSON so unknown settings survive a write.
@@ -86,7 +98,7 @@ impl DockerConfig {
             .and_then(|helpers| {
                 helpers
                     .iter()
-                    .find(|(key, _)| host_of(key).eq_ignore_ascii_case(host))
+                    .find(|(key, _)| same_registry(host_of(key), host))
                     .and_then(|(_, name)| name.as_str())
             });
         per_host
@@ -107,7 +119,7 @@ impl DockerConfig {
             .and_then(|auths| {
                 auths
                     .iter()
-                    .find(|(key, _)| host_of(key).eq_ignore_ascii_case(host))
+                    .find(|(key, _)| same_registry(host_of(key), host))
             })
             .and_then(|(_, entry)| entry.as_object())
         else {
@@ -162,10 +174,10 @@ impl DockerConfig {
             *auths = Value::Object(Map::new());
         }
         if let Value::Object(auths) = auths {
-            auths.retain(|key, _| !host_of(key).eq_ignore_ascii_case(host));
+            auths.retain(|key, _| !same_registry(host_of(key), host));
             let mut entry = Map::new();
             entry.insert("auth".into(), Value::String(encoded));
-            auths.insert(host.to_owned(), Value::Object(entry));
+            auths.insert(config_key(host).to_owned(), Value::Object(entry));
         }
     }
 
@@ -191,7 +203,7 @@ impl DockerConfig {
         };
         super::helper::store(
             &helper,
-            host,
+            config_key(host),
             username,
             password,
             &HelperLocation::default(),
@@ -203,7 +215,7 @@ impl DockerConfig {
             .entry("auths")
             .or_insert_with(|| Value::Object(Map::new()))
         {
-            auths.insert(host.to_owned(), Value::Object(Map::new()));
+            auths.insert(config_key(host).to_owned(), Value::Object(Map::new()));
         }
         Ok(Some(helper))
     }
@@ -219,7 +231,8 @@ impl DockerConfig {
         let Some(helper) = self.helper_for(host).map(str::to_owned) else {
             return Ok(None);
         };
-        let held = super::helper::erase(&helper, host, &HelperLocation::default()).await?;
+        let held =
+            super::helper::erase(&helper, config_key(host), &HelperLocation::default()).await?;
         self.remove(host);
         Ok(Some(held))
     }
@@ -230,7 +243,7 @@ impl DockerConfig {
             return false;
         };
         let before = auths.len();
-        auths.retain(|key, _| !host_of(key).eq_ignore_ascii_case(host));
+        auths.retain(|key, _| !same_registry(host_of(key), host));
         auths.len() != before
     }
 
@@ -321,7 +334,7 @@ impl CredentialProvider for DockerConfigProvider {
             };
             let config = DockerConfig::load(path)?;
             if let Some(name) = config.helper_for(host)
-                && let Some(found) = helper::get(name, host, &self.helpers).await?
+                && let Some(found) = helper::get(name, config_key(host), &self.helpers).await?
             {
                 return Ok(Some(found));
             }

@@ -272,3 +272,37 @@ fn save_does_not_follow_a_symlink_planted_at_a_temporary_name() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// `docker login` keeps Docker Hub under `https://index.docker.io/v1/`;
+/// requests go to `registry-1.docker.io` and references say `docker.io`:
+/// all three find those credentials, and storing replaces that entry.
+#[tokio::test]
+async fn docker_hub_credentials_answer_to_every_name_of_docker_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let auth = STANDARD.encode("hubuser:dckr_pat_one");
+    let path = write(
+        dir.path(),
+        "config.json",
+        &format!(r#"{{"auths": {{"https://index.docker.io/v1/": {{"auth": "{auth}"}}}}}}"#),
+    );
+    let provider = DockerConfigProvider::at(&path);
+    for host in ["registry-1.docker.io", "docker.io", "index.docker.io"] {
+        let found = provider.credentials(host).await.unwrap();
+        assert_eq!(found.unwrap().username(), Some("hubuser"), "{host}");
+    }
+    assert!(provider.credentials("ghcr.io").await.unwrap().is_none());
+    let mut config = DockerConfig::load(&path).unwrap();
+    config.store(
+        "docker.io",
+        "hubuser",
+        &SecretString::from("dckr_pat_two".to_owned()),
+    );
+    config.save().unwrap();
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let auths = written["auths"].as_object().unwrap();
+    assert_eq!(auths.len(), 1, "{auths:?}");
+    assert_eq!(
+        auths["https://index.docker.io/v1/"]["auth"],
+        STANDARD.encode("hubuser:dckr_pat_two")
+    );
+}
