@@ -1,5 +1,6 @@
 //! The organization the cleanup rows plan: the shape of
-//! `tests/it/scale.rs` (copied, a benchmark does not import test code).
+//! `tests/it/scale.rs` (written again: a benchmark does not import test
+//! code).
 //! Each package holds CI builds (a multi-arch index, two platform images
 //! and a BuildKit attestation manifest) pushed under a moving `main` tag,
 //! so all but the newest are untagged orphans, and one signed release every
@@ -8,9 +9,9 @@
 
 use bytes::Bytes;
 use ghcr_sim::attest::Attachment;
-use ghcr_sim::fake::Store;
+use ghcr_sim::fake::{PushedImage, Store};
 use ghcr_types::Digest;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The organization, and the user who administers it.
 pub(crate) const ORG: &str = "octo-org";
@@ -72,79 +73,47 @@ fn package(store: &Store, repository: &str, builds: usize) -> Result<usize, Stri
     Ok(indexes_kept)
 }
 
-/// Pushes an image manifest of one small layer; its digest and size.
-fn image(
-    store: &Store,
-    repository: &str,
-    layer: String,
-    layer_type: &str,
-    platform: (&str, &str),
-) -> Result<(Digest, usize), String> {
-    let layer = Bytes::from(layer);
-    let layer_size = layer.len();
-    let layer_digest = store
-        .push_blob(repository, layer)
-        .map_err(|e| e.to_string())?;
-    let config = Bytes::from(json!({"architecture": platform.1, "os": platform.0}).to_string());
-    let config_size = config.len();
-    let config_digest = store
-        .push_blob(repository, config)
-        .map_err(|e| e.to_string())?;
-    let manifest = json!({
-        "schemaVersion": 2,
+/// An index's descriptor of `image` for `platform` (`os/architecture`).
+fn descriptor(image: &PushedImage, platform: &str) -> Value {
+    let (os, architecture) = platform.split_once('/').unwrap_or(("linux", platform));
+    json!({
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.as_str(), "size": config_size},
-        "layers": [{"mediaType": layer_type, "digest": layer_digest.as_str(), "size": layer_size}],
-    });
-    let bytes = Bytes::from(manifest.to_string());
-    let size = bytes.len();
-    let digest = Digest::sha256_of(&bytes);
-    store
-        .push_manifest(
-            repository,
-            digest.as_str(),
-            bytes,
-            "application/vnd.oci.image.manifest.v1+json",
-        )
-        .map_err(|e| e.to_string())?;
-    Ok((digest, size))
+        "digest": image.manifest.as_str(),
+        "size": image.bytes.len(),
+        "platform": {"os": os, "architecture": architecture},
+    })
 }
 
 /// One CI build: two platform images, an attestation manifest for the
-/// first, and the index naming all three, tagged `tag`; the index's digest.
+/// first (BuildKit's: platform `unknown/unknown` and the
+/// `attestation-manifest` annotation in the index; the plan never reads
+/// it, so its own body is a small image like the others), and the index
+/// naming all three, tagged `tag`; the index's digest.
 fn build(store: &Store, repository: &str, n: usize, tag: &str) -> Result<Digest, String> {
-    let layer = "application/vnd.oci.image.layer.v1.tar";
-    let amd = image(
-        store,
-        repository,
-        format!("{repository} {n} amd64"),
-        layer,
-        ("linux", "amd64"),
-    )?;
-    let arm = image(
-        store,
-        repository,
-        format!("{repository} {n} arm64"),
-        layer,
-        ("linux", "arm64"),
-    )?;
-    let attestation = image(
-        store,
-        repository,
-        format!("{repository} {n} provenance"),
-        "application/vnd.in-toto+json",
-        ("unknown", "unknown"),
-    )?;
+    let image = |what: &str| {
+        store
+            .push_image(
+                repository,
+                None,
+                &[Bytes::from(format!("{repository} {n} {what}"))],
+            )
+            .map_err(|e| e.to_string())
+    };
+    let (amd, arm, provenance) = (image("amd64")?, image("arm64")?, image("provenance")?);
+    let mut attestation = descriptor(&provenance, "unknown/unknown");
+    attestation["annotations"] = json!({
+        "vnd.docker.reference.type": "attestation-manifest",
+        "vnd.docker.reference.digest": amd.manifest.as_str(),
+    });
+    let manifests = [
+        descriptor(&amd, "linux/amd64"),
+        descriptor(&arm, "linux/arm64"),
+        attestation,
+    ];
     let index = json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd.0.as_str(), "size": amd.1, "platform": {"os": "linux", "architecture": "amd64"}},
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm.0.as_str(), "size": arm.1, "platform": {"os": "linux", "architecture": "arm64"}},
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": attestation.0.as_str(), "size": attestation.1,
-             "platform": {"os": "unknown", "architecture": "unknown"},
-             "annotations": {"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": amd.0.as_str()}},
-        ],
+        "manifests": manifests,
     });
     store
         .push_manifest(

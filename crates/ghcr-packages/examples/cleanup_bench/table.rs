@@ -74,6 +74,13 @@ impl Planned {
 
 pub(crate) fn markdown(planned: &[Planned], executed: &Executed, quick: bool) -> String {
     let mut out = String::new();
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let _ = writeln!(
+        out,
+        "`cleanup_bench all{}` on {cores} cores, {} (UTC)\n",
+        if quick { " --quick" } else { "" },
+        time::OffsetDateTime::now_utc().date()
+    );
     let _ = writeln!(
         out,
         "Planning, only untagged, {PACKAGES} packages in one `plan_selected` (fake in its own process, loopback, no added latency):\n"
