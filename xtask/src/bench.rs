@@ -1,14 +1,23 @@
-//! `cargo xtask bench [--reps N] [--quick]`: the registry-transfer
-//! benchmark, not part of CI.
+//! `cargo xtask bench [cleanup | registry] [--reps N] [--quick]`: the
+//! benchmarks, not part of CI.
 //!
-//! Installs docker-registry and skopeo when missing, as `cargo xtask ci`
-//! does (apt-get as root, else it names the command), checks curl and GNU
-//! time (naming the command that installs them); builds `ghcr-registry`'s
-//! `registry_bench` example in release and runs it: docker-registry on
-//! loopback, this crate against skopeo and curl, one process per row.
-//! The full run needs about 5 GiB in the temporary folder (`BENCH_DIR` to
-//! put it elsewhere) and a machine that is not compiling; `--quick` uses
-//! 64 MiB and 16 x 4 MiB images, once, to check that every row still works.
+//! Registry rows: installs docker-registry and skopeo when missing, as
+//! `cargo xtask ci` does (apt-get as root, else it names the command),
+//! checks curl and GNU time (naming the command that installs them); builds
+//! `ghcr-registry`'s `registry_bench` example in release and runs it:
+//! docker-registry on loopback, this crate against skopeo and curl, one
+//! process per row. The full run needs about 5 GiB in the temporary folder
+//! (`BENCH_DIR` to put it elsewhere) and a machine that is not compiling;
+//! `--quick` uses 64 MiB and 16 x 4 MiB images, once, to check that every
+//! row still works.
+//!
+//! Cleanup rows, after the registry rows (`cleanup` runs only these,
+//! `registry` only those): `ghcr-packages`' `cleanup_bench` example plans an
+//! organization of 200 packages (10,000 and 100,000 versions; `--quick`:
+//! 10,000) against the fake in its own process, then deletes 300 versions
+//! (`--quick`: 30) at the default pacing, about two minutes (`--quick`: ten
+//! seconds); its table and JSON lines go to `target/bench/cleanup.md` and
+//! `cleanup.json`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +29,37 @@ use crate::{cargo, project_root, run_step};
 const TOOLS: [(&str, &str); 2] = [("/usr/bin/curl", "curl"), ("/usr/bin/time", "time")];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let (registry, cleanup) = match args.first().map(String::as_str) {
+        Some("cleanup") => (false, true),
+        Some("registry") => (true, false),
+        _ => (true, true),
+    };
+    let args: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "cleanup" && *a != "registry")
+        .cloned()
+        .collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    if registry {
+        registry_rows(&args, quick)?;
+    }
+    if cleanup {
+        cleanup_rows(quick)?;
+    }
+    Ok(())
+}
+
+/// The target folder, `CARGO_TARGET_DIR` when set.
+fn target() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map_or_else(
+            || project_root().join("target"),
+            |dir| project_root().join(dir),
+        )
+}
+
+fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
     tools()?;
     run_step(
         "build the benchmark (release)",
@@ -32,14 +72,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             "registry_bench",
         ]),
     )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map_or_else(
-            || project_root().join("target"),
-            |dir| project_root().join(dir),
-        );
-    let binary = target.join("release/examples/registry_bench");
-    let duration = if args.iter().any(|a| a == "--quick") {
+    let binary = target().join("release/examples/registry_bench");
+    let duration = if quick {
         "under a minute"
     } else {
         "about five minutes"
@@ -48,6 +82,32 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         &format!("run it ({duration})"),
         Command::new(binary).arg("all").args(args),
     )
+}
+
+fn cleanup_rows(quick: bool) -> Result<(), String> {
+    run_step(
+        "build the cleanup benchmark (release)",
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "ghcr-packages",
+            "--example",
+            "cleanup_bench",
+        ]),
+    )?;
+    let target = target();
+    let mut command = Command::new(target.join("release/examples/cleanup_bench"));
+    command.arg("all").arg("--out").arg(target.join("bench"));
+    if quick {
+        command.arg("--quick");
+    }
+    let duration = if quick {
+        "about ten seconds"
+    } else {
+        "about two minutes"
+    };
+    run_step(&format!("run it ({duration})"), &mut command)
 }
 
 /// docker-registry and skopeo installed as `cargo xtask ci` installs them

@@ -3,7 +3,7 @@
 //! ```text
 //! cargo xtask ci      fmt, clippy, deny, tests; installs what a fresh machine lacks
 //! cargo xtask tidy    the repository's own lint (file headers, sizes, leftovers, secrets)
-//! cargo xtask bench   registry transfers against docker-registry, skopeo and curl
+//! cargo xtask bench   registry transfers against docker-registry, skopeo and curl; cleanup planning at scale
 //! cargo xtask record  re-record fixtures/ by running the replay tests against the fake
 //! cargo xtask fixtures-check  verify and replay every cassette in fixtures/
 //! cargo xtask man     man pages for ghcr and each command into target/man
@@ -65,7 +65,8 @@ fn print_help() {
          \x20       (installs cargo-deny, docker-registry, skopeo and oras-py when missing)\n\
          install the test tools: docker-registry, skopeo, pass (apt), oras-py (a venv)\n\
          tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures\n\
-         bench [--reps N] [--quick]  push, pull, copy vs skopeo and curl on loopback (not CI)\n\
+         bench [cleanup|registry] [--reps N] [--quick]  push, pull, copy vs skopeo and curl on loopback;\n\
+         \x20       cleanup planning of 10,000 and 100,000 versions, deletes/min (not CI)\n\
          record [FILTER]  re-record fixtures/ (replay:: tests with GHCR_FIXTURES=record)\n\
          fixtures-check   verify, self-replay and replay every cassette in fixtures/\n\
          man [DIR]        man pages (ghcr.1, one per command) into DIR (default target/man)\n\
