@@ -247,9 +247,15 @@ pub(crate) enum Command {
 #[derive(Debug, ClapArgs)]
 pub(crate) struct SyncArgs {
     /// The source repository (`ghcr.io/OWNER/NAME`; a tag is ignored).
-    pub(crate) source: String,
+    #[arg(required_unless_present = "config")]
+    pub(crate) source: Option<String>,
     /// The target repository.
-    pub(crate) target: String,
+    #[arg(required_unless_present = "config")]
+    pub(crate) target: Option<String>,
+    /// Run the `[[sync]]` pairs of this TOML file (source, target, and
+    /// optional tags, newest, no_referrers, concurrency per pair) instead.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["source", "target", "tags", "newest", "no_referrers", "concurrency"])]
+    pub(crate) config: Option<PathBuf>,
     /// Only tags this regular expression matches (anywhere in the tag, as
     /// `ls --filter`: anchor with ^…$).
     #[arg(long, value_name = "RE")]

@@ -19,6 +19,7 @@ mod rm;
 mod serve;
 mod size;
 mod sync;
+mod sync_pairs;
 mod tags;
 mod versions;
 mod vulns;
@@ -100,7 +101,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             policies,
             check: true,
             ..
-        } => serve::check(setup.out, &policies),
+        } => serve::check(setup.out, &policies, setup.registry()),
         Command::Serve {
             policies,
             once: true,

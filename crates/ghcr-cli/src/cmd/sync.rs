@@ -9,10 +9,11 @@ use std::fmt::Write as _;
 use ghcr::registry::{SyncAction, SyncOptions, SyncPlan, SyncReport, TransferOptions};
 use serde_json::{Value, json};
 
+use super::sync_pairs::{self, Pair};
 use super::versions::failed_after_result;
 use crate::cli::SyncArgs;
 use crate::context::Setup;
-use crate::exit::Code;
+use crate::exit::{Code, usage};
 use crate::output::bytes;
 
 fn options(args: &SyncArgs) -> SyncOptions {
@@ -107,39 +108,104 @@ fn report_json(report: &SyncReport) -> Value {
     })
 }
 
-pub(crate) async fn run(setup: Setup, args: &SyncArgs) -> anyhow::Result<()> {
-    let source = setup.reference(&args.source)?;
-    let target = setup.reference(&args.target)?;
-    let context = setup.connect(&[source.registry(), target.registry()])?;
-    let registry = context.client.registry();
-    let plan = registry.plan_sync(&source, &target, &options(args)).await?;
-    if args.dry_run {
-        context.out.result(
-            || plan_text(&plan),
-            || json!({"plan": plan_json(&plan), "executed": false}),
-        );
-        return context.finish();
+/// The pairs to run: the config file's, or the one the arguments name.
+fn pairs(setup: &Setup, args: &SyncArgs) -> anyhow::Result<Vec<Pair>> {
+    if let Some(path) = &args.config {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            usage(format!(
+                "the sync config {} cannot be read: {error}",
+                path.display()
+            ))
+        })?;
+        return sync_pairs::parse_file(&text, setup.registry())
+            .map_err(|error| usage(format!("sync config {}: {error}", path.display())));
     }
-    let report = registry
-        .run_sync(
-            &plan,
-            &TransferOptions::new().progress(crate::progress::bars()),
-        )
-        .await;
+    let (Some(source), Some(target)) = (&args.source, &args.target) else {
+        return Err(usage("give SRC and DST, or --config FILE"));
+    };
+    let options = options(args);
+    options
+        .validate()
+        .map_err(|error| usage(error.to_string()))?;
+    Ok(vec![Pair {
+        source: setup.reference(source)?,
+        target: setup.reference(target)?,
+        options,
+    }])
+}
+
+pub(crate) async fn run(setup: Setup, args: &SyncArgs) -> anyhow::Result<()> {
+    let pairs = pairs(&setup, args)?;
+    let mut hosts: Vec<&str> = Vec::new();
+    for pair in &pairs {
+        hosts.extend([pair.source.registry(), pair.target.registry()]);
+    }
+    let context = setup.connect(&hosts)?;
+    let registry = context.client.registry();
+    let mut texts = Vec::new();
+    let mut values = Vec::new();
+    let mut errors: Vec<anyhow::Error> = Vec::new();
+    let mut failed_tags = 0;
+    for pair in &pairs {
+        let plan = match registry
+            .plan_sync(&pair.source, &pair.target, &pair.options)
+            .await
+        {
+            Ok(plan) => plan,
+            Err(error) if args.config.is_some() => {
+                texts.push(format!(
+                    "sync {} to {} could not be planned: {error}",
+                    pair.source, pair.target
+                ));
+                values.push(json!({"source": pair.source.to_string(), "target": pair.target.to_string(), "error": error.to_string()}));
+                errors.push(error.into());
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if args.dry_run {
+            texts.push(plan_text(&plan));
+            values.push(json!({"plan": plan_json(&plan), "executed": false}));
+            continue;
+        }
+        let report = registry
+            .run_sync(
+                &plan,
+                &TransferOptions::new().progress(crate::progress::bars()),
+            )
+            .await;
+        failed_tags += report.failed.len();
+        texts.push(format!("{}\n{}", plan_text(&plan), report_text(&report)));
+        values.push(
+            json!({"plan": plan_json(&plan), "executed": true, "report": report_json(&report)}),
+        );
+    }
     context.out.result(
-        || format!("{}\n{}", plan_text(&plan), report_text(&report)),
-        || json!({"plan": plan_json(&plan), "executed": true, "report": report_json(&report)}),
+        || texts.join("\n\n"),
+        || match (args.config.is_some(), values.as_slice()) {
+            (false, [only]) => only.clone(),
+            _ => json!({"pairs": values}),
+        },
     );
     context.finish()?;
-    if report.is_complete() {
+    if let Some(first) = errors.first() {
+        return Err(failed_after_result(
+            &context,
+            crate::exit::classify(first),
+            format!(
+                "{} sync pair(s) could not be planned; the first: {first:#}",
+                errors.len()
+            ),
+        ));
+    }
+    if failed_tags == 0 {
         return Ok(());
     }
     Err(failed_after_result(
         &context,
         Code::Other,
         format!(
-            "{} tag(s) failed to sync and their target tags were left as they were; run the same command again to finish",
-            report.failed.len()
+            "{failed_tags} tag(s) failed to sync and their target tags were left as they were; run the same command again to finish"
         ),
     ))
 }

@@ -90,3 +90,98 @@ async fn sync_copies_the_chosen_tags_once() {
     );
     assert_eq!(json["report"]["skipped"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_file_syncs_many_pairs_and_serve_runs_them_on_its_schedule() {
+    let source = registry::start(Auth::None).await;
+    let target = registry::start(Auth::None).await;
+    let env = Env::empty();
+    let dir = tempfile::tempdir().unwrap();
+    let (from, host) = (source.host(), target.host());
+    for (repository, tag) in [("team/api", "v1"), ("team/web", "v1"), ("team/web", "v2")] {
+        let layout = dir
+            .path()
+            .join(format!("{}-{tag}", repository.replace('/', "-")));
+        write_layout(&layout, tag, format!("{repository} {tag}").as_bytes());
+        let place = format!("{}:{tag}", layout.display());
+        env.run(&[
+            "--plain-http",
+            "push",
+            &place,
+            &format!("{from}/{repository}"),
+        ])
+        .await
+        .ok();
+    }
+    let config = dir.path().join("sync.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[sync]]\nsource = \"{from}/team/api\"\ntarget = \"{host}/mirror/api\"\n\n\
+             [[sync]]\nsource = \"{from}/team/web\"\ntarget = \"{host}/mirror/web\"\ntags = '^v2$'\n"
+        ),
+    )
+    .unwrap();
+    let config_text = config.to_str().unwrap();
+    let ran = env
+        .run(&["--plain-http", "--json", "sync", "--config", config_text])
+        .await;
+    let json = ran.ok().json();
+    let copied: Vec<usize> = json["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["report"]["copied"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(copied, [1, 1], "{json:#}");
+    let listed = env
+        .run(&["--plain-http", "ls", &format!("{host}/mirror/web")])
+        .await;
+    assert_eq!(listed.ok().stdout, "v2\n");
+
+    // A mistyped key is refused with its line before anything runs.
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "[[sync]]\nsource = \"a/b\"\ntarget = \"a/c\"\ntag = \"x\"\n",
+    )
+    .unwrap();
+    env.run(&["sync", "--config", broken.to_str().unwrap()])
+        .await
+        .code(2)
+        .stderr_has("line 4");
+
+    // serve --once runs [[sync]] entries of its policy file too.
+    let policies = dir.path().join("policies.toml");
+    std::fs::write(
+        &policies,
+        format!(
+            "interval = \"1h\"\n\n[[sync]]\nsource = \"{from}/team/web\"\ntarget = \"{host}/mirror/web\"\n"
+        ),
+    )
+    .unwrap();
+    let policies_text = policies.to_str().unwrap();
+    env.run(&[
+        "--plain-http",
+        "serve",
+        "--policies",
+        policies_text,
+        "--check",
+    ])
+    .await
+    .ok()
+    .stdout_has("sync ");
+    env.run(&[
+        "--plain-http",
+        "serve",
+        "--policies",
+        policies_text,
+        "--once",
+    ])
+    .await
+    .ok();
+    let listed = env
+        .run(&["--plain-http", "ls", &format!("{host}/mirror/web")])
+        .await;
+    assert_eq!(listed.ok().stdout, "v1\nv2\n");
+}

@@ -27,8 +27,9 @@ pub struct SyncOptions {
     pub newest: Option<usize>,
     /// Leave out cosign tags and referrer indexes.
     pub no_referrers: bool,
-    /// Images copied at once (4 by default); blobs within each share the
-    /// client's one memory budget.
+    /// Images copied at once (1 by default: docker-registry 2.8 refuses a
+    /// manifest whose shared blob is being uploaded twice at once); blobs
+    /// within each share the client's one memory budget.
     pub concurrency: Option<usize>,
 }
 
@@ -64,6 +65,18 @@ impl SyncOptions {
     pub fn concurrency(mut self, images: usize) -> Self {
         self.concurrency = Some(images.max(1));
         self
+    }
+
+    /// Checks what can be checked before any request: the tag pattern.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidFilter`] for a pattern that is not a regex.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(pattern) = &self.tags {
+            crate::tags::tag_filter(pattern)?;
+        }
+        Ok(())
     }
 }
 

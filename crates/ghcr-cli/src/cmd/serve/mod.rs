@@ -40,6 +40,7 @@ use crate::exit::{Code, classify, failure};
 #[derive(Clone, Default)]
 struct Counters {
     runs: Counter,
+    synced: Counter,
     deleted: Counter,
     failed: Counter,
     plan_errors: Counter,
@@ -50,6 +51,11 @@ impl Counters {
     fn register(&self, registry: &mut Registry) {
         let registry = registry.sub_registry_with_prefix("ghcr_serve");
         registry.register("runs", "Scheduled cleanup runs started", self.runs.clone());
+        registry.register(
+            "tags_synced",
+            "Tags copied by scheduled syncs",
+            self.synced.clone(),
+        );
         registry.register(
             "versions_deleted",
             "Package versions deleted by cleanups",
@@ -74,8 +80,12 @@ impl Counters {
 }
 
 /// `serve --check`: reads the policy file and says what would run.
-pub(crate) fn check(out: crate::output::Output, policies: &Path) -> anyhow::Result<()> {
-    let schedule = policies::load(policies)?;
+pub(crate) fn check(
+    out: crate::output::Output,
+    policies: &Path,
+    registry: &str,
+) -> anyhow::Result<()> {
+    let schedule = policies::load(policies, registry)?;
     let jobs: Vec<String> = schedule
         .jobs
         .iter()
@@ -88,6 +98,11 @@ pub(crate) fn check(out: crate::output::Output, policies: &Path) -> anyhow::Resu
             format!("{}/{packages}", job.owner)
         })
         .collect();
+    let syncs: Vec<String> = schedule
+        .syncs
+        .iter()
+        .map(|pair| format!("{} to {}", pair.source, pair.target))
+        .collect();
     out.result(
         || {
             format!(
@@ -97,13 +112,18 @@ pub(crate) fn check(out: crate::output::Output, policies: &Path) -> anyhow::Resu
                 crate::duration::show(schedule.interval),
                 if schedule.dry_run { " (dry run)" } else { "" },
                 jobs.join(", ")
-            )
+            ) + &syncs.iter().fold(String::new(), |mut text, sync| {
+                text.push_str("\nsync ");
+                text.push_str(sync);
+                text
+            })
         },
         || {
             serde_json::json!({
                 "interval_seconds": schedule.interval.as_secs(),
                 "dry_run": schedule.dry_run,
                 "policies": jobs,
+                "syncs": syncs,
             })
         },
     );
@@ -116,9 +136,10 @@ pub(crate) async fn run(
     bind: &str,
     port: u16,
 ) -> anyhow::Result<()> {
-    let schedule = policies::load(policies)?;
+    let schedule = policies::load(policies, setup.registry())?;
     let stop = Stop::default();
-    let context = setup.connect(&[])?;
+    let configured = setup.registry().to_owned();
+    let context = setup.connect(&schedule.hosts(&configured))?;
     let counters = Counters::default();
     let mut registry = Registry::default();
     context.client.transport().register_metrics(&mut registry);
@@ -184,6 +205,8 @@ struct Run {
     errors: Vec<anyhow::Error>,
     /// Deletions GitHub or the network refused.
     failed_deletions: usize,
+    /// Tags a sync could not copy.
+    failed_syncs: usize,
 }
 
 impl Run {
@@ -201,6 +224,15 @@ impl Run {
                 format!(
                     "{} policy or package plan(s) failed{also}; the first: {first:#}",
                     self.errors.len()
+                ),
+            ));
+        }
+        if self.failed_syncs > 0 {
+            return Err(failure(
+                Code::Other,
+                format!(
+                    "{} tag(s) failed to sync (see the log above; their target tags were left as they were); run again once the cause is fixed",
+                    self.failed_syncs
                 ),
             ));
         }
@@ -225,9 +257,10 @@ impl Run {
 
 /// `serve --once`: every policy of the file once, then exit.
 pub(crate) async fn once(setup: Setup, policies: &Path) -> anyhow::Result<()> {
-    let schedule = policies::load(policies)?;
+    let schedule = policies::load(policies, setup.registry())?;
     let stop = Stop::default();
-    let context = setup.connect(&[])?;
+    let configured = setup.registry().to_owned();
+    let context = setup.connect(&schedule.hosts(&configured))?;
     let counters = Counters::default();
     tracing::info!(
         "running {} policy(ies) once{}",
@@ -274,7 +307,79 @@ async fn run_policies(
             run.errors.push(error);
         }
     }
+    for pair in &schedule.syncs {
+        if stop.is_set() {
+            tracing::info!("stopping: the remaining syncs of this run are skipped");
+            break;
+        }
+        if let Err(error) =
+            run_sync(context, pair, schedule.dry_run, stop, counters, &mut run).await
+        {
+            counters.plan_errors.inc();
+            tracing::error!(
+                "sync of {} to {} failed: {error:#}",
+                pair.source,
+                pair.target
+            );
+            run.errors.push(error);
+        }
+    }
     run
+}
+
+/// One sync pair: planned, then (unless a dry run) carried out. A stop
+/// abandons either: a tag moves only once its image is complete, so an
+/// abandoned sync leaves no tag on a half-copied image.
+async fn run_sync(
+    context: &Context,
+    pair: &crate::cmd::sync_pairs::Pair,
+    dry_run: bool,
+    stop: &Stop,
+    counters: &Counters,
+    run: &mut Run,
+) -> anyhow::Result<()> {
+    let registry = context.client.registry();
+    let plan = tokio::select! {
+        plan = registry.plan_sync(&pair.source, &pair.target, &pair.options) => plan?,
+        () = stop.wait() => return Ok(()),
+    };
+    let copies = plan.to_copy().count();
+    tracing::info!(
+        "sync {} to {}: copy {copies} of {} tag(s){}",
+        plan.source,
+        plan.target,
+        plan.entries.len(),
+        if dry_run {
+            " (dry run: nothing is copied)"
+        } else {
+            ""
+        }
+    );
+    if dry_run || copies == 0 {
+        return Ok(());
+    }
+    let options = ghcr::registry::TransferOptions::new();
+    let report = tokio::select! {
+        report = registry.run_sync(&plan, &options) => report,
+        () = stop.wait() => {
+            tracing::info!("stopping: the sync to {} was abandoned between images", plan.target);
+            return Ok(());
+        }
+    };
+    counters.synced.inc_by(report.copied.len() as u64);
+    for (tag, error) in &report.failed {
+        tracing::error!("sync of {}:{tag} failed: {error}", plan.source);
+    }
+    run.failed_syncs += report.failed.len();
+    tracing::info!(
+        "sync {} to {}: copied {}, skipped {}, failed {}",
+        plan.source,
+        plan.target,
+        report.copied.len(),
+        report.skipped.len(),
+        report.failed.len()
+    );
+    Ok(())
 }
 
 async fn run_job(

@@ -15,6 +15,10 @@
 //! keep_newest = 10
 //! keep_tags = ['^v\d+\.\d+\.\d+$']
 //! only_tags_matching = ["pr-.*"]
+//!
+//! [[sync]]                # repositories mirrored on the same schedule,
+//! source = "docker.io/library/alpine"   # after the policies (see sync_pairs.rs)
+//! target = "ghcr.io/octo-org/alpine"
 //! ```
 
 use std::path::Path;
@@ -35,6 +39,9 @@ struct File {
     dry_run: bool,
     #[serde(default)]
     policy: Vec<Entry>,
+    /// Repositories to sync on the same schedule.
+    #[serde(default)]
+    sync: Vec<crate::cmd::sync_pairs::Entry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,22 +100,46 @@ pub(crate) struct Schedule {
     pub(crate) interval: Duration,
     pub(crate) dry_run: bool,
     pub(crate) jobs: Vec<Job>,
+    /// Sync pairs, run after the retention policies.
+    pub(crate) syncs: Vec<crate::cmd::sync_pairs::Pair>,
 }
 
 /// Reads and checks a policy file.
-pub(crate) fn load(path: &Path) -> anyhow::Result<Schedule> {
+impl Schedule {
+    /// The registries the schedule talks to (for --plain-http): the
+    /// configured one, which retention reads manifests from, and each sync
+    /// pair's two.
+    pub(crate) fn hosts<'a>(&'a self, configured: &'a str) -> Vec<&'a str> {
+        let mut hosts = vec![configured];
+        for pair in &self.syncs {
+            hosts.extend([pair.source.registry(), pair.target.registry()]);
+        }
+        hosts
+    }
+}
+
+/// References without a registry are on `registry`.
+pub(crate) fn load(path: &Path, registry: &str) -> anyhow::Result<Schedule> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("the policy file {} cannot be read", path.display()))?;
-    parse(&text).map_err(|error| usage(format!("policy file {}: {error}", path.display())))
+    parse_in(&text, registry)
+        .map_err(|error| usage(format!("policy file {}: {error}", path.display())))
+}
+
+/// Parses and checks a policy file's text (references on ghcr.io).
+#[cfg(test)]
+pub(crate) fn parse(text: &str) -> Result<Schedule, String> {
+    parse_in(text, ghcr::types::DEFAULT_REGISTRY)
 }
 
 /// Parses and checks a policy file's text.
-pub(crate) fn parse(text: &str) -> Result<Schedule, String> {
+pub(crate) fn parse_in(text: &str, registry: &str) -> Result<Schedule, String> {
     let file: File = toml::from_str(text).map_err(|error| error.to_string())?;
     let interval = crate::duration::parse(&file.interval).map_err(|e| format!("interval: {e}"))?;
-    if file.policy.is_empty() {
-        return Err("no [[policy]]: nothing to run".into());
+    if file.policy.is_empty() && file.sync.is_empty() {
+        return Err("no [[policy]] and no [[sync]]: nothing to run".into());
     }
+    let syncs = crate::cmd::sync_pairs::pairs(file.sync, registry)?;
     let jobs = file
         .policy
         .into_iter()
@@ -119,6 +150,7 @@ pub(crate) fn parse(text: &str) -> Result<Schedule, String> {
         interval,
         dry_run: file.dry_run,
         jobs,
+        syncs,
     })
 }
 
@@ -211,7 +243,11 @@ only_untagged = true
     #[test]
     fn bad_files_say_what_is_wrong() {
         for (text, expected) in [
-            ("interval = \"6h\"", "no [[policy]]"),
+            ("interval = \"6h\"", "no [[policy]] and no [[sync]]"),
+            (
+                "interval = \"1h\"\n[[sync]]\nsource=\"o/a\"\ntarget=\"o/a\"",
+                "sync #1: target `o/a` is the source",
+            ),
             (
                 "interval = \"soon\"\n[[policy]]\nowner=\"o\"\npackage=\"p\"\nonly_untagged=true",
                 "interval",

@@ -215,9 +215,15 @@ fn a_run_once_exits_with_the_code_of_what_went_wrong() {
     let run = |errors: Vec<anyhow::Error>, failed_deletions: usize| Run {
         errors,
         failed_deletions,
+        failed_syncs: 0,
     };
     let code = |result: anyhow::Result<()>| result.err().map(|error| classify(&error));
     assert_eq!(code(run(vec![], 0).outcome(false)), None);
+    let failed_sync = Run {
+        failed_syncs: 2,
+        ..Run::default()
+    };
+    assert_eq!(code(failed_sync.outcome(false)), Some(Code::Other));
     assert_eq!(
         code(run(vec![not_found()], 0).outcome(false)),
         Some(Code::NotFound)
