@@ -401,6 +401,16 @@ fn hint(status: u16, message: &str) -> &'static str {
     if message.to_ascii_lowercase().contains(INTEGRATION_REFUSED) {
         return "an Actions GITHUB_TOKEN or GitHub App token cannot do this: use a PAT (classic) with the packages scopes";
     }
+    let lowered = message.to_ascii_lowercase();
+    if status == 400 && lowered.contains("5000 downloads") {
+        return "GitHub keeps public packages and versions downloaded more than 5,000 times: only GitHub Support can delete them";
+    }
+    if status == 400
+        && (lowered.contains("last tagged version")
+            || lowered.contains("last version of a package"))
+    {
+        return "GitHub keeps a package's last (tagged) version: delete the package instead (`ghcr cleanup --delete-package` when the policy empties it; restorable for 30 days)";
+    }
     match status {
         401 => "the token was refused: use a valid PAT (classic) or GITHUB_TOKEN",
         403 => {
@@ -438,6 +448,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("last tagged version"), "{text}");
+        assert!(text.contains("--delete-package"), "{text}");
+        let popular = r#"{"message":"Publicly visible package versions with more than 5000 downloads cannot be deleted. Contact GitHub support for further assistance."}"#;
+        let refused = Error::from_api("delete", "version 8", transport(400, popular)).to_string();
+        assert!(refused.contains("only GitHub Support"), "{refused}");
         assert!(
             text.contains("(see https://docs.github.com/rest/packages)"),
             "{text}"

@@ -394,3 +394,33 @@ async fn a_run_stopped_in_its_first_package_is_finished_by_resuming_its_folder()
     assert_eq!(deletes.keys().copied().collect::<BTreeSet<_>>(), planned);
     assert!(deletes.values().all(|n| *n == 1), "{deletes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_package_that_cannot_be_planned_is_reported_and_the_others_go_on() {
+    use ghcr_sim::fake::{Fault, Route};
+
+    let fake = fake().await;
+    let seeded = seed_packages(&fake);
+    fake.faults().add(Fault::fail(
+        Route::new(Method::GET, "*/packages/container/app-api/versions"),
+        http::StatusCode::FORBIDDEN,
+    ));
+    let env = Env::fake(&fake);
+    let mut args = vec!["--json"];
+    args.extend(SELECT);
+    args.extend(["--only-untagged", "--yes", "--journal"]);
+    let folder = env.home.path().join("run");
+    args.push(folder.to_str().unwrap());
+    let ran = env.run(&args).await;
+    let json = ran.code(1).json();
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{json:#}");
+    assert_eq!(errors[0]["package"], "app-api");
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("403"),
+        "{json:#}"
+    );
+    assert_eq!(json["deleted"], 2, "app-web's builds went: {json:#}");
+    assert_eq!(deleted(&fake, "app-web"), seeded["app-web"]);
+    assert!(deleted(&fake, "app-api").is_empty());
+}

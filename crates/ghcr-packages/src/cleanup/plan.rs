@@ -106,10 +106,10 @@ impl fmt::Display for KeepReason {
             ),
             Self::NotAnImage => f.write_str("its name is not a manifest digest"),
             Self::LastTagged => f.write_str(
-                "GitHub refuses to delete a package's last tagged version; delete the package instead",
+                "GitHub refuses to delete a package's last tagged version; to delete every version, delete the package (--delete-package)",
             ),
             Self::LastVersion => f.write_str(
-                "GitHub refuses to delete a package's last version; delete the package instead",
+                "GitHub refuses to delete a package's last version; to delete every version, delete the package (--delete-package)",
             ),
             Self::NotInResumedPlan => {
                 f.write_str("the interrupted run being resumed did not plan to delete it")
