@@ -66,6 +66,7 @@ pub struct RegistryClient {
     pub(crate) transport: Transport,
     pub(crate) settings: Arc<Settings>,
     pub(crate) budget: Arc<Budget>,
+    pub(crate) in_flight: Arc<crate::blobs::in_flight::InFlight>,
 }
 
 /// The bytes of transfer buffers a client holds at once, shared by every
@@ -201,6 +202,7 @@ impl RegistryClientBuilder {
         Ok(RegistryClient {
             transport: self.transport,
             budget: Arc::new(Budget::new(self.settings.memory_budget)),
+            in_flight: Arc::default(),
             settings: Arc::new(self.settings),
         })
     }
@@ -213,6 +215,7 @@ impl RegistryClient {
         Self {
             transport,
             budget: Arc::new(Budget::new(settings.memory_budget)),
+            in_flight: Arc::default(),
             settings: Arc::new(settings),
         }
     }

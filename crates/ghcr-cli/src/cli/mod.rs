@@ -267,7 +267,8 @@ pub(crate) struct SyncArgs {
     /// Leave signatures, SBOMs and attestations (cosign tags, referrers) behind.
     #[arg(long)]
     pub(crate) no_referrers: bool,
-    /// Images copied at once (default 1; blobs of each image go in parallel).
+    /// Images copied at once (default 4; blobs of each image go in parallel,
+    /// and a blob two images share is uploaded once).
     #[arg(long, value_name = "N")]
     pub(crate) concurrency: Option<usize>,
     /// Show the plan and copy nothing.

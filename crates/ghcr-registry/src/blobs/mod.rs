@@ -2,6 +2,7 @@
 //! deletion, and uploads (see [`upload`]).
 
 mod download;
+pub(crate) mod in_flight;
 pub(crate) mod pull;
 pub(crate) mod source;
 pub(crate) mod upload;

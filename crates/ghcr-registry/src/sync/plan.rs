@@ -7,12 +7,12 @@ use ghcr_types::{Digest, Reference, Tag};
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
 
-/// Images synced at once unless [`SyncOptions::concurrency`] says otherwise:
-/// one, because images that share a blob and are copied at once upload it
-/// twice at once, and docker-registry 2.8 then answers a manifest PUT with
-/// `MANIFEST_BLOB_UNKNOWN` (seen in `tests/it/sync.rs` at 4). Raise it only
-/// for images that share no blob until uploads are shared across images.
-pub(crate) const DEFAULT_IMAGE_CONCURRENCY: usize = 1;
+/// Images synced at once unless [`SyncOptions::concurrency`] says otherwise.
+/// Images that share a blob no longer upload it twice at once (the
+/// client's one turn per blob and repository, `blobs/in_flight.rs`), which
+/// made docker-registry 2.8 answer a manifest PUT with
+/// `MANIFEST_BLOB_UNKNOWN` when this was 4 without it.
+pub(crate) const DEFAULT_IMAGE_CONCURRENCY: usize = 4;
 
 /// Manifest HEADs at once while planning.
 const COMPARE_CONCURRENCY: usize = 8;
@@ -27,9 +27,9 @@ pub struct SyncOptions {
     pub newest: Option<usize>,
     /// Leave out cosign tags and referrer indexes.
     pub no_referrers: bool,
-    /// Images copied at once (1 by default: docker-registry 2.8 refuses a
-    /// manifest whose shared blob is being uploaded twice at once); blobs
-    /// within each share the client's one memory budget.
+    /// Images copied at once (4 by default; a blob two of them share is
+    /// uploaded once, the other finding it there); blobs within each share
+    /// the client's one memory budget.
     pub concurrency: Option<usize>,
 }
 

@@ -152,6 +152,12 @@ impl RegistryClient {
             None => None,
         };
         let source = source.prepare(small).await?;
+        // One push of a digest into a repository at a time: a second one
+        // waits, then finds the blob (see `in_flight`).
+        let _turn = match &source.digest {
+            Some(digest) => Some(self.in_flight.turn(repository, digest).await),
+            None => None,
+        };
         let mut opened = None;
         if let Some(digest) = source.digest.clone() {
             if options.exists_check == ExistsCheck::Head
