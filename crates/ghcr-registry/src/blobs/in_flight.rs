@@ -11,10 +11,13 @@ use std::sync::{Arc, Mutex, Weak};
 use ghcr_types::{Digest, Reference};
 use tokio::sync::OwnedMutexGuard;
 
+/// A repository (`registry/path`) and a digest.
+type Key = (String, Digest);
+
 /// The blobs being pushed, by repository and digest.
 #[derive(Debug, Default)]
 pub(crate) struct InFlight {
-    turns: Mutex<HashMap<(String, Digest), Weak<tokio::sync::Mutex<()>>>>,
+    turns: Mutex<HashMap<Key, Weak<tokio::sync::Mutex<()>>>>,
 }
 
 impl InFlight {
@@ -36,13 +39,12 @@ impl InFlight {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             // Forget the turns nobody holds or waits for any more.
             turns.retain(|_, weak| weak.strong_count() > 0);
-            match turns.get(&key).and_then(Weak::upgrade) {
-                Some(lock) => lock,
-                None => {
-                    let lock = Arc::new(tokio::sync::Mutex::new(()));
-                    turns.insert(key, Arc::downgrade(&lock));
-                    lock
-                }
+            if let Some(lock) = turns.get(&key).and_then(Weak::upgrade) {
+                lock
+            } else {
+                let lock = Arc::new(tokio::sync::Mutex::new(()));
+                turns.insert(key, Arc::downgrade(&lock));
+                lock
             }
         };
         lock.lock_owned().await
