@@ -49,7 +49,7 @@ async fn seed(client: &RegistryClient, source: &Reference) -> (Digest, Digest) {
     (index.digest().clone(), referrer.digest().clone())
 }
 
-fn referrer_of(subject: &Manifest) -> Manifest {
+pub(crate) fn referrer_of(subject: &Manifest) -> Manifest {
     let bytes = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
         "mediaType": MediaType::OciManifest.as_str(),
