@@ -4,16 +4,18 @@
 //! referrer indexes keep their digests both ways; a second sync writes only
 //! what changed; a sync cut by faults never leaves a tag without its blobs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use ghcr_registry::{BlobSource, ImageParts, RegistryClient, SyncOptions, TransferOptions};
+use ghcr_registry::{
+    BlobSource, ImageParts, RegistryClient, SyncOptions, SyncReport, TransferOptions,
+};
 use ghcr_sim::fake::{FakeGhcr, Fault, Route};
 use ghcr_types::{Digest, Manifest, MediaType, Reference};
 use http::{Method, StatusCode};
 
 use crate::images::platform_image;
 use crate::support::{self, Auth, Registry, skopeo};
-use crate::sync::referrer_of;
+use crate::sync::{assert_referrer, sign_and_refer, single_images};
 
 const USER: &str = "octo";
 const TOKEN: &str = "token-for-octo";
@@ -102,26 +104,9 @@ async fn seed(client: &RegistryClient, source: &Reference) -> (Digest, Digest) {
         .put_manifest(&source.with_tag("latest").unwrap(), &index)
         .await
         .unwrap();
-    for i in 0..4 {
-        let image = platform_image(client, source, "linux/amd64", i).await;
-        client
-            .put_manifest(&source.with_tag(&format!("v{i}")).unwrap(), &image)
-            .await
-            .unwrap();
-    }
-    let signature = platform_image(client, source, "linux/amd64", 500).await;
-    let sig_tag = format!("{}.sig", index.digest().referrers_tag());
-    client
-        .put_manifest(&source.with_tag(&sig_tag).unwrap(), &signature)
-        .await
-        .unwrap();
-    let referrer = referrer_of(&index);
-    support::push_bytes(client, source, &bytes::Bytes::from_static(b"{}")).await;
-    client
-        .put_manifest(&source.with_digest(referrer.digest().clone()), &referrer)
-        .await
-        .unwrap();
-    (index.digest().clone(), referrer.digest().clone())
+    single_images(client, source, 4).await;
+    let referrer = sign_and_refer(client, source, &index).await;
+    (index.digest().clone(), referrer)
 }
 
 /// New content for `v1`, `v2` and `multi-b`: 2 + 4 manifests, 5 new blobs
@@ -175,49 +160,43 @@ async fn skopeo_digests(
     map
 }
 
+/// The digests `reference` names: its manifest, every child manifest
+/// and every blob of them, each found on its repository (a missing one
+/// fails the test).
+async fn walk(client: &RegistryClient, reference: &Reference) -> BTreeSet<String> {
+    let repository = reference.without_tag_or_digest();
+    let mut seen = BTreeSet::new();
+    let mut pending = vec![client.get_manifest(reference).await.unwrap()];
+    while let Some(manifest) = pending.pop() {
+        seen.insert(manifest.digest().to_string());
+        for child in manifest.children() {
+            let digest = Digest::try_from(child.digest()).unwrap();
+            let found = client.get_manifest(&repository.with_digest(digest)).await;
+            pending.push(found.unwrap_or_else(|e| panic!("{reference}: child missing: {e}")));
+        }
+        for blob in manifest.config().into_iter().chain(manifest.layers()) {
+            let digest = Digest::try_from(blob.digest()).unwrap();
+            let size = client.blob_exists(&repository, &digest).await.unwrap();
+            assert!(size.is_some(), "{reference}: blob {digest} is missing");
+            seen.insert(digest.to_string());
+        }
+    }
+    seen
+}
+
 /// Every tag's manifest, each child manifest and every blob they name are
 /// on `repository`.
 async fn assert_complete(client: &RegistryClient, repository: &Reference) {
     for tag in client.list_tags(repository).await.unwrap() {
-        let mut pending = vec![
-            client
-                .get_manifest(&repository.with_tag(tag.as_str()).unwrap())
-                .await
-                .unwrap(),
-        ];
-        while let Some(manifest) = pending.pop() {
-            for child in manifest.children() {
-                let digest = Digest::try_from(child.digest()).unwrap();
-                let found = client.get_manifest(&repository.with_digest(digest)).await;
-                pending.push(found.unwrap_or_else(|e| panic!("{tag}: child missing: {e}")));
-            }
-            for blob in manifest.config().into_iter().chain(manifest.layers()) {
-                let digest = Digest::try_from(blob.digest()).unwrap();
-                let size = client.blob_exists(repository, &digest).await.unwrap();
-                assert!(size.is_some(), "{tag}: blob {digest} is missing");
-            }
-        }
+        walk(client, &repository.with_tag(tag.as_str()).unwrap()).await;
     }
 }
 
-/// `referrer` is listed for `subject` on `repository`.
-async fn assert_referrer(
-    client: &RegistryClient,
-    repository: &Reference,
-    subject: &Digest,
-    referrer: &Digest,
-) {
-    let found = client
-        .referrers(&repository.with_digest(subject.clone()), None)
-        .await
-        .unwrap();
-    assert!(
-        found
-            .descriptors
-            .iter()
-            .any(|d| d.digest().to_string() == referrer.as_str()),
-        "the referrer is reachable on {repository}: {found:?}"
-    );
+/// The tags a sync copied, sorted.
+fn copied(report: &SyncReport) -> Vec<String> {
+    let mut tags: Vec<_> = report.copied.iter().map(|t| t.tag.to_string()).collect();
+    tags.sort();
+    tags
 }
 
 #[tokio::test]
@@ -258,8 +237,9 @@ async fn ghcr_to_docker_registry_and_back_keeps_every_digest() {
     }
 }
 
-#[tokio::test]
-async fn a_second_sync_to_ghcr_heads_unchanged_tags_and_writes_only_changes() {
+/// A docker-registry's `team/src`, seeded and synced whole to the fake's
+/// `octo/dst` (the registry runs while its handle lives).
+async fn synced_to_fake() -> (FakeGhcr, Registry, RegistryClient, Reference, Reference) {
     let (fake, registry) = (fake().await, support::registry(Auth::None).await);
     let client = client(&fake, &registry);
     let source = registry.reference("team/src").unwrap();
@@ -270,8 +250,18 @@ async fn a_second_sync_to_ghcr_heads_unchanged_tags_and_writes_only_changes() {
         .await
         .unwrap();
     assert!(first.is_complete(), "{:?}", first.failed);
+    (fake, registry, client, source, target)
+}
+
+#[tokio::test]
+async fn a_second_sync_to_ghcr_heads_unchanged_tags_and_writes_only_changes() {
+    let (fake, _registry, client, source, target) = synced_to_fake().await;
     change_three(&client, &source).await;
     let tags = digests(&client, &source).await;
+    let mut changed = BTreeSet::new();
+    for tag in CHANGED {
+        changed.extend(walk(&client, &source.with_tag(tag).unwrap()).await);
+    }
 
     fake.log().clear();
     let second = client
@@ -279,9 +269,7 @@ async fn a_second_sync_to_ghcr_heads_unchanged_tags_and_writes_only_changes() {
         .await
         .unwrap();
     assert!(second.is_complete(), "{:?}", second.failed);
-    let mut moved: Vec<_> = second.copied.iter().map(|t| t.tag.to_string()).collect();
-    moved.sort();
-    assert_eq!(moved, CHANGED);
+    assert_eq!(copied(&second), CHANGED);
 
     let log = fake.log().entries();
     let manifests = |tag: &str| -> Vec<Method> {
@@ -308,21 +296,21 @@ async fn a_second_sync_to_ghcr_heads_unchanged_tags_and_writes_only_changes() {
         .log()
         .count(&Route::new(Method::POST, "/v2/octo/dst/blobs/uploads/*"));
     assert_eq!(uploads, CHANGED_BLOBS, "only the new blobs were uploaded");
+    let elsewhere: Vec<_> = log
+        .iter()
+        .filter(|e| e.path.contains("/sha256:"))
+        .filter(|e| !changed.iter().any(|d| e.path.ends_with(&format!("/{d}"))))
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "only changed tags' content is touched: {elsewhere:?}"
+    );
     assert_eq!(digests(&client, &target).await, tags);
 }
 
 #[tokio::test]
 async fn a_cut_sync_leaves_no_tag_without_its_blobs_and_a_rerun_finishes() {
-    let (fake, registry) = (fake().await, support::registry(Auth::None).await);
-    let client = client(&fake, &registry);
-    let source = registry.reference("team/src").unwrap();
-    let target = on_fake(&fake, "octo/dst");
-    seed(&client, &source).await;
-    let first = client
-        .sync(&source, &target, &SyncOptions::new())
-        .await
-        .unwrap();
-    assert!(first.is_complete(), "{:?}", first.failed);
+    let (fake, _registry, client, source, target) = synced_to_fake().await;
     let old = digests(&client, &target).await;
     let (v2, multi_b) = change_three(&client, &source).await;
     let new = digests(&client, &source).await;
@@ -348,8 +336,7 @@ async fn a_cut_sync_leaves_no_tag_without_its_blobs_and_a_rerun_finishes() {
     let mut failed: Vec<_> = cut.failed.iter().map(|(t, _)| t.to_string()).collect();
     failed.sort();
     assert_eq!(failed, ["multi-b", "v2"], "{:?}", cut.failed);
-    let copied: Vec<_> = cut.copied.iter().map(|t| t.tag.to_string()).collect();
-    assert_eq!(copied, ["v1"]);
+    assert_eq!(copied(&cut), ["v1"]);
     let after_cut = digests(&client, &target).await;
     for (tag, digest) in &after_cut {
         let want = if tag == "v1" { &new[tag] } else { &old[tag] };
@@ -363,9 +350,7 @@ async fn a_cut_sync_leaves_no_tag_without_its_blobs_and_a_rerun_finishes() {
         .await
         .unwrap();
     assert!(rerun.is_complete(), "{:?}", rerun.failed);
-    let mut moved: Vec<_> = rerun.copied.iter().map(|t| t.tag.to_string()).collect();
-    moved.sort();
-    assert_eq!(moved, ["multi-b", "v2"]);
+    assert_eq!(copied(&rerun), ["multi-b", "v2"]);
     assert_eq!(digests(&client, &target).await, new);
     assert_complete(&client, &target).await;
 }
