@@ -199,6 +199,14 @@ fn copied(report: &SyncReport) -> Vec<String> {
     tags
 }
 
+/// Syncs every tag of `from` to `to`, which must succeed whole; returns
+/// the tags copied, sorted.
+async fn sync_whole(client: &RegistryClient, from: &Reference, to: &Reference) -> Vec<String> {
+    let report = client.sync(from, to, &SyncOptions::new()).await.unwrap();
+    assert!(report.is_complete(), "{to}: {:?}", report.failed);
+    copied(&report)
+}
+
 #[tokio::test]
 async fn ghcr_to_docker_registry_and_back_keeps_every_digest() {
     let (fake, registry) = (fake().await, support::registry(Auth::None).await);
@@ -226,9 +234,7 @@ async fn ghcr_to_docker_registry_and_back_keeps_every_digest() {
             Some(&creds[..]),
         ),
     ] {
-        let report = client.sync(from, to, &SyncOptions::new()).await.unwrap();
-        assert!(report.is_complete(), "{to}: {:?}", report.failed);
-        assert_eq!(report.copied.len(), 9, "{to}");
+        assert_eq!(sync_whole(&client, from, to).await.len(), 9, "{to}");
         assert_eq!(digests(&client, to).await, want, "{to}: tags and digests");
         let seen = skopeo_digests(host, path, &want, creds).await;
         assert_eq!(seen, want, "skopeo reads {to} with the source's digests");
@@ -245,11 +251,7 @@ async fn synced_to_fake() -> (FakeGhcr, Registry, RegistryClient, Reference, Ref
     let source = registry.reference("team/src").unwrap();
     let target = on_fake(&fake, "octo/dst");
     seed(&client, &source).await;
-    let first = client
-        .sync(&source, &target, &SyncOptions::new())
-        .await
-        .unwrap();
-    assert!(first.is_complete(), "{:?}", first.failed);
+    sync_whole(&client, &source, &target).await;
     (fake, registry, client, source, target)
 }
 
@@ -264,12 +266,7 @@ async fn a_second_sync_to_ghcr_heads_unchanged_tags_and_writes_only_changes() {
     }
 
     fake.log().clear();
-    let second = client
-        .sync(&source, &target, &SyncOptions::new())
-        .await
-        .unwrap();
-    assert!(second.is_complete(), "{:?}", second.failed);
-    assert_eq!(copied(&second), CHANGED);
+    assert_eq!(sync_whole(&client, &source, &target).await, CHANGED);
 
     let log = fake.log().entries();
     let manifests = |tag: &str| -> Vec<Method> {
@@ -345,12 +342,8 @@ async fn a_cut_sync_leaves_no_tag_without_its_blobs_and_a_rerun_finishes() {
     assert_complete(&client, &target).await;
 
     fake.faults().clear();
-    let rerun = client
-        .sync(&source, &target, &SyncOptions::new())
-        .await
-        .unwrap();
-    assert!(rerun.is_complete(), "{:?}", rerun.failed);
-    assert_eq!(copied(&rerun), ["multi-b", "v2"]);
+    let rerun = sync_whole(&client, &source, &target).await;
+    assert_eq!(rerun, ["multi-b", "v2"]);
     assert_eq!(digests(&client, &target).await, new);
     assert_complete(&client, &target).await;
 }
