@@ -20,6 +20,7 @@ mod replay;
 mod storms;
 mod support;
 mod sync;
+mod sync_ghcr;
 mod tags;
 mod trust;
 mod uploads;

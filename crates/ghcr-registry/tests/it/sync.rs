@@ -20,20 +20,37 @@ async fn seed(client: &RegistryClient, source: &Reference) -> (Digest, Digest) {
             .await
             .unwrap();
     }
-    for i in 0..20 {
+    single_images(client, source, 20).await;
+    let referrer = sign_and_refer(client, source, &index).await;
+    (index.digest().clone(), referrer)
+}
+
+/// Tags `v0`..`v{count-1}`, a linux/amd64 image each.
+pub(crate) async fn single_images(client: &RegistryClient, source: &Reference, count: u64) {
+    for i in 0..count {
         let image = platform_image(client, source, "linux/amd64", i).await;
         client
             .put_manifest(&source.with_tag(&format!("v{i}")).unwrap(), &image)
             .await
             .unwrap();
     }
+}
+
+/// A cosign `.sig` tag for `index` and an OCI referrer of it (in the
+/// `sha256-<hex>` fallback tag where there is no referrers API); returns
+/// the referrer's digest.
+pub(crate) async fn sign_and_refer(
+    client: &RegistryClient,
+    source: &Reference,
+    index: &Manifest,
+) -> Digest {
     let signature = platform_image(client, source, "linux/amd64", 500).await;
     let sig_tag = format!("{}.sig", index.digest().referrers_tag());
     client
         .put_manifest(&source.with_tag(&sig_tag).unwrap(), &signature)
         .await
         .unwrap();
-    let referrer = referrer_of(&index);
+    let referrer = referrer_of(index);
     client
         .push_blob(
             source,
@@ -46,7 +63,7 @@ async fn seed(client: &RegistryClient, source: &Reference) -> (Digest, Digest) {
         .put_manifest(&source.with_digest(referrer.digest().clone()), &referrer)
         .await
         .unwrap();
-    (index.digest().clone(), referrer.digest().clone())
+    referrer.digest().clone()
 }
 
 fn referrer_of(subject: &Manifest) -> Manifest {
@@ -112,17 +129,7 @@ async fn sync_copies_every_tag_then_only_changes(auth: Auth) {
             assert_eq!(Digest::sha256_of(&raw), want.digest, "skopeo sees {tag}");
         }
     }
-    let found = client
-        .referrers(&target.with_digest(index.clone()), None)
-        .await
-        .unwrap();
-    assert!(
-        found
-            .descriptors
-            .iter()
-            .any(|d| d.digest().to_string() == referrer.as_str()),
-        "the referrer is reachable on the target"
-    );
+    assert_referrer(&client, &target, &index, &referrer).await;
 
     let again = client
         .sync(&source, &target, &SyncOptions::new())
@@ -146,4 +153,24 @@ async fn sync_copies_every_tag_then_only_changes(auth: Auth) {
     moved.sort();
     assert_eq!(moved, ["v1", "v2", "v3"]);
     assert_eq!(third.blob_counts().0, 3, "one new layer per changed tag");
+}
+
+/// `referrer` is listed for `subject` on `repository`.
+pub(crate) async fn assert_referrer(
+    client: &RegistryClient,
+    repository: &Reference,
+    subject: &Digest,
+    referrer: &Digest,
+) {
+    let found = client
+        .referrers(&repository.with_digest(subject.clone()), None)
+        .await
+        .unwrap();
+    assert!(
+        found
+            .descriptors
+            .iter()
+            .any(|d| d.digest().to_string() == referrer.as_str()),
+        "the referrer is reachable on {repository}: {found:?}"
+    );
 }
