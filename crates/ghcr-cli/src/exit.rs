@@ -170,6 +170,7 @@ fn of_registry(error: &RegistryError) -> Code {
         RegistryError::UploadInterrupted { source, .. } => of_registry(source),
         RegistryError::InvalidReference { .. }
         | RegistryError::InvalidFilter { .. }
+        | RegistryError::InvalidVersionRange { .. }
         | RegistryError::Layout { .. }
         | RegistryError::Config { .. } => Code::Usage,
         _ => Code::Other,

@@ -234,6 +234,19 @@ pub enum Error {
         source: Box<regex::Error>,
     },
 
+    /// A semantic-version range (sync's `semver`) does not parse.
+    #[error(
+        "semver range `{range}` is not valid; write Cargo's comparators, like `>=1.2, <2`, `^3` or `~1.4`"
+    )]
+    #[non_exhaustive]
+    InvalidVersionRange {
+        /// The range as given.
+        range: String,
+        /// What the parser said.
+        #[source]
+        source: Box<semver::Error>,
+    },
+
     /// A client setting cannot work.
     #[error("registry client setting `{setting}`: {reason}")]
     #[non_exhaustive]

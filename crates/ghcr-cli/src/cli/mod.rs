@@ -254,12 +254,16 @@ pub(crate) struct SyncArgs {
     pub(crate) target: Option<String>,
     /// Run the `[[sync]]` pairs of this TOML file (source, target, and
     /// optional tags, newest, no_referrers, concurrency per pair) instead.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["source", "target", "tags", "newest", "no_referrers", "concurrency"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["source", "target", "tags", "semver", "newest", "no_referrers", "concurrency"])]
     pub(crate) config: Option<PathBuf>,
     /// Only tags this regular expression matches (anywhere in the tag, as
     /// `ls --filter`: anchor with ^…$).
     #[arg(long, value_name = "RE")]
     pub(crate) tags: Option<String>,
+    /// Only tags that are semantic versions (a leading `v` allowed) in
+    /// this range: Cargo's comparators, `>=1.2, <2`, `^3`, `~1.4`.
+    #[arg(long, value_name = "RANGE")]
+    pub(crate) semver: Option<String>,
     /// Only the last N of the chosen tags, in the order the registry lists
     /// them (lexical on distribution).
     #[arg(long, value_name = "N")]

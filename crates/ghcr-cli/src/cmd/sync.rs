@@ -21,6 +21,9 @@ fn options(args: &SyncArgs) -> SyncOptions {
     if let Some(pattern) = &args.tags {
         options = options.tags(pattern);
     }
+    if let Some(range) = &args.semver {
+        options = options.semver(range);
+    }
     if let Some(n) = args.newest {
         options = options.newest(n);
     }

@@ -8,6 +8,7 @@
 //! source = "docker.io/library/alpine"   # a repository; a tag is ignored
 //! target = "ghcr.io/octo-org/alpine"
 //! tags = '^3\.'                          # optional, as --tags
+//! semver = ">=3.18, <4"                  # optional, as --semver
 //! newest = 5                             # optional, as --newest
 //! no_referrers = false                   # optional
 //! concurrency = 1                        # optional: images at once
@@ -25,6 +26,8 @@ pub(crate) struct Entry {
     target: String,
     #[serde(default)]
     tags: Option<String>,
+    #[serde(default)]
+    semver: Option<String>,
     #[serde(default)]
     newest: Option<usize>,
     #[serde(default)]
@@ -88,6 +91,9 @@ fn pair(entry: Entry, registry: &str) -> Result<Pair, String> {
     if let Some(pattern) = entry.tags {
         options = options.tags(pattern);
     }
+    if let Some(range) = entry.semver {
+        options = options.semver(range);
+    }
     if let Some(n) = entry.newest {
         options = options.newest(n);
     }
@@ -138,6 +144,10 @@ mod tests {
                 "target `Not A Ref`",
             ),
             ("[[sync]]\nsource = \"a/b\"\n", "missing field `target`"),
+            (
+                "[[sync]]\nsource = \"a/b\"\ntarget = \"a/c\"\nsemver = \"~>1\"\n",
+                "semver range `~>1`",
+            ),
         ] {
             let error = parse_file(text, "ghcr.io").unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");

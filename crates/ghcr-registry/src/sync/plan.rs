@@ -23,6 +23,9 @@ const COMPARE_CONCURRENCY: usize = 8;
 pub struct SyncOptions {
     /// Only tags this regex matches (searched anywhere in the tag).
     pub tags: Option<String>,
+    /// Only tags that are semantic versions (a leading `v` allowed) within
+    /// this range (`>=1.2, <2`, `^3`, `~1.4`: Cargo's comparators).
+    pub semver: Option<String>,
     /// Only the newest N tags, by the order the registry lists them last.
     pub newest: Option<usize>,
     /// Leave out cosign tags and referrer indexes.
@@ -43,6 +46,13 @@ impl SyncOptions {
     #[must_use]
     pub fn tags(mut self, pattern: impl Into<String>) -> Self {
         self.tags = Some(pattern.into());
+        self
+    }
+
+    /// Only tags that are versions within `range`.
+    #[must_use]
+    pub fn semver(mut self, range: impl Into<String>) -> Self {
+        self.semver = Some(range.into());
         self
     }
 
@@ -76,7 +86,21 @@ impl SyncOptions {
         if let Some(pattern) = &self.tags {
             crate::tags::tag_filter(pattern)?;
         }
+        self.version_range()?;
         Ok(())
+    }
+
+    /// The `semver` range, parsed.
+    fn version_range(&self) -> Result<Option<semver::VersionReq>> {
+        self.semver
+            .as_deref()
+            .map(|range| {
+                semver::VersionReq::parse(range).map_err(|source| Error::InvalidVersionRange {
+                    range: range.to_owned(),
+                    source: Box::new(source),
+                })
+            })
+            .transpose()
     }
 }
 
@@ -162,11 +186,19 @@ pub(crate) fn select(
     tags: Vec<Tag>,
     options: &SyncOptions,
     regex: Option<&regex::Regex>,
+    range: Option<&semver::VersionReq>,
 ) -> (Vec<Tag>, Vec<Tag>) {
     let (attached, mut images): (Vec<Tag>, Vec<Tag>) =
         tags.into_iter().partition(|t| is_attached(t.as_str()));
     if let Some(regex) = regex {
         images.retain(|t| regex.is_match(t.as_str()));
+    }
+    if let Some(range) = range {
+        images.retain(|t| {
+            let text = t.as_str();
+            semver::Version::parse(text.strip_prefix('v').unwrap_or(text))
+                .is_ok_and(|version| range.matches(&version))
+        });
     }
     if let Some(n) = options.newest {
         let drop = images.len().saturating_sub(n);
@@ -211,10 +243,11 @@ impl RegistryClient {
             .map(crate::tags::tag_filter)
             .transpose()?;
         let tags = self.list_tags(&source).await?;
-        let (images, attached) = select(tags, options, regex.as_ref());
+        let range = options.version_range()?;
+        let (images, attached) = select(tags, options, regex.as_ref(), range.as_ref());
         let concurrency = options.concurrency.unwrap_or(DEFAULT_IMAGE_CONCURRENCY);
         let mut entries = self.compare(&source, &target, images, false).await?;
-        let filtered = regex.is_some() || options.newest.is_some();
+        let filtered = regex.is_some() || range.is_some() || options.newest.is_some();
         let picked: Vec<String> = entries.iter().map(|e| e.digest.to_string()).collect();
         let attached = attached
             .into_iter()
@@ -289,12 +322,39 @@ mod tests {
         let sig = format!("sha256-{HEX}.sig");
         let all = tags(&["v1", "v2", "dev", &sig]);
         let re = regex::Regex::new("^v").unwrap();
-        let (images, attached) = select(all.clone(), &SyncOptions::new(), Some(&re));
+        let (images, attached) = select(all.clone(), &SyncOptions::new(), Some(&re), None);
         assert_eq!(images, tags(&["v1", "v2"]));
         assert_eq!(attached, tags(&[&sig]));
-        let (images, _) = select(all.clone(), &SyncOptions::new().newest(1), None);
+        let (images, _) = select(all.clone(), &SyncOptions::new().newest(1), None, None);
         assert_eq!(images, tags(&["dev"]));
-        let (_, attached) = select(all, &SyncOptions::new().no_referrers(), None);
+        let (_, attached) = select(all, &SyncOptions::new().no_referrers(), None, None);
         assert!(attached.is_empty());
+    }
+
+    #[test]
+    fn semver_ranges_keep_versions_within_them() {
+        let all = tags(&[
+            "v1.2.3",
+            "1.4.0",
+            "2.0.0",
+            "v2.1.0-rc.1",
+            "1.3",
+            "latest",
+            "v0.9.9",
+        ]);
+        let options = SyncOptions::new().semver(">=1.2, <2");
+        options.validate().unwrap();
+        let range = options.version_range().unwrap();
+        let (images, _) = select(all.clone(), &options, None, range.as_ref());
+        assert_eq!(images, tags(&["v1.2.3", "1.4.0"]), "1.3 is no full version");
+        let caret = SyncOptions::new().semver("^2");
+        let range = caret.version_range().unwrap();
+        let (images, _) = select(all, &caret, None, range.as_ref());
+        assert_eq!(images, tags(&["2.0.0"]), "a pre-release is outside ^2");
+        let error = SyncOptions::new()
+            .semver(">=banana")
+            .validate()
+            .unwrap_err();
+        assert!(error.to_string().contains(">=banana"), "{error}");
     }
 }
