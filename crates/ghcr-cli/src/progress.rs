@@ -50,9 +50,27 @@ pub(crate) fn bars() -> Progress {
                 let bar = multi.add(new_bar(None, Some(&digest)));
                 bar.finish_with_message(skip_word(reason));
             }
+            ProgressEvent::TagSynced {
+                tag,
+                copied,
+                done,
+                total,
+            } => {
+                let _ = multi.println(tag_line(&tag, copied, done, total));
+            }
             _ => {}
         }
     })
+}
+
+/// A sync's line for a finished tag: `[3/30] v1.2 copied`.
+pub(crate) fn tag_line(tag: &str, copied: bool, done: usize, total: usize) -> String {
+    let what = if copied {
+        "copied"
+    } else {
+        "failed (its target tag is unchanged)"
+    };
+    format!("[{done}/{total}] {tag} {what}")
 }
 
 /// What a skipped blob's line says.

@@ -68,6 +68,18 @@ pub enum ProgressEvent {
         /// Its size.
         size: u64,
     },
+    /// A sync finished one tag (copied with its image, or failed and left
+    /// the target's tag as it was).
+    TagSynced {
+        /// The tag.
+        tag: String,
+        /// Whether it was copied.
+        copied: bool,
+        /// Tags finished so far in this sync, this one included.
+        done: usize,
+        /// Tags the sync copies.
+        total: usize,
+    },
 }
 
 type Callback = dyn Fn(ProgressEvent) + Send + Sync;

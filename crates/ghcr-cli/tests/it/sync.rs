@@ -53,6 +53,11 @@ async fn sync_copies_the_chosen_tags_once() {
         .map(|t| t["tag"].as_str().unwrap())
         .collect();
     assert_eq!(tags, ["v1", "v2"], "{json:#}");
+    // The dry run says what each tag would send, at most.
+    for tag in json["plan"]["tags"].as_array().unwrap() {
+        assert!(tag["bytes"].as_u64().unwrap() > 0, "{json:#}");
+    }
+    assert_eq!(json["plan"]["mounts"], false);
     run(vec!["--plain-http".into(), "ls".into(), to.clone()])
         .await
         .code(3);

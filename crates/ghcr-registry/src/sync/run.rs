@@ -1,6 +1,8 @@
 //! Running a [`SyncPlan`]: images a few at a time, each copied whole
 //! (blobs, then children by digest, then the tag), attached tags after.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use futures_util::StreamExt;
 use ghcr_types::{Digest, Reference, Tag};
 
@@ -8,6 +10,7 @@ use crate::blobs::{BlobOutcome, PushedBlob};
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
 use crate::options::TransferOptions;
+use crate::progress::ProgressEvent;
 use crate::referrers::ReferrersSource;
 
 use super::plan::{SyncEntry, SyncPlan};
@@ -94,6 +97,8 @@ impl RegistryClient {
             skipped: plan.skipped().map(|e| e.tag.clone()).collect(),
             ..SyncReport::default()
         };
+        let total = plan.to_copy().count();
+        let finished = &AtomicUsize::new(0);
         for attached in [false, true] {
             // Tags of one digest go one after another in one task: the
             // first copies, the rest find everything there. docker-registry
@@ -110,7 +115,14 @@ impl RegistryClient {
                 .map(|group| async move {
                     let mut done = Vec::with_capacity(group.len());
                     for entry in group {
-                        done.push((entry, self.sync_entry(plan, entry, options).await));
+                        let result = self.sync_entry(plan, entry, options).await;
+                        options.progress.emit(ProgressEvent::TagSynced {
+                            tag: entry.tag.to_string(),
+                            copied: result.is_ok(),
+                            done: finished.fetch_add(1, Ordering::Relaxed) + 1,
+                            total,
+                        });
+                        done.push((entry, result));
                     }
                     done
                 })

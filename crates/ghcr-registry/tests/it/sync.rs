@@ -174,3 +174,56 @@ pub(crate) async fn assert_referrer(
         "the referrer is reachable on {repository}: {found:?}"
     );
 }
+
+#[tokio::test]
+async fn a_sync_reports_each_tag_as_it_finishes() {
+    use std::sync::{Arc, Mutex};
+
+    use ghcr_registry::{Progress, ProgressEvent, TransferOptions};
+
+    let registry = support::registry(Auth::None).await;
+    let client = support::client_for(&[&registry]).build().unwrap();
+    let source = registry.reference("team/src").unwrap();
+    for (i, tag) in ["a", "b", "c"].into_iter().enumerate() {
+        let image = platform_image(&client, &source, "linux/amd64", 700 + i as u64).await;
+        client
+            .put_manifest(&source.with_tag(tag).unwrap(), &image)
+            .await
+            .unwrap();
+    }
+    let target = registry.reference("team/dst").unwrap();
+    let plan = client
+        .plan_sync(&source, &target, &SyncOptions::new())
+        .await
+        .unwrap();
+    let seen: Arc<Mutex<Vec<(String, bool, usize, usize)>>> = Arc::default();
+    let progress = Progress::new({
+        let seen = seen.clone();
+        move |event| {
+            if let ProgressEvent::TagSynced {
+                tag,
+                copied,
+                done,
+                total,
+            } = event
+            {
+                seen.lock().unwrap().push((tag, copied, done, total));
+            }
+        }
+    });
+    let report = client
+        .run_sync(&plan, &TransferOptions::new().progress(progress))
+        .await;
+    assert!(report.is_complete());
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_by_key(|(_, _, done, _)| *done);
+    let dones: Vec<usize> = seen.iter().map(|(_, _, done, _)| *done).collect();
+    assert_eq!(dones, [1, 2, 3]);
+    assert!(
+        seen.iter()
+            .all(|(_, copied, _, total)| *copied && *total == 3)
+    );
+    let mut tags: Vec<&str> = seen.iter().map(|(tag, ..)| tag.as_str()).collect();
+    tags.sort_unstable();
+    assert_eq!(tags, ["a", "b", "c"]);
+}
