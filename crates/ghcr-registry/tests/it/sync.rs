@@ -175,6 +175,9 @@ pub(crate) async fn assert_referrer(
     );
 }
 
+/// A `TagSynced` event: tag, copied, done, total.
+type Finished = (String, bool, usize, usize);
+
 #[tokio::test]
 async fn a_sync_reports_each_tag_as_it_finishes() {
     use std::sync::{Arc, Mutex};
@@ -196,7 +199,7 @@ async fn a_sync_reports_each_tag_as_it_finishes() {
         .plan_sync(&source, &target, &SyncOptions::new())
         .await
         .unwrap();
-    let seen: Arc<Mutex<Vec<(String, bool, usize, usize)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Finished>>> = Arc::default();
     let progress = Progress::new({
         let seen = seen.clone();
         move |event| {
