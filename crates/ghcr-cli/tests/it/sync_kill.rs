@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use crate::kill::{KillPoint, Points, run_and_kill};
 use crate::support::{Env, TOKEN, USER, at, fake};
 
-/// Kills; each is a fresh target (the source is only read).
-const RUNS: u64 = 60;
+/// Kills per test; each into a fresh target (the source is only read).
+const RUNS: u64 = 40;
 const SEED: u64 = 0x7379_6e63;
 const SOURCE: &str = "octo/src";
 const TARGET: &str = "octo/mirror";
@@ -106,83 +106,165 @@ fn assert_complete(fake: &FakeGhcr, repository: &str, digest: &Digest, context: 
 }
 
 /// Every tag on the target is at the source's digest for it, complete.
-/// Returns how many tags the target has.
+/// Returns the target's tags.
 #[track_caller]
 fn assert_target_sound(
     target: &FakeGhcr,
+    repository: &str,
     expected: &BTreeMap<String, Digest>,
     context: &str,
-) -> usize {
-    let tags = tag_digests(target, TARGET);
+) -> Vec<String> {
+    let tags = tag_digests(target, repository);
     for (tag, digest) in &tags {
         assert_eq!(
             Some(digest),
             expected.get(tag),
             "{context}: the target's {tag} is not the source's"
         );
-        assert_complete(target, TARGET, digest, &format!("{context}, tag {tag}"));
+        assert_complete(target, repository, digest, &format!("{context}, tag {tag}"));
     }
-    tags.len()
+    tags.into_keys().collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn sync_killed_at_seeded_points_never_tags_an_incomplete_image() {
+/// Where the copies go: a second fake, or another repository on the
+/// source's fake (so blobs are mounted).
+#[derive(Clone, Copy)]
+enum Target {
+    Apart,
+    Beside,
+}
+
+/// One run's target: its fake (the source's when beside) and reference.
+struct Place {
+    apart: Option<FakeGhcr>,
+    repository: String,
+}
+
+impl Target {
+    async fn place(self, env: &Env, run: u64) -> Place {
+        match self {
+            Self::Apart => Place {
+                apart: Some(target_for(env).await),
+                repository: TARGET.to_owned(),
+            },
+            Self::Beside => Place {
+                apart: None,
+                repository: format!("{TARGET}-{run}"),
+            },
+        }
+    }
+}
+
+impl Place {
+    fn fake<'a>(&'a self, source: &'a FakeGhcr) -> &'a FakeGhcr {
+        self.apart.as_ref().unwrap_or(source)
+    }
+}
+
+/// Seeds the source, then `RUNS` times: `ghcr sync` killed at a seeded
+/// point, the target checked, a re-run that copies exactly the tags the
+/// killed run left missing. Returns how many runs were killed.
+async fn sync_killed_at_seeded_points(target: Target, seed: u64) -> usize {
     let source = fake().await;
     seed_source(&source);
     let expected = tag_digests(&source, SOURCE);
     assert_eq!(expected.len(), 8, "{expected:?}");
-    let (from, to_of) = (at(&source, SOURCE), |target: &FakeGhcr| at(target, TARGET));
+    let from = at(&source, SOURCE);
 
-    // Requests each side sees in an uninterrupted run.
+    // Requests each fake sees in an uninterrupted run (one total when beside).
     let (source_total, target_total) = {
         let env = Env::fake(&source);
-        let target = target_for(&env).await;
-        let to = to_of(&target);
+        let place = target.place(&env, RUNS).await;
+        let fake = place.fake(&source);
         source.log().clear();
-        env.run(&["--plain-http", "sync", &from, &to]).await.ok();
-        assert_eq!(tag_digests(&target, TARGET), expected);
-        (source.log().len(), target.log().len())
+        fake.log().clear();
+        let to = at(fake, &place.repository);
+        let json = env
+            .run(&["--plain-http", "--json", "sync", &from, &to])
+            .await
+            .ok()
+            .json();
+        let blobs = &json["report"]["blobs"];
+        // 23 blobs: 20 distinct, and 3 found there (a shared layer, and
+        // `latest` after `v5`); mounted only within a registry.
+        let (moved, way) = match target {
+            Target::Apart => ("uploaded", "mounted"),
+            Target::Beside => ("mounted", "uploaded"),
+        };
+        assert_eq!(
+            (&blobs[moved], &blobs[way], &blobs["existed"]),
+            (&json!(20), &json!(0), &json!(3)),
+            "{json:#}"
+        );
+        assert_eq!(tag_digests(fake, &place.repository), expected);
+        (source.log().len(), fake.log().len())
     };
 
-    let mut points = Points(SEED);
-    let (mut killed, mut partial) = (0, 0);
+    let mut points = Points(seed);
+    let mut killed = 0;
     let mut left = Vec::new();
     for run in 0..RUNS {
         let env = Env::fake(&source);
-        let target = target_for(&env).await;
-        let to = to_of(&target);
+        let place = target.place(&env, run).await;
+        let fake = place.fake(&source);
+        let to = at(fake, &place.repository);
         let args = ["--plain-http", "sync", from.as_str(), to.as_str()];
         let on_source = points.next(2) == 0;
-        let (side, total) = if on_source {
-            (&source, source_total)
+        let (side, total, name) = if on_source {
+            (&source, source_total, "source")
         } else {
-            (&target, target_total)
+            (fake, target_total, "target")
         };
         let point = KillPoint::seeded(&mut points, total);
-        let name = if on_source { "source" } else { "target" };
-        let context = format!("sync run {run}, {point:?} of {total} on the {name}");
+        let context = format!("sync run {run}, {point:?} of {total} on the {name}'s fake");
         killed += usize::from(run_and_kill(&env, side, &args, point).await);
-        let tagged = assert_target_sound(&target, &expected, &context);
-        partial += usize::from(tagged < expected.len());
-        left.push(tagged);
+        let tagged = assert_target_sound(fake, &place.repository, &expected, &context);
+        left.push(tagged.len());
 
         let rerun = ["--plain-http", "--json", "sync", from.as_str(), to.as_str()];
         let json = env.run(&rerun).await.ok().json();
-        assert_eq!(json["report"]["complete"], true, "{context}: {json:#}");
+        let report = &json["report"];
+        assert_eq!(report["complete"], true, "{context}: {json:#}");
+        let mut skipped: Vec<&str> = report["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|tag| tag.as_str().unwrap())
+            .collect();
+        skipped.sort_unstable();
         assert_eq!(
-            tag_digests(&target, TARGET),
+            skipped, tagged,
+            "{context}: the re-run skipped other tags than were there"
+        );
+        assert_eq!(
+            report["copied"].as_array().unwrap().len() + skipped.len(),
+            expected.len(),
+            "{context}: {json:#}"
+        );
+        assert_eq!(
+            tag_digests(fake, &place.repository),
             expected,
             "{context}: {json:#}"
         );
-        assert_target_sound(&target, &expected, &context);
+        assert_target_sound(fake, &place.repository, &expected, &context);
     }
     println!(
-        "sync: {killed} of {RUNS} runs killed ({partial} with tags missing), \
-         points within {source_total} source and {target_total} target requests; \
-         tags on the target after each kill: {left:?}"
+        "sync: {killed} of {RUNS} runs killed, points within {source_total} source and \
+         {target_total} target requests; tags on the target after each kill: {left:?}"
     );
     assert!(
         killed * 2 >= usize::try_from(RUNS).unwrap(),
         "only {killed} of {RUNS} runs were killed before they finished"
     );
+    killed
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_to_another_registry_killed_at_seeded_points_never_tags_an_incomplete_image() {
+    sync_killed_at_seeded_points(Target::Apart, SEED).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_within_a_registry_killed_at_seeded_points_never_tags_an_incomplete_image() {
+    sync_killed_at_seeded_points(Target::Beside, SEED ^ 0x006d_6f75_6e74).await;
 }
