@@ -1,9 +1,11 @@
-//! `kill -9` of `ghcr sync` between two fake ghcr.io's at seeded points,
-//! counted in requests one of them saw (held there unanswered, or just
-//! answered; see `kill.rs`): after each kill every tag on the target
-//! points at the source's digest for that tag, and that manifest, its
-//! children and all their blobs are stored; a re-run completes and leaves
-//! the target's tags equal to the source's.
+//! `kill -9` of `ghcr sync` at seeded points, to a second fake ghcr.io
+//! (blobs streamed across) or to another repository on the source's fake
+//! (blobs mounted), counted in requests one fake saw (held there
+//! unanswered, or just answered; see `kill.rs`): after each kill every tag
+//! on the target points at the source's digest for that tag, and that
+//! manifest, its children and all their blobs are stored; a re-run skips
+//! exactly the tags already there, copies the rest, and leaves the
+//! target's tags equal to the source's.
 
 use std::collections::BTreeMap;
 
