@@ -21,10 +21,10 @@ const RUNS: u64 = 50;
 const SEED: u64 = 0x6b69_6c6c;
 
 /// xorshift64*: seeded kill points without a dependency.
-struct Points(u64);
+pub(crate) struct Points(pub(crate) u64);
 
 impl Points {
-    fn next(&mut self, below: u64) -> u64 {
+    pub(crate) fn next(&mut self, below: u64) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -35,13 +35,13 @@ impl Points {
 /// Where a run is killed: when the fake receives request `k` (held there,
 /// unanswered), or once it has answered `k` requests.
 #[derive(Clone, Copy, Debug)]
-enum KillPoint {
+pub(crate) enum KillPoint {
     Holding(usize),
     Answered(usize),
 }
 
 impl KillPoint {
-    fn seeded(points: &mut Points, requests: usize) -> Self {
+    pub(crate) fn seeded(points: &mut Points, requests: usize) -> Self {
         let k = 1 + usize::try_from(points.next(requests as u64)).unwrap();
         if points.next(2) == 0 {
             Self::Holding(k)
@@ -53,7 +53,12 @@ impl KillPoint {
 
 /// Runs `ghcr ARGS` and kills it with SIGKILL at `point` (or lets it end
 /// if it finishes first); returns whether it was killed.
-async fn run_and_kill(env: &Env, fake: &FakeGhcr, args: &[&str], point: KillPoint) -> bool {
+pub(crate) async fn run_and_kill(
+    env: &Env,
+    fake: &FakeGhcr,
+    args: &[&str],
+    point: KillPoint,
+) -> bool {
     fake.log().clear();
     if let KillPoint::Holding(k) = point {
         let hold = Fault::delay(Route::any_method("*"), Duration::from_secs(3600));

@@ -23,3 +23,4 @@ mod secrets;
 mod serve;
 mod support;
 mod sync;
+mod sync_kill;

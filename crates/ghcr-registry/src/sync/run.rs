@@ -48,12 +48,13 @@ impl SyncReport {
         self.blobs_with(BlobOutcome::Uploaded).map(|b| b.size).sum()
     }
 
-    /// Blobs uploaded, mounted and found already there.
+    /// Blobs uploaded, found already there, and mounted: the order the
+    /// CLI's report gives them in.
     pub fn blob_counts(&self) -> (usize, usize, usize) {
         (
             self.blobs_with(BlobOutcome::Uploaded).count(),
-            self.blobs_with(BlobOutcome::Mounted).count(),
             self.blobs_with(BlobOutcome::Existed).count(),
+            self.blobs_with(BlobOutcome::Mounted).count(),
         )
     }
 
