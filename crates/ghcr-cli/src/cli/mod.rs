@@ -254,7 +254,7 @@ pub(crate) struct SyncArgs {
     pub(crate) target: Option<String>,
     /// Run the `[[sync]]` pairs of this TOML file (source, target, and
     /// optional tags, newest, no_referrers, concurrency per pair) instead.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["source", "target", "tags", "semver", "newest", "no_referrers", "concurrency"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["source", "target", "tags", "semver", "newest", "no_referrers", "platforms", "concurrency"])]
     pub(crate) config: Option<PathBuf>,
     /// Only tags this regular expression matches (anywhere in the tag, as
     /// `ls --filter`: anchor with ^…$).
@@ -271,6 +271,11 @@ pub(crate) struct SyncArgs {
     /// Leave signatures, SBOMs and attestations (cosign tags, referrers) behind.
     #[arg(long)]
     pub(crate) no_referrers: bool,
+    /// Only this platform of each multi-platform image (repeatable): the
+    /// target gets an index of those platforms, a digest of its own, and
+    /// the source's signatures of the whole index stay behind.
+    #[arg(long = "platform", value_name = "OS/ARCH")]
+    pub(crate) platforms: Vec<String>,
     /// Images copied at once (default 4; blobs of each image go in parallel,
     /// and a blob two images share is uploaded once).
     #[arg(long, value_name = "N")]

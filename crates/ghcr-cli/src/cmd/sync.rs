@@ -16,11 +16,11 @@ use serde_json::{Value, json};
 use super::sync_pairs::{self, Pair};
 use super::versions::failed_after_result;
 use crate::cli::SyncArgs;
-use crate::context::Setup;
+use crate::context::{Setup, platform};
 use crate::exit::{Code, usage};
 use crate::output::bytes;
 
-fn options(args: &SyncArgs) -> SyncOptions {
+fn options(args: &SyncArgs) -> anyhow::Result<SyncOptions> {
     let mut options = SyncOptions::new();
     if let Some(pattern) = &args.tags {
         options = options.tags(pattern);
@@ -37,7 +37,11 @@ fn options(args: &SyncArgs) -> SyncOptions {
     if let Some(images) = args.concurrency {
         options = options.concurrency(images);
     }
-    options
+    let mut platforms = Vec::new();
+    for text in &args.platforms {
+        platforms.extend(platform(Some(text))?);
+    }
+    Ok(options.platforms(platforms))
 }
 
 /// The bytes each tag to copy references (`--dry-run` only: one manifest
@@ -77,6 +81,9 @@ fn plan_text(plan: &SyncPlan, sizes: &Sizes) -> String {
             ", up to {} ({how}; those the target has are skipped)",
             bytes(total)
         );
+    }
+    for tag in &plan.unmatched {
+        let _ = write!(text, "\n  skip {tag}  (no child for the chosen platforms)");
     }
     for entry in &plan.entries {
         let action = match entry.action {
@@ -120,6 +127,7 @@ fn plan_json(plan: &SyncPlan, sizes: &Sizes) -> Value {
         "source": plan.source.to_string(),
         "target": plan.target.to_string(),
         "mounts": plan.mounts,
+        "unmatched": plan.unmatched.iter().map(|t| t.as_str().to_owned()).collect::<Vec<_>>(),
         "tags": entries,
     })
 }
@@ -170,7 +178,7 @@ fn pairs(setup: &Setup, args: &SyncArgs) -> anyhow::Result<Vec<Pair>> {
     let (Some(source), Some(target)) = (&args.source, &args.target) else {
         return Err(usage("give SRC and DST, or --config FILE"));
     };
-    let options = options(args);
+    let options = options(args)?;
     options
         .validate()
         .map_err(|error| usage(error.to_string()))?;

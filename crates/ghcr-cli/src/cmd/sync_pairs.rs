@@ -11,6 +11,7 @@
 //! semver = ">=3.18, <4"                  # optional, as --semver
 //! newest = 5                             # optional, as --newest
 //! no_referrers = false                   # optional
+//! platforms = ["linux/amd64"]            # optional, as --platform
 //! concurrency = 1                        # optional: images at once
 //! ```
 
@@ -32,6 +33,8 @@ pub(crate) struct Entry {
     newest: Option<usize>,
     #[serde(default)]
     no_referrers: bool,
+    #[serde(default)]
+    platforms: Vec<String>,
     #[serde(default)]
     concurrency: Option<usize>,
 }
@@ -103,6 +106,14 @@ fn pair(entry: Entry, registry: &str) -> Result<Pair, String> {
     if let Some(images) = entry.concurrency {
         options = options.concurrency(images);
     }
+    let mut platforms = Vec::new();
+    for text in &entry.platforms {
+        platforms.push(
+            ghcr::types::Platform::parse(text)
+                .map_err(|error| format!("platform `{text}`: {error}"))?,
+        );
+    }
+    options = options.platforms(platforms);
     options.validate().map_err(|error| error.to_string())?;
     Ok(Pair {
         source,

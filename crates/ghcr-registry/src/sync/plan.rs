@@ -2,7 +2,7 @@
 //! already has the source's digest.
 
 use futures_util::{StreamExt, TryStreamExt};
-use ghcr_types::{Digest, Reference, Tag};
+use ghcr_types::{Digest, Manifest, Platform, Reference, Tag};
 
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
@@ -28,6 +28,8 @@ pub struct SyncOptions {
     pub semver: Option<String>,
     /// Only the newest N tags, by the order the registry lists them last.
     pub newest: Option<usize>,
+    /// Only these platforms of each index (every platform when empty).
+    pub platforms: Vec<Platform>,
     /// Leave out cosign tags and referrer indexes.
     pub no_referrers: bool,
     /// Images copied at once (4 by default; a blob two of them share is
@@ -53,6 +55,14 @@ impl SyncOptions {
     #[must_use]
     pub fn semver(mut self, range: impl Into<String>) -> Self {
         self.semver = Some(range.into());
+        self
+    }
+
+    /// Only these platforms of each index: the target gets an index of
+    /// those children (and their attestation manifests), a new digest.
+    #[must_use]
+    pub fn platforms(mut self, platforms: impl IntoIterator<Item = Platform>) -> Self {
+        self.platforms = platforms.into_iter().collect();
         self
     }
 
@@ -128,6 +138,9 @@ pub struct SyncEntry {
     pub attached: bool,
     /// Copy or skip.
     pub action: SyncAction,
+    /// The narrowed index (its bytes and media type) when platforms were
+    /// chosen and the tag is an index; `digest` is then its digest.
+    pub(crate) narrowed: Option<(bytes::Bytes, String)>,
 }
 
 /// What a sync will do, before any byte moves.
@@ -144,6 +157,8 @@ pub struct SyncPlan {
     pub mounts: bool,
     /// Images at once.
     pub concurrency: usize,
+    /// Index tags left out: none of their children is for a chosen platform.
+    pub unmatched: Vec<Tag>,
 }
 
 impl SyncPlan {
@@ -247,7 +262,15 @@ impl RegistryClient {
         let (images, attached) = select(tags, options, regex.as_ref(), range.as_ref());
         let concurrency = options.concurrency.unwrap_or(DEFAULT_IMAGE_CONCURRENCY);
         let mut entries = self.compare(&source, &target, images, false).await?;
-        let filtered = regex.is_some() || range.is_some() || options.newest.is_some();
+        let unmatched = self
+            .narrow(&source, &mut entries, &options.platforms)
+            .await?;
+        // Attached tags go only with the images picked; a narrowed index
+        // is a new digest, so the source's signatures of it stay behind.
+        let filtered = regex.is_some()
+            || range.is_some()
+            || options.newest.is_some()
+            || !options.platforms.is_empty();
         let picked: Vec<String> = entries.iter().map(|e| e.digest.to_string()).collect();
         let attached = attached
             .into_iter()
@@ -260,7 +283,52 @@ impl RegistryClient {
             target,
             entries,
             concurrency,
+            unmatched,
         })
+    }
+
+    /// With platforms chosen: each index entry becomes its narrowed index
+    /// (one GET of the source's index), compared again with the target;
+    /// the tags of indexes with none of the platforms are returned.
+    async fn narrow(
+        &self,
+        source: &Reference,
+        entries: &mut Vec<SyncEntry>,
+        platforms: &[Platform],
+    ) -> Result<Vec<Tag>> {
+        if platforms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let manifests: Vec<Manifest> = futures_util::stream::iter(entries.iter())
+            .map(|entry| {
+                let image = source.with_digest(entry.digest.clone());
+                async move { self.get_manifest(&image).await }
+            })
+            .buffered(COMPARE_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut unmatched = Vec::new();
+        let mut kept = Vec::with_capacity(entries.len());
+        for (mut entry, manifest) in std::mem::take(entries).into_iter().zip(manifests) {
+            if !manifest.is_index() {
+                kept.push(entry);
+                continue;
+            }
+            let Some(bytes) = super::platforms::narrow_index(&manifest, platforms) else {
+                unmatched.push(entry.tag);
+                continue;
+            };
+            entry.digest = Digest::sha256_of(&bytes);
+            entry.action = if entry.target_digest.as_ref() == Some(&entry.digest) {
+                SyncAction::Skip
+            } else {
+                SyncAction::Copy
+            };
+            entry.narrowed = Some((bytes, manifest.media_type().as_str().to_owned()));
+            kept.push(entry);
+        }
+        *entries = kept;
+        Ok(unmatched)
     }
 
     /// One HEAD per side per tag.
@@ -289,6 +357,7 @@ impl RegistryClient {
                     target_digest,
                     attached,
                     action,
+                    narrowed: None,
                 })
             })
             .buffered(COMPARE_CONCURRENCY)

@@ -146,8 +146,13 @@ impl RegistryClient {
         entry: &SyncEntry,
         options: &TransferOptions,
     ) -> Result<SyncedTag> {
-        let from = plan.source.with_digest(entry.digest.clone());
         let to = plan.target.with_tag(entry.tag.as_str())?;
+        if let Some((bytes, media_type)) = &entry.narrowed {
+            return self
+                .sync_narrowed(plan, entry, &to, bytes, media_type, options)
+                .await;
+        }
+        let from = plan.source.with_digest(entry.digest.clone());
         let mut referrers = Vec::new();
         let copied = self.copy_image(&from, &to, options).await?;
         let mut blobs = copied.blobs;
@@ -175,6 +180,40 @@ impl RegistryClient {
             digest: copied.digest,
             blobs,
             referrers,
+        })
+    }
+
+    /// A narrowed index: each child copied by digest, then the new index
+    /// under the tag. The source's referrers name the source's index, not
+    /// this one, so none are copied for it.
+    async fn sync_narrowed(
+        &self,
+        plan: &SyncPlan,
+        entry: &SyncEntry,
+        to: &Reference,
+        bytes: &bytes::Bytes,
+        media_type: &str,
+        options: &TransferOptions,
+    ) -> Result<SyncedTag> {
+        let index = ghcr_types::Manifest::from_bytes(bytes.clone(), Some(media_type))?;
+        let mut blobs = Vec::new();
+        for child in index.children() {
+            let digest = Digest::try_from(child.digest())?;
+            let copied = self
+                .copy_image(
+                    &plan.source.with_digest(digest.clone()),
+                    &plan.target.with_digest(digest),
+                    options,
+                )
+                .await?;
+            blobs.extend(copied.blobs);
+        }
+        let digest = self.put_manifest(to, &index).await?;
+        Ok(SyncedTag {
+            tag: entry.tag.clone(),
+            digest,
+            blobs,
+            referrers: Vec::new(),
         })
     }
 }

@@ -230,3 +230,52 @@ async fn a_sync_reports_each_tag_as_it_finishes() {
     tags.sort_unstable();
     assert_eq!(tags, ["a", "b", "c"]);
 }
+
+#[tokio::test]
+async fn chosen_platforms_narrow_each_index_and_a_rerun_skips_them() {
+    let registry = support::registry(Auth::None).await;
+    let client = support::client_for(&[&registry]).build().unwrap();
+    let source = registry.reference("team/multi-src").unwrap();
+    let (_, children) = multi_arch(&client, &source, "multi").await;
+    let single = platform_image(&client, &source, "linux/amd64", 800).await;
+    client
+        .put_manifest(&source.with_tag("one").unwrap(), &single)
+        .await
+        .unwrap();
+    let target = registry.reference("team/arm-only").unwrap();
+    let arm = SyncOptions::new().platforms([ghcr_types::Platform::parse("linux/arm64").unwrap()]);
+    let report = client.sync(&source, &target, &arm).await.unwrap();
+    assert!(report.is_complete(), "{:?}", report.failed);
+    assert_eq!(report.copied.len(), 2);
+    let narrowed = client
+        .get_manifest(&target.with_tag("multi").unwrap())
+        .await
+        .unwrap();
+    let kept: Vec<String> = narrowed
+        .children()
+        .iter()
+        .map(|c| c.digest().to_string())
+        .collect();
+    assert_eq!(kept, [children[1].digest().to_string()], "only arm64");
+    assert_eq!(narrowed.platforms()[0].architecture, "arm64");
+    // The child and its blobs are there; the single image keeps its digest.
+    client
+        .get_manifest(&target.with_digest(children[1].digest().clone()))
+        .await
+        .unwrap();
+    let one = client
+        .get_manifest(&target.with_tag("one").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(one.digest(), single.digest());
+
+    let again = client.sync(&source, &target, &arm).await.unwrap();
+    assert!(again.copied.is_empty(), "{:?}", again.copied);
+    assert_eq!(again.skipped.len(), 2);
+
+    let none = SyncOptions::new().platforms([ghcr_types::Platform::parse("linux/s390x").unwrap()]);
+    let plan = client.plan_sync(&source, &target, &none).await.unwrap();
+    assert_eq!(plan.unmatched.len(), 1);
+    assert_eq!(plan.unmatched[0].as_str(), "multi");
+    assert_eq!(plan.entries.len(), 1, "the single image stays in the plan");
+}
