@@ -144,6 +144,32 @@ async fn a_config_file_syncs_many_pairs_and_serve_runs_them_on_its_schedule() {
         .await;
     assert_eq!(listed.ok().stdout, "v2\n");
 
+    // An unreachable source is that pair's error, named; the other goes on.
+    let unreachable = dir.path().join("unreachable.toml");
+    std::fs::write(
+        &unreachable,
+        format!(
+            "[[sync]]\nsource = \"127.0.0.1:1/team/gone\"\ntarget = \"{host}/mirror/gone\"\n\n\
+             [[sync]]\nsource = \"{from}/team/api\"\ntarget = \"{host}/mirror/api2\"\n"
+        ),
+    )
+    .unwrap();
+    let quick = Env::empty().set("GHCR_MAX_RETRIES", "0");
+    let mut args = vec!["--plain-http", "--json", "sync", "--config"];
+    args.push(unreachable.to_str().unwrap());
+    let ran = quick.run(&args).await;
+    let json = ran.code(1).json();
+    let pairs = json["pairs"].as_array().unwrap();
+    assert!(
+        pairs[0]["error"].as_str().unwrap().contains("127.0.0.1:1"),
+        "{json:#}"
+    );
+    assert_eq!(
+        pairs[1]["report"]["copied"].as_array().unwrap().len(),
+        1,
+        "{json:#}"
+    );
+
     // A mistyped key is refused with its line before anything runs.
     let broken = dir.path().join("broken.toml");
     std::fs::write(
