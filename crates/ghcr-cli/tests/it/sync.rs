@@ -144,32 +144,6 @@ async fn a_config_file_syncs_many_pairs_and_serve_runs_them_on_its_schedule() {
         .await;
     assert_eq!(listed.ok().stdout, "v2\n");
 
-    // An unreachable source is that pair's error, named; the other goes on.
-    let unreachable = dir.path().join("unreachable.toml");
-    std::fs::write(
-        &unreachable,
-        format!(
-            "[[sync]]\nsource = \"127.0.0.1:1/team/gone\"\ntarget = \"{host}/mirror/gone\"\n\n\
-             [[sync]]\nsource = \"{from}/team/api\"\ntarget = \"{host}/mirror/api2\"\n"
-        ),
-    )
-    .unwrap();
-    let quick = Env::empty().set("GHCR_MAX_RETRIES", "0");
-    let mut args = vec!["--plain-http", "--json", "sync", "--config"];
-    args.push(unreachable.to_str().unwrap());
-    let ran = quick.run(&args).await;
-    let json = ran.code(1).json();
-    let pairs = json["pairs"].as_array().unwrap();
-    assert!(
-        pairs[0]["error"].as_str().unwrap().contains("127.0.0.1:1"),
-        "{json:#}"
-    );
-    assert_eq!(
-        pairs[1]["report"]["copied"].as_array().unwrap().len(),
-        1,
-        "{json:#}"
-    );
-
     // A mistyped key is refused with its line before anything runs.
     let broken = dir.path().join("broken.toml");
     std::fs::write(
@@ -215,4 +189,42 @@ async fn a_config_file_syncs_many_pairs_and_serve_runs_them_on_its_schedule() {
         .run(&["--plain-http", "ls", &format!("{host}/mirror/web")])
         .await;
     assert_eq!(listed.ok().stdout, "v1\nv2\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pair_that_cannot_be_reached_is_named_and_the_others_go_on() {
+    let source = registry::start(Auth::None).await;
+    let target = registry::start(Auth::None).await;
+    let (from, host) = (source.host(), target.host());
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("api");
+    write_layout(&layout, "v1", b"api v1");
+    let place = format!("{}:v1", layout.display());
+    let env = Env::empty().set("GHCR_MAX_RETRIES", "0");
+    env.run(&["--plain-http", "push", &place, &format!("{from}/team/api")])
+        .await
+        .ok();
+    let unreachable = dir.path().join("unreachable.toml");
+    std::fs::write(
+        &unreachable,
+        format!(
+            "[[sync]]\nsource = \"127.0.0.1:1/team/gone\"\ntarget = \"{host}/mirror/gone\"\n\n\
+             [[sync]]\nsource = \"{from}/team/api\"\ntarget = \"{host}/mirror/api\"\n"
+        ),
+    )
+    .unwrap();
+    let mut args = vec!["--plain-http", "--json", "sync", "--config"];
+    args.push(unreachable.to_str().unwrap());
+    let ran = env.run(&args).await;
+    let json = ran.code(1).json();
+    let pairs = json["pairs"].as_array().unwrap();
+    assert!(
+        pairs[0]["error"].as_str().unwrap().contains("127.0.0.1:1"),
+        "{json:#}"
+    );
+    assert_eq!(
+        pairs[1]["report"]["copied"].as_array().unwrap().len(),
+        1,
+        "{json:#}"
+    );
 }
