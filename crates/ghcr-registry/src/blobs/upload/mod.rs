@@ -151,13 +151,15 @@ impl RegistryClient {
             Some(size) => self.budget.take(size).await,
             None => None,
         };
-        let source = source.prepare(small).await?;
         // One push of a digest into a repository at a time: a second one
-        // waits, then finds the blob (see `in_flight`).
+        // waits, then finds the blob (see `in_flight`). Only digests known
+        // up front (copies, syncs, layouts, tarballs): a source hashed here
+        // holds budget, which a waiter must not sit on.
         let _turn = match &source.digest {
             Some(digest) => Some(self.in_flight.turn(repository, digest).await),
             None => None,
         };
+        let source = source.prepare(small).await?;
         let mut opened = None;
         if let Some(digest) = source.digest.clone() {
             if options.exists_check == ExistsCheck::Head
