@@ -4,9 +4,35 @@
 //! and an exclusive lock file for read-merge-write updates.
 
 use std::fs::File;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use ghcr_types::{Algorithm, Digest, DigestHasher};
+
 use crate::error::{Error, Result};
+
+/// Copies `reader` into `writer` in 1 MiB pieces, hashing each piece with
+/// `algorithm` on the way (blocking); the digest and the bytes copied.
+/// With `std::io::sink()` it hashes a reader.
+pub(crate) fn copy_hashed(
+    reader: &mut impl Read,
+    writer: &mut impl Write,
+    algorithm: Algorithm,
+) -> std::io::Result<(Digest, u64)> {
+    let mut hasher = DigestHasher::new(algorithm);
+    let mut buffer = vec![0u8; 1024 * 1024];
+    let mut total = 0u64;
+    loop {
+        let read = reader.read(&mut buffer)?;
+        if read == 0 {
+            return Ok((hasher.finish(), total));
+        }
+        let piece = buffer.get(..read).unwrap_or_default();
+        hasher.update(piece);
+        writer.write_all(piece)?;
+        total += read as u64;
+    }
+}
 
 /// A `.<name>.partial-<random>` file beside a target, removed when dropped
 /// unless it was renamed into place: a pull whose future is dropped

@@ -241,20 +241,13 @@ pub(crate) fn select_entry(
 
 /// Hashes a file in 1 MiB reads; whether it has `digest`.
 fn hash_file(path: &Path, digest: &Digest) -> Result<bool> {
-    use std::io::Read;
-    let Ok(mut verifier) = ghcr_types::DigestVerifier::new(digest) else {
+    let Some(algorithm) = digest.algorithm() else {
         return Ok(false);
     };
     let mut file = std::fs::File::open(path).map_err(|err| Error::io(path, err))?;
-    let mut buffer = vec![0u8; 1024 * 1024];
-    loop {
-        let read = file.read(&mut buffer).map_err(|err| Error::io(path, err))?;
-        if read == 0 {
-            break;
-        }
-        verifier.update(buffer.get(..read).unwrap_or_default());
-    }
-    Ok(verifier.finish().is_ok())
+    let (actual, _) = files::copy_hashed(&mut file, &mut std::io::sink(), algorithm)
+        .map_err(|err| Error::io(path, err))?;
+    Ok(actual == *digest)
 }
 
 #[cfg(test)]

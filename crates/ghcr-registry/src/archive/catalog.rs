@@ -9,7 +9,7 @@ use std::io::{BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
 use bytes::Bytes;
-use ghcr_types::{Algorithm, Digest, DigestHasher, MAX_MANIFEST_SIZE};
+use ghcr_types::{Algorithm, Digest, MAX_MANIFEST_SIZE};
 
 use crate::error::{Error, Result};
 
@@ -221,7 +221,7 @@ pub(crate) fn blob_name(digest: &Digest) -> String {
 }
 
 /// The digest a `blobs/<alg>/<hex>` member name gives.
-fn digest_name(name: &str) -> Option<Digest> {
+pub(crate) fn digest_name(name: &str) -> Option<Digest> {
     let rest = name.strip_prefix("blobs/")?;
     let (algorithm, encoded) = rest.split_once('/')?;
     format!("{algorithm}:{encoded}").parse().ok()
@@ -304,23 +304,14 @@ fn looks_like_json(bytes: &[u8]) -> bool {
 
 /// The sha256, first bytes and length of what `reader` holds.
 fn hash(reader: &mut impl Read) -> std::io::Result<(Digest, Vec<u8>, u64)> {
-    let mut hasher = DigestHasher::new(Algorithm::Sha256);
-    let mut buffer = vec![0u8; 1024 * 1024];
-    let mut head = Vec::new();
-    let mut total = 0u64;
-    loop {
-        let read = reader.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        let piece = buffer.get(..read).unwrap_or_default();
-        if head.len() < 8 {
-            head.extend(piece.iter().copied().take(8 - head.len()));
-        }
-        hasher.update(piece);
-        total += read as u64;
-    }
-    Ok((hasher.finish(), head, total))
+    let mut head = Vec::with_capacity(8);
+    reader.take(8).read_to_end(&mut head)?;
+    let (digest, total) = crate::files::copy_hashed(
+        &mut head.as_slice().chain(reader),
+        &mut std::io::sink(),
+        Algorithm::Sha256,
+    )?;
+    Ok((digest, head, total))
 }
 
 #[cfg(test)]

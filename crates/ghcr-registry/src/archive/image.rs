@@ -12,7 +12,7 @@ use ghcr_types::{Digest, MAX_MANIFEST_SIZE, Manifest, MediaType, Platform};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::catalog::{Catalog, Member, blob_name};
+use super::catalog::{Catalog, Member, blob_name, digest_name};
 use crate::error::{Error, Result};
 use crate::image::BlobRef;
 use crate::layout::{INDEX_FILE, LAYOUT_FILE, checked_manifest, select_entry};
@@ -170,13 +170,9 @@ impl ArchiveImages {
     fn digest_of(&mut self, name: &str, member: &Member) -> Result<Digest> {
         let digest = match &member.digest {
             Some(digest) => digest.clone(),
-            None => name
-                .strip_prefix("blobs/")
-                .and_then(|rest| rest.split_once('/'))
-                .and_then(|(alg, hex)| format!("{alg}:{hex}").parse().ok())
-                .ok_or_else(|| {
-                    Error::archive(&self.catalog.path, format!("`{name}` has no digest"))
-                })?,
+            None => digest_name(name).ok_or_else(|| {
+                Error::archive(&self.catalog.path, format!("`{name}` has no digest"))
+            })?,
         };
         self.members.insert(digest.clone(), name.to_owned());
         Ok(digest)

@@ -4,16 +4,16 @@
 //! pull leaves neither the work folder nor a partial tarball.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use ghcr_types::{Digest, DigestHasher, Manifest, MediaType, Platform, Reference};
+use ghcr_types::{Algorithm, Digest, Manifest, MediaType, Platform, Reference};
 use serde_json::{Value, json};
 
 use super::image::DOCKER_MANIFEST;
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
-use crate::files::Partial;
+use crate::files::{Partial, copy_hashed};
 use crate::image::PullReport;
 use crate::layout::{INDEX_FILE, LAYOUT_FILE};
 use crate::options::TransferOptions;
@@ -265,8 +265,7 @@ fn write_docker(
             continue;
         }
         let media_type = MediaType::from(layer.media_type());
-        let plain = uncompressed(&blob(&digest), &media_type, layout, out)?;
-        let actual = hash_file(&plain)?;
+        let (plain, actual) = uncompressed(&blob(&digest), &media_type, layout, out)?;
         if actual != diff {
             return Err(Error::archive(
                 out,
@@ -291,8 +290,14 @@ fn write_docker(
     tar.finish()
 }
 
-/// The layer as a plain tar: the blob itself, or gunzipped into the work folder.
-fn uncompressed(path: &Path, media_type: &MediaType, layout: &Path, out: &Path) -> Result<PathBuf> {
+/// The layer as a plain tar and that tar's sha256 (its diff_id): the blob
+/// itself, or gunzipped into the work folder, hashed on the way.
+fn uncompressed(
+    path: &Path,
+    media_type: &MediaType,
+    layout: &Path,
+    out: &Path,
+) -> Result<(PathBuf, Digest)> {
     let essence = media_type.essence();
     if essence.ends_with("zstd") {
         return Err(Error::archive(
@@ -300,34 +305,23 @@ fn uncompressed(path: &Path, media_type: &MediaType, layout: &Path, out: &Path) 
             "the image has zstd layers, which a docker archive cannot hold here; pull with --format oci-archive",
         ));
     }
+    let mut input = File::open(path).map_err(|err| Error::io(path, err))?;
     if !(essence.ends_with("gzip")) {
-        return Ok(path.to_path_buf());
+        let (digest, _) = copy_hashed(&mut input, &mut std::io::sink(), Algorithm::Sha256)
+            .map_err(|err| Error::io(path, err))?;
+        return Ok((path.to_path_buf(), digest));
     }
     let plain = layout.join(format!(".{}.tar", file_name(path)));
-    let input = File::open(path).map_err(|err| Error::io(path, err))?;
     let mut decoder = flate2::read::GzDecoder::new(std::io::BufReader::new(input));
     let mut output = BufWriter::new(File::create(&plain).map_err(|err| Error::io(&plain, err))?);
-    std::io::copy(&mut decoder, &mut output).map_err(|err| {
+    let (digest, _) = copy_hashed(&mut decoder, &mut output, Algorithm::Sha256).map_err(|err| {
         Error::archive(
             out,
             format!("layer {} does not gunzip ({err})", file_name(path)),
         )
     })?;
     output.flush().map_err(|err| Error::io(&plain, err))?;
-    Ok(plain)
-}
-
-fn hash_file(path: &Path) -> Result<Digest> {
-    let mut file = File::open(path).map_err(|err| Error::io(path, err))?;
-    let mut hasher = DigestHasher::new(ghcr_types::Algorithm::Sha256);
-    let mut buffer = vec![0u8; 1024 * 1024];
-    loop {
-        let read = file.read(&mut buffer).map_err(|err| Error::io(path, err))?;
-        if read == 0 {
-            return Ok(hasher.finish());
-        }
-        hasher.update(buffer.get(..read).unwrap_or_default());
-    }
+    Ok((plain, digest))
 }
 
 fn read_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
