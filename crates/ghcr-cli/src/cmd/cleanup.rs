@@ -95,16 +95,21 @@ pub(crate) fn plan_json(plan: &CleanupPlan) -> Value {
 /// The command that undoes deletions: `ghcr versions restore OWNER/PKG IDS`.
 pub(crate) fn restore_command(owner: &Owner, package: &str, ids: &[PackageVersionId]) -> String {
     let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let login = owner.login().unwrap_or("OWNER");
+    let (login, org) = owner_words(owner);
+    format!(
+        "ghcr versions restore {login}/{package} {}{org}",
+        ids.join(" ")
+    )
+}
+
+/// How a command names `owner`: its login, and ` --org` for an organization.
+pub(crate) fn owner_words(owner: &Owner) -> (&str, &'static str) {
     let org = if matches!(owner, Owner::Org(_)) {
         " --org"
     } else {
         ""
     };
-    format!(
-        "ghcr versions restore {login}/{package} {}{org}",
-        ids.join(" ")
-    )
+    (owner.login().unwrap_or("OWNER"), org)
 }
 
 /// What a run did, in a few lines: counts, failures, and how to undo.

@@ -10,39 +10,15 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use futures_util::StreamExt as _;
-use ghcr::registry::{SyncAction, SyncOptions, SyncPlan, SyncReport, TransferOptions};
+use ghcr::registry::{SyncAction, SyncPlan, SyncReport, TransferOptions};
 use serde_json::{Value, json};
 
 use super::sync_pairs::{self, Pair};
 use super::versions::failed_after_result;
 use crate::cli::SyncArgs;
-use crate::context::{Setup, platform};
+use crate::context::Setup;
 use crate::exit::{Code, usage};
 use crate::output::bytes;
-
-fn options(args: &SyncArgs) -> anyhow::Result<SyncOptions> {
-    let mut options = SyncOptions::new();
-    if let Some(pattern) = &args.tags {
-        options = options.tags(pattern);
-    }
-    if let Some(range) = &args.semver {
-        options = options.semver(range);
-    }
-    if let Some(n) = args.newest {
-        options = options.newest(n);
-    }
-    if args.no_referrers {
-        options = options.no_referrers();
-    }
-    if let Some(images) = args.concurrency {
-        options = options.concurrency(images);
-    }
-    let mut platforms = Vec::new();
-    for text in &args.platforms {
-        platforms.extend(platform(Some(text))?);
-    }
-    Ok(options.platforms(platforms))
-}
 
 /// The bytes each tag to copy references (`--dry-run` only: one manifest
 /// read per platform of each image, which a real run does not need).
@@ -178,15 +154,18 @@ fn pairs(setup: &Setup, args: &SyncArgs) -> anyhow::Result<Vec<Pair>> {
     let (Some(source), Some(target)) = (&args.source, &args.target) else {
         return Err(usage("give SRC and DST, or --config FILE"));
     };
-    let options = options(args)?;
-    options
-        .validate()
-        .map_err(|error| usage(error.to_string()))?;
-    Ok(vec![Pair {
-        source: setup.reference(source)?,
-        target: setup.reference(target)?,
-        options,
-    }])
+    let entry = sync_pairs::Entry {
+        source: source.clone(),
+        target: target.clone(),
+        tags: args.tags.clone(),
+        semver: args.semver.clone(),
+        newest: args.newest,
+        no_referrers: args.no_referrers,
+        platforms: args.platforms.clone(),
+        concurrency: args.concurrency,
+    };
+    let pair = sync_pairs::pair(entry, setup.registry()).map_err(usage)?;
+    Ok(vec![pair])
 }
 
 pub(crate) async fn run(setup: Setup, args: &SyncArgs) -> anyhow::Result<()> {

@@ -23,20 +23,20 @@ use serde::Deserialize;
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Entry {
-    source: String,
-    target: String,
+    pub(crate) source: String,
+    pub(crate) target: String,
     #[serde(default)]
-    tags: Option<String>,
+    pub(crate) tags: Option<String>,
     #[serde(default)]
-    semver: Option<String>,
+    pub(crate) semver: Option<String>,
     #[serde(default)]
-    newest: Option<usize>,
+    pub(crate) newest: Option<usize>,
     #[serde(default)]
-    no_referrers: bool,
+    pub(crate) no_referrers: bool,
     #[serde(default)]
-    platforms: Vec<String>,
+    pub(crate) platforms: Vec<String>,
     #[serde(default)]
-    concurrency: Option<usize>,
+    pub(crate) concurrency: Option<usize>,
 }
 
 /// A pair ready to plan.
@@ -76,7 +76,8 @@ pub(crate) fn pairs(entries: Vec<Entry>, registry: &str) -> Result<Vec<Pair>, St
         .collect()
 }
 
-fn pair(entry: Entry, registry: &str) -> Result<Pair, String> {
+/// Checks one entry (a `[[sync]]` table, or `ghcr sync`'s arguments).
+pub(crate) fn pair(entry: Entry, registry: &str) -> Result<Pair, String> {
     let reference = |what: &str, text: &str| {
         Reference::parse_in(text, registry)
             .map(|r| r.without_tag_or_digest())

@@ -12,12 +12,7 @@ use crate::context::Context;
 
 /// `ghcr packages restore LOGIN/PKG [--org]`.
 pub(crate) fn restore_command(owner: &Owner, package: &str) -> String {
-    let login = owner.login().unwrap_or("OWNER");
-    let org = if matches!(owner, Owner::Org(_)) {
-        " --org"
-    } else {
-        ""
-    };
+    let (login, org) = super::cleanup::owner_words(owner);
     format!("ghcr packages restore {login}/{package}{org}")
 }
 
