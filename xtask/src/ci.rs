@@ -1,6 +1,41 @@
 //! `cargo xtask ci`: what CI runs, in order, stopping at the first failure.
 
-use crate::{cargo, install, package, run_step, trace_scan};
+use std::process::Command;
+
+use crate::{install, package, project_root, run_step, trace_scan};
+
+/// Cargo as CI runs it: without incremental caches, which are half of a
+/// debug target (1.1 of 2.5 GiB) and only pay off on a rebuild, which a
+/// clean clone never does; CI machines have run out of disk with them.
+fn cargo() -> Command {
+    let mut command = crate::cargo();
+    command.env("CARGO_INCREMENTAL", "0");
+    command
+}
+
+/// Prints the free space where the target folder is, so that a run that
+/// fails for want of disk says so up front.
+fn disk_report() {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), std::path::PathBuf::from);
+    let existing = target
+        .ancestors()
+        .find(|dir| dir.exists())
+        .map(std::path::Path::to_path_buf);
+    let Some(dir) = existing else { return };
+    match Command::new("df")
+        .args(["-h", "--output=avail,target"])
+        .arg(&dir)
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let free = text.lines().nth(1).unwrap_or("?").trim();
+            println!("    free disk for the target folder: {free}");
+        }
+        _ => println!("    free disk for the target folder: unknown (df failed)"),
+    }
+}
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let install = !args.iter().any(|a| a == "--no-install");
@@ -11,6 +46,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         install::oras_venv()?;
         install::kubernetes_validate()?;
     }
+    println!("\n==> disk");
+    disk_report();
     run_step("rustfmt", cargo().args(["fmt", "--all", "--check"]))?;
     run_step(
         "clippy",
@@ -50,6 +87,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     package::docs()?;
     package::run()?;
     // One test run, its tracing at TRACE into files, scanned for secrets.
+    disk_report();
     let traces = trace_scan::dir();
     let _ = std::fs::remove_dir_all(&traces);
     run_step(
