@@ -9,6 +9,7 @@ use ghcr_types::{Digest, Reference};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::pull::BlobReader;
+use super::writeback::Writeback;
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
 use crate::files::Partial;
@@ -91,6 +92,7 @@ fn write_all(
     mut receiver: mpsc::UnboundedReceiver<(Bytes, Option<OwnedSemaphorePermit>)>,
     path: &Path,
 ) -> Result<()> {
+    let mut writeback = Writeback::new(&file).map_err(|err| Error::io(path, err))?;
     let mut batch: Vec<(Bytes, Option<OwnedSemaphorePermit>)> = Vec::with_capacity(64);
     while let Some(first) = receiver.blocking_recv() {
         batch.push(first);
@@ -101,12 +103,16 @@ fn write_all(
             }
         }
         write_batch(&mut file, &batch).map_err(|err| Error::io(path, err))?;
+        let written = batch.iter().map(|(bytes, _)| bytes.len()).sum();
+        writeback
+            .wrote(written)
+            .map_err(|err| Error::io(path, err))?;
         batch.clear();
     }
     // On disk before the rename, so a crash never leaves a named blob
     // whose bytes were not written.
     file.flush()
-        .and_then(|()| file.sync_all())
+        .and_then(|()| writeback.finish())
         .map_err(|err| Error::io(path, err))
 }
 
