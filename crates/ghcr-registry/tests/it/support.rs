@@ -2,6 +2,7 @@
 //! without token auth), clients pointed at it, test data, and small
 //! in-test servers that misbehave on purpose.
 
+pub(crate) mod complete;
 pub(crate) mod faulty;
 pub(crate) mod listing;
 pub(crate) mod origins;

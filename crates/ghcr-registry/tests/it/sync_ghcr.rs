@@ -14,6 +14,7 @@ use ghcr_types::{Digest, Manifest, MediaType, Reference};
 use http::{Method, StatusCode};
 
 use crate::images::platform_image;
+use crate::support::complete::watch_tags;
 use crate::support::{self, Auth, Registry, skopeo};
 use crate::sync::{assert_referrer, sign_and_refer, single_images};
 
@@ -22,6 +23,17 @@ const TOKEN: &str = "token-for-octo";
 
 async fn fake() -> FakeGhcr {
     FakeGhcr::builder().user(USER, TOKEN).start().await.unwrap()
+}
+
+/// A fake that takes manifests naming blobs or children it lacks, so that
+/// only the client's order keeps tags whole.
+async fn lenient_fake() -> FakeGhcr {
+    FakeGhcr::builder()
+        .user(USER, TOKEN)
+        .accept_dangling_manifests()
+        .start()
+        .await
+        .unwrap()
 }
 
 fn on_fake(fake: &FakeGhcr, repository: &str) -> Reference {
@@ -245,8 +257,8 @@ async fn ghcr_to_docker_registry_and_back_keeps_every_digest() {
 
 /// A docker-registry's `team/src`, seeded and synced whole to the fake's
 /// `octo/dst` (the registry runs while its handle lives).
-async fn synced_to_fake() -> (FakeGhcr, Registry, RegistryClient, Reference, Reference) {
-    let (fake, registry) = (fake().await, support::registry(Auth::None).await);
+async fn synced_to(fake: FakeGhcr) -> (FakeGhcr, Registry, RegistryClient, Reference, Reference) {
+    let registry = support::registry(Auth::None).await;
     let client = client(&fake, &registry);
     let source = registry.reference("team/src").unwrap();
     let target = on_fake(&fake, "octo/dst");
@@ -257,7 +269,7 @@ async fn synced_to_fake() -> (FakeGhcr, Registry, RegistryClient, Reference, Ref
 
 #[tokio::test]
 async fn a_second_sync_to_ghcr_heads_unchanged_tags_and_writes_only_changes() {
-    let (fake, _registry, client, source, target) = synced_to_fake().await;
+    let (fake, _registry, client, source, target) = synced_to(fake().await).await;
     change_three(&client, &source).await;
     let tags = digests(&client, &source).await;
     let mut changed = BTreeSet::new();
@@ -307,7 +319,7 @@ async fn a_second_sync_to_ghcr_heads_unchanged_tags_and_writes_only_changes() {
 
 #[tokio::test]
 async fn a_cut_sync_leaves_no_tag_without_its_blobs_and_a_rerun_finishes() {
-    let (fake, _registry, client, source, target) = synced_to_fake().await;
+    let (fake, _registry, client, source, target) = synced_to(lenient_fake().await).await;
     let old = digests(&client, &target).await;
     let (v2, multi_b) = change_three(&client, &source).await;
     let new = digests(&client, &source).await;
@@ -326,6 +338,10 @@ async fn a_cut_sync_leaves_no_tag_without_its_blobs_and_a_rerun_finishes() {
         Route::new(Method::HEAD, &format!("/v2/octo/dst/blobs/{layer}")),
         server_error,
     ));
+    // From here on, every request the fake handles is followed by a check
+    // of every tag on the target, straight from its store.
+    let watched = watch_tags(&fake, "octo/dst");
+    fake.log().clear();
     let cut = client
         .sync(&source, &target, &SyncOptions::new())
         .await
@@ -346,4 +362,61 @@ async fn a_cut_sync_leaves_no_tag_without_its_blobs_and_a_rerun_finishes() {
     assert_eq!(rerun, ["multi-b", "v2"]);
     assert_eq!(digests(&client, &target).await, new);
     assert_complete(&client, &target).await;
+    assert!(watched.checks() > 20, "checked after {}", watched.checks());
+    assert_eq!(
+        watched.checks(),
+        fake.log().len(),
+        "a check after every request"
+    );
+    assert_eq!(watched.breaches(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn the_per_request_check_sees_a_tag_put_before_its_layer() {
+    // The check can fail: on a fake that takes dangling manifests, a client
+    // that tags a manifest before pushing its layer is caught right after
+    // the manifest's PUT, and the tag is whole again once the layer is in.
+    let fake = lenient_fake().await;
+    let watched = watch_tags(&fake, "octo/dst");
+    let client = RegistryClient::new(support::transport(
+        &[fake.registry_host()],
+        Some((USER, TOKEN)),
+    ));
+    let target = on_fake(&fake, "octo/dst");
+    let config = support::push_bytes(&client, &target, &bytes::Bytes::from_static(b"{}")).await;
+    let layer = bytes::Bytes::from_static(b"the layer, pushed too late");
+    let layer_digest = Digest::sha256_of(&layer);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MediaType::OciManifest.as_str(),
+        "config": {"mediaType": MediaType::OciConfig.as_str(), "digest": config, "size": 2},
+        "layers": [{
+            "mediaType": MediaType::OciLayerTar.as_str(),
+            "digest": layer_digest,
+            "size": layer.len(),
+        }],
+    });
+    let manifest = Manifest::from_bytes(
+        serde_json::to_vec(&manifest).unwrap(),
+        Some(MediaType::OciManifest.as_str()),
+    )
+    .unwrap();
+    client
+        .put_manifest(&target.with_tag("v1").unwrap(), &manifest)
+        .await
+        .unwrap();
+    support::push_bytes(&client, &target, &layer).await;
+    let breaches = watched.breaches();
+    assert!(!breaches.is_empty(), "the early tag is seen");
+    let first = &breaches[0];
+    assert!(
+        first.starts_with("after PUT /v2/octo/dst/manifests/v1"),
+        "{first}"
+    );
+    assert!(first.contains(&format!("blob {layer_digest}")), "{first}");
+    assert_eq!(
+        support::complete::incomplete_tags(&fake.store(), "octo/dst"),
+        Vec::<String>::new(),
+        "whole once the layer is in"
+    );
 }

@@ -55,6 +55,7 @@ pub struct FakeGhcrBuilder {
     secondary_points: Option<u32>,
     restore_window: Duration,
     max_request_body: u64,
+    accept_dangling: bool,
     faults: Vec<Fault>,
 }
 
@@ -89,6 +90,7 @@ impl Default for FakeGhcrBuilder {
             secondary_points: None,
             restore_window: Duration::from_secs(30 * 24 * 3600),
             max_request_body: DEFAULT_MAX_REQUEST_BODY,
+            accept_dangling: false,
             faults: Vec::new(),
         }
     }
@@ -230,6 +232,17 @@ impl FakeGhcrBuilder {
         self
     }
 
+    /// Takes manifests that name blobs or child manifests the repository
+    /// does not hold, as registries that check nothing do, instead of
+    /// answering `MANIFEST_BLOB_UNKNOWN`. Then only the client's order of
+    /// pushes keeps a tag from naming an incomplete image, which is what a
+    /// test of that order needs. Default: refused, as docker-registry does.
+    #[must_use]
+    pub fn accept_dangling_manifests(mut self) -> Self {
+        self.accept_dangling = true;
+        self
+    }
+
     /// Arms a fault from the start (more can be added with [`FakeGhcr::faults`]).
     #[must_use]
     pub fn fault(mut self, fault: Fault) -> Self {
@@ -314,7 +327,11 @@ impl FakeGhcrBuilder {
         }
         let shared = Arc::new(Shared {
             config,
-            state: Mutex::new(State::new(self.accounts)),
+            state: Mutex::new({
+                let mut state = State::new(self.accounts);
+                state.accept_dangling = self.accept_dangling;
+                state
+            }),
             clock: Clock::default(),
             log: RequestLog::default(),
             faults,

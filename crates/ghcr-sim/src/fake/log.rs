@@ -1,6 +1,7 @@
 //! Every request the fake answered, for tests to count and inspect.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use http::{Method, StatusCode};
 
@@ -75,15 +76,43 @@ impl LoggedRequest {
     }
 }
 
+/// Called with each request once it is handled, before its answer goes out.
+type Watcher = Arc<dyn Fn(&LoggedRequest) + Send + Sync>;
+
 /// The fake's request log. Clones share it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RequestLog {
     entries: Arc<Mutex<Vec<LoggedRequest>>>,
+    watchers: Arc<RwLock<Vec<Watcher>>>,
+}
+
+impl fmt::Debug for RequestLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestLog")
+            .field("entries", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl RequestLog {
     pub(crate) fn push(&self, entry: LoggedRequest) {
+        let watchers = self.watchers.read().unwrap_or_else(PoisonError::into_inner);
+        for watcher in watchers.iter() {
+            watcher(&entry);
+        }
+        drop(watchers);
         self.lock().push(entry);
+    }
+
+    /// Calls `watcher` after every request the fake handles, once its
+    /// effects are in the store and before the client sees the answer: a
+    /// test checks an invariant at every step of a run, not only at its end.
+    /// The watcher may read the store; it must not send requests.
+    pub fn watch(&self, watcher: impl Fn(&LoggedRequest) + Send + Sync + 'static) {
+        self.watchers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::new(watcher));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<LoggedRequest>> {

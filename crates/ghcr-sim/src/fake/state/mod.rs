@@ -191,6 +191,9 @@ pub(crate) struct State {
     pub(crate) budgets: HashMap<String, Budget>,
     pub(crate) points: HashMap<String, Budget>,
     pub(crate) attestations: Vec<ApiAttestation>,
+    /// Manifests are taken even when they name blobs or children the
+    /// repository lacks (see `FakeGhcrBuilder::accept_dangling_manifests`).
+    pub(crate) accept_dangling: bool,
     next_id: u64,
     next_upload: u64,
     next_request: u64,
@@ -207,6 +210,7 @@ impl State {
             budgets: HashMap::new(),
             points: HashMap::new(),
             attestations: Vec::new(),
+            accept_dangling: false,
             next_id: 0,
             next_upload: 0,
             next_request: 0,

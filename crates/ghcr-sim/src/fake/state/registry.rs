@@ -173,7 +173,12 @@ impl State {
         }
         let digest = manifest.digest().clone();
         let existing = self.live_repo(repository);
-        for child in manifest.children() {
+        let children = if self.accept_dangling {
+            &[][..]
+        } else {
+            manifest.children()
+        };
+        for child in children {
             let child = Digest::try_from(child.digest())
                 .map_err(|err| RegistryError::digest_invalid(err.to_string()))?;
             if !existing.is_some_and(|repo| repo.manifests.contains_key(&child)) {
@@ -190,7 +195,7 @@ impl State {
                 .map_err(|err| RegistryError::digest_invalid(err.to_string()))?;
             let known = existing.is_some_and(|repo| repo.blobs.contains(&blob));
             // The empty JSON config needs no upload on most registries.
-            if !known && blob != Digest::sha256_of(b"{}") {
+            if !known && !self.accept_dangling && blob != Digest::sha256_of(b"{}") {
                 return Err(RegistryError::new(
                     StatusCode::BAD_REQUEST,
                     "MANIFEST_BLOB_UNKNOWN",
