@@ -29,6 +29,19 @@ pub enum Error {
         actual: Digest,
     },
 
+    /// The registry refused an upload's bytes: they do not hash to the
+    /// digest its commit carried (`DIGEST_INVALID`).
+    #[error(
+        "the registry refused {what}: its bytes do not hash to {expected}; the source changed or is corrupt (re-create it), nothing was committed"
+    )]
+    #[non_exhaustive]
+    DigestRefused {
+        /// The blob and where it went.
+        what: String,
+        /// The digest the source was given.
+        expected: Digest,
+    },
+
     /// Content had another length than its descriptor says.
     #[error(
         "{digest} should be {expected} bytes but {actual} arrived; the transfer was cut or the registry is wrong, nothing was kept"
@@ -320,7 +333,9 @@ impl Error {
     /// Whether content failed verification (altered or truncated).
     pub fn is_digest_mismatch(&self) -> bool {
         match self {
-            Self::DigestMismatch { .. } | Self::SizeMismatch { .. } => true,
+            Self::DigestMismatch { .. }
+            | Self::SizeMismatch { .. }
+            | Self::DigestRefused { .. } => true,
             Self::UploadInterrupted { source, .. } => source.is_digest_mismatch(),
             _ => false,
         }

@@ -242,12 +242,25 @@ enum Input {
     },
 }
 
+/// Whether a feed hashes what it reads.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per upload, inside a feed that is never copied around"
+)]
+enum Hashing {
+    On(DigestHasher),
+    /// Off: the registry checks the given digest when the upload commits.
+    Trusted(Digest),
+}
+
 /// Reads a source once, hashing each byte once, and serves the bytes at a
 /// send position that can go back: re-read for files and memory, from a
 /// window of recent bytes for readers and streams.
 pub(crate) struct Feed {
     input: Input,
-    hasher: DigestHasher,
+    hashing: Hashing,
+    /// The digest the source came with.
+    given: Option<Digest>,
     /// Bytes read (and hashed) from the source.
     read_end: u64,
     /// The next byte to hand out.
@@ -272,6 +285,7 @@ impl Feed {
             .as_ref()
             .and_then(Digest::algorithm)
             .unwrap_or(Algorithm::Sha256);
+        let given = source.digest.clone();
         let input = match source.kind {
             SourceKind::Bytes(bytes) => Input::Bytes(bytes),
             SourceKind::File(path) => Input::File(FileInput::open(path, 0, None).await?),
@@ -286,7 +300,8 @@ impl Feed {
         };
         Ok(Self {
             input,
-            hasher: DigestHasher::new(algorithm),
+            hashing: Hashing::On(DigestHasher::new(algorithm)),
+            given,
             read_end: 0,
             position: 0,
             window: VecDeque::new(),
@@ -339,7 +354,9 @@ impl Feed {
             }
             return Ok(None);
         };
-        self.hasher.update(&fresh);
+        if let Hashing::On(hasher) = &mut self.hashing {
+            hasher.update(&fresh);
+        }
         self.read_end += fresh.len() as u64;
         self.position = self.read_end;
         if let Some(expected) = self.expected_size
@@ -399,14 +416,36 @@ impl Feed {
         Ok(true)
     }
 
-    /// The digest and size of everything read so far.
+    /// Stops hashing before anything was read, for a send whose commit
+    /// carries the source's digest for the registry to check; `false` (and
+    /// hashing goes on) when the source has no digest or reading began.
+    pub(crate) fn trust_given_digest(&mut self) -> bool {
+        match &self.given {
+            Some(given) if self.read_end == 0 => {
+                self.hashing = Hashing::Trusted(given.clone());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The digest and size of everything read so far (the given digest
+    /// when hashing was turned off).
     pub(crate) fn digest_so_far(&self) -> (Digest, u64) {
-        (self.hasher.clone().finish(), self.read_end)
+        let digest = match &self.hashing {
+            Hashing::On(hasher) => hasher.clone().finish(),
+            Hashing::Trusted(given) => given.clone(),
+        };
+        (digest, self.read_end)
     }
 
     /// The digest and size of everything read; call once [`Feed::is_done`].
     pub(crate) fn finish(self) -> (Digest, u64) {
-        (self.hasher.finish(), self.read_end)
+        let digest = match self.hashing {
+            Hashing::On(hasher) => hasher.finish(),
+            Hashing::Trusted(given) => given,
+        };
+        (digest, self.read_end)
     }
 
     fn size_error(&self, expected: u64, actual: u64) -> Error {

@@ -17,7 +17,7 @@ support::in_both_modes!(
     chunked_upload_with_1_kib_chunks,
     streaming_upload_of_256_mib_from_a_generator,
     mounts_between_repositories_and_the_202_fallback,
-    a_wrong_digest_is_caught_before_the_commit,
+    a_wrong_digest_is_refused_and_nothing_is_committed,
     a_cut_upload_restarts_when_the_registry_dropped_it,
     a_chunked_upload_resumes_from_the_registrys_range
 );
@@ -205,12 +205,19 @@ async fn mounts_between_repositories_and_the_202_fallback(auth: Auth) {
     assert_eq!(sent.outcome, BlobOutcome::Uploaded);
 }
 
-async fn a_wrong_digest_is_caught_before_the_commit(auth: Auth) {
+/// A source whose bytes do not hash to its digest commits nothing: a
+/// small one is caught here before its PUT; a large one is refused by the
+/// registry at the commit (the client does not hash it again unless
+/// `verify_uploads`, which catches it before the commit instead).
+async fn a_wrong_digest_is_refused_and_nothing_is_committed(auth: Auth) {
     let registry = support::registry(auth).await;
-    let client = support::client_for(&[&registry]).build().unwrap();
     let repository = registry.reference("team/wrong").unwrap();
     let claimed = Digest::sha256_of(b"what the caller claims");
-    for size in [10usize, 6 << 20] {
+    for (size, verify) in [(10usize, false), (6 << 20, false), (6 << 20, true)] {
+        let client = support::client_for(&[&registry])
+            .verify_uploads(verify)
+            .build()
+            .unwrap();
         let blob = data(size, 50);
         let source = BlobSource::reader(std::io::Cursor::new(blob.to_vec()), Some(size as u64))
             .with_digest(claimed.clone());
@@ -223,14 +230,16 @@ async fn a_wrong_digest_is_caught_before_the_commit(auth: Auth) {
             .await
             .unwrap_err();
         assert!(error.is_digest_mismatch(), "{size}: {error}");
+        let by_registry = size > 4 << 20 && !verify;
         assert_eq!(
-            client
-                .blob_exists(&repository, &Digest::sha256_of(&blob))
-                .await
-                .unwrap(),
-            None,
-            "{size}"
+            matches!(error, Error::DigestRefused { .. }),
+            by_registry,
+            "{size}, verify {verify}: {error}"
         );
+        for digest in [Digest::sha256_of(&blob), claimed.clone()] {
+            let found = client.blob_exists(&repository, &digest).await.unwrap();
+            assert_eq!(found, None, "{size}, verify {verify}: {digest}");
+        }
     }
 }
 

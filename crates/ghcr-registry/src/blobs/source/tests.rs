@@ -142,3 +142,32 @@ async fn prepare_learns_sizes_and_reads_small_sources_into_memory() {
     let missing = BlobSource::file(dir.path().join("missing"));
     assert!(matches!(missing.prepare(0).await, Err(Error::Io { .. })));
 }
+
+#[tokio::test]
+async fn a_trusted_feed_reports_the_given_digest_and_an_untrusted_one_the_bytes() {
+    let bytes = data(5000);
+    let given = Digest::sha256_of(b"another blob");
+    let digest_after = |trust: bool| {
+        let source = BlobSource::bytes(bytes.clone()).with_digest(given.clone());
+        async move {
+            let mut feed = Feed::open(source, 0, "given".into()).await.unwrap();
+            if trust {
+                assert!(feed.trust_given_digest());
+            } else {
+                // Hashing stays on: reading began before any trust.
+                feed.next(10).await.unwrap();
+                assert!(!feed.trust_given_digest());
+            }
+            while feed.next(1000).await.unwrap().is_some() {}
+            feed.finish()
+        }
+    };
+    assert_eq!(digest_after(true).await, (given.clone(), 5000));
+    assert_eq!(digest_after(false).await, (Digest::sha256_of(&bytes), 5000));
+    let unsigned = BlobSource::bytes(bytes.clone());
+    let mut feed = Feed::open(unsigned, 0, "no digest".into()).await.unwrap();
+    assert!(
+        !feed.trust_given_digest(),
+        "a source without a digest is always hashed"
+    );
+}

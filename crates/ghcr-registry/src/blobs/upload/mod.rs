@@ -230,7 +230,16 @@ impl RegistryClient {
             }
             Err(error) => {
                 session.cancel(self).await;
-                Err(error)
+                Err(match expected {
+                    Some(expected) if refuses_digest(&error) => Error::DigestRefused {
+                        what: format!(
+                            "blob {expected} for {}",
+                            session.repository.without_tag_or_digest()
+                        ),
+                        expected,
+                    },
+                    _ => error,
+                })
             }
         }
     }
@@ -261,6 +270,11 @@ impl RegistryClient {
             .as_ref()
             .map_or_else(|| "a blob".to_owned(), |d| format!("blob {d}"));
         let mut feed = Feed::open(source, window, what.clone()).await?;
+        // The commit carries the digest and the registry checks it; blobs
+        // of a chunk or less are checked here first, which costs little.
+        if !plan.small && !self.settings.verify_uploads {
+            feed.trust_given_digest();
+        }
         let mut chunk_size = chunk_limit;
         let mut attempts_left = self.settings.resume_attempts;
         let step = loop {
@@ -441,6 +455,15 @@ fn interrupted(session: &UploadSession, what: &str, offset: u64, source: Error) 
         what: what.to_owned(),
         offset,
         source: Box::new(source),
+    }
+}
+
+/// Whether the registry answered `DIGEST_INVALID` (after a resume too).
+fn refuses_digest(error: &Error) -> bool {
+    match error {
+        Error::Transport(transport) => transport.registry_code() == Some("DIGEST_INVALID"),
+        Error::UploadInterrupted { source, .. } => refuses_digest(source),
+        _ => false,
     }
 }
 
