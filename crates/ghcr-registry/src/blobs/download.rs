@@ -1,11 +1,12 @@
-//! A blob into a file: hashed while it arrives, written by another thread,
-//! under a temporary name that becomes the real one only once verified.
+//! A blob into a file: received on the runtime, hashed and written by
+//! another thread (so receiving never waits for the hash), under a
+//! temporary name that becomes the real one only once verified.
 
 use std::io::{IoSlice, Write};
 use std::path::Path;
 
 use bytes::Bytes;
-use ghcr_types::{Digest, Reference};
+use ghcr_types::{Digest, DigestVerifier, Reference};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::pull::BlobReader;
@@ -13,7 +14,7 @@ use super::writeback::Writeback;
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
 use crate::files::Partial;
-use crate::progress::Progress;
+use crate::progress::{Progress, ProgressEvent};
 
 impl RegistryClient {
     /// Downloads a blob into `destination`, verified.
@@ -58,11 +59,14 @@ impl RegistryClient {
             .create_new(true)
             .open(temporary)
             .map_err(|err| Error::io(temporary, err))?;
-        let mut reader =
-            BlobReader::open(self, repository, digest, 0, size, progress.clone()).await?;
+        let verifier = DigestVerifier::new(digest)?;
+        let mut reader = BlobReader::open(self, repository, digest, 0, size, progress.clone())
+            .await?
+            .unverified();
         let (sender, receiver) = mpsc::unbounded_channel::<(Bytes, Option<OwnedSemaphorePermit>)>();
         let path = temporary.to_path_buf();
-        let writer = tokio::task::spawn_blocking(move || write_all(file, receiver, &path));
+        let writer =
+            tokio::task::spawn_blocking(move || write_all(file, receiver, &path, verifier));
         let outcome = async {
             while let Some(chunk) = reader.next().await? {
                 // Waits while the disk is behind and the budget spent.
@@ -81,17 +85,32 @@ impl RegistryClient {
             source: std::io::Error::other(err),
         })?;
         let reader = outcome?;
-        written?;
-        reader.finish()
+        let verifier = written?;
+        let size = reader.finish()?;
+        verifier.finish().map_err(|error| match error {
+            ghcr_types::Error::DigestMismatch { actual, .. } => Error::mismatch(
+                format!("blob from {}", repository.without_tag_or_digest()),
+                digest,
+                actual,
+            ),
+            other => other.into(),
+        })?;
+        progress.emit(ProgressEvent::Finished {
+            digest: digest.clone(),
+            size,
+        });
+        Ok(size)
     }
 }
 
-/// Writes what arrives, several chunks per system call.
+/// Hashes and writes what arrives, several chunks per system call; gives
+/// the verifier back for the caller to finish.
 fn write_all(
     mut file: std::fs::File,
     mut receiver: mpsc::UnboundedReceiver<(Bytes, Option<OwnedSemaphorePermit>)>,
     path: &Path,
-) -> Result<()> {
+    mut verifier: DigestVerifier,
+) -> Result<DigestVerifier> {
     let mut writeback = Writeback::new(&file).map_err(|err| Error::io(path, err))?;
     let mut batch: Vec<(Bytes, Option<OwnedSemaphorePermit>)> = Vec::with_capacity(64);
     while let Some(first) = receiver.blocking_recv() {
@@ -101,6 +120,9 @@ fn write_all(
                 Ok(next) => batch.push(next),
                 Err(_) => break,
             }
+        }
+        for (bytes, _) in &batch {
+            verifier.update(bytes);
         }
         write_batch(&mut file, &batch).map_err(|err| Error::io(path, err))?;
         let written = batch.iter().map(|(bytes, _)| bytes.len()).sum();
@@ -113,7 +135,8 @@ fn write_all(
     // whose bytes were not written.
     file.flush()
         .and_then(|()| writeback.finish())
-        .map_err(|err| Error::io(path, err))
+        .map_err(|err| Error::io(path, err))?;
+    Ok(verifier)
 }
 
 fn write_batch(
@@ -160,7 +183,7 @@ mod tests {
         let file = std::fs::File::create(&path).unwrap();
         let budget = Arc::new(Semaphore::new(1000));
         let (sender, receiver) = mpsc::unbounded_channel();
-        let mut expected = Vec::new();
+        let mut expected: Vec<u8> = Vec::new();
         for i in 0..200u32 {
             let chunk = Bytes::from(vec![(i % 251) as u8; 1 + (i as usize * 37) % 5000]);
             expected.extend_from_slice(&chunk);
@@ -170,10 +193,15 @@ mod tests {
         }
         drop(sender);
         let path_for_writer = path.clone();
-        tokio::task::spawn_blocking(move || write_all(file, receiver, &path_for_writer))
-            .await
-            .unwrap()
-            .unwrap();
+        let digest = Digest::sha256_of(&expected);
+        let verifier = DigestVerifier::new(&digest).unwrap();
+        let verifier = tokio::task::spawn_blocking(move || {
+            write_all(file, receiver, &path_for_writer, verifier)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(verifier.finish().unwrap(), digest, "hashed in order");
         assert_eq!(std::fs::read(&path).unwrap(), expected);
         assert_eq!(budget.available_permits(), 1000);
     }
