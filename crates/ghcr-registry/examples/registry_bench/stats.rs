@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::orchestrate::Sample;
-use crate::plan::{Row, Sizes, Tool};
+use crate::plan::{Row, Sizes, Task, Tool};
 
 /// One row's summary.
 pub(crate) struct Cell {
@@ -23,7 +23,8 @@ pub(crate) struct Cell {
     pub(crate) p99: Option<f64>,
     pub(crate) tokens: usize,
     /// Ours over this row (wall, or p50 for latency rows); for our rows,
-    /// ours over the best peer (oci-client or skopeo, not curl).
+    /// ours over the best peer (oci-client or skopeo, not curl), the plain
+    /// push's peers for our 16-at-once push.
     pub(crate) ratio: Option<f64>,
     /// The last run's line.
     pub(crate) output: String,
@@ -88,10 +89,17 @@ pub(crate) fn cells(
                 .filter(same)
                 .find(|c| c.tool == Tool::Ours)
                 .and_then(measure)?;
+            // Our 16-at-once push meets the peers of the plain one
+            // (oci-client's push is 16 at once).
+            let peers_row = if cell.row == Task::WidePush.name(sizes) {
+                Task::PushMany.name(sizes)
+            } else {
+                cell.row.clone()
+            };
             let against = if cell.tool == Tool::Ours {
                 cells
                     .iter()
-                    .filter(same)
+                    .filter(|c| c.row == peers_row)
                     .filter(|c| matches!(c.tool, Tool::OciClient | Tool::Skopeo))
                     .filter_map(measure)
                     .min_by(f64::total_cmp)?
