@@ -80,13 +80,23 @@ fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
         ]),
     )?;
     let peers = target().join("peers");
+    let mut peer = cargo();
+    peer.args(["build", "--release", "--locked", "--manifest-path"])
+        .arg(project_root().join(PEER_MANIFEST))
+        .arg("--target-dir")
+        .arg(&peers);
+    // `cargo run` gives xtask its own CARGO_PKG_* and CARGO_MANIFEST_*;
+    // ring's build script reruns when they change, so without this the
+    // peer's TLS crates rebuild whenever a build by hand came between.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_") || key.starts_with("CARGO_MANIFEST_") {
+            peer.env_remove(key.as_ref());
+        }
+    }
     run_step(
         "build the oci-client peer (release, its own workspace and lock file)",
-        cargo()
-            .args(["build", "--release", "--locked", "--manifest-path"])
-            .arg(project_root().join(PEER_MANIFEST))
-            .arg("--target-dir")
-            .arg(&peers),
+        &mut peer,
     )?;
     let binary = target().join("release/examples/registry_bench");
     let duration = if quick {
