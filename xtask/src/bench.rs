@@ -4,12 +4,16 @@
 //! Registry rows: installs docker-registry and skopeo when missing, as
 //! `cargo xtask ci` does (apt-get as root, else it names the command),
 //! checks curl and GNU time (naming the command that installs them); builds
-//! `ghcr-registry`'s `registry_bench` example in release and runs it:
-//! docker-registry on loopback, this crate against skopeo and curl, one
-//! process per row. The full run needs about 5 GiB in the temporary folder
+//! `ghcr-registry`'s `registry_bench` example and the oci-client peer
+//! (`xtask/peers/oci-client-peer`, its own workspace and lock file, so
+//! oci-client never enters ours; target folder `<target>/peers`) in
+//! release and runs them: docker-registry on loopback, this crate against
+//! oci-client, skopeo and curl, one process per row, then the latency
+//! rows; the tables also go to `target/bench/report.md` and
+//! `report.json`. The full run needs about 5 GiB in the temporary folder
 //! (`BENCH_DIR` to put it elsewhere) and a machine that is not compiling;
-//! `--quick` uses 64 MiB and 16 x 4 MiB images, once, to check that every
-//! row still works.
+//! `--quick` uses 64 MiB and 16 x 4 MiB images, 100 calls and 1,000 tags,
+//! once, to check that every row still works.
 //!
 //! Cleanup rows, after the registry rows (`cleanup` runs only these,
 //! `registry` only those): `ghcr-packages`' `cleanup_bench` example plans an
@@ -23,6 +27,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::{cargo, project_root, run_step};
+
+/// The oci-client peer's own workspace, outside ours (see its Cargo.toml).
+const PEER_MANIFEST: &str = "xtask/peers/oci-client-peer/Cargo.toml";
 
 /// What the rows run besides docker-registry and skopeo: the binary and
 /// the Debian package that has it.
@@ -72,15 +79,40 @@ fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
             "registry_bench",
         ]),
     )?;
+    let peers = target().join("peers");
+    let mut peer = cargo();
+    peer.args(["build", "--release", "--locked", "--manifest-path"])
+        .arg(project_root().join(PEER_MANIFEST))
+        .arg("--target-dir")
+        .arg(&peers);
+    // `cargo run` gives xtask its own CARGO_PKG_* and CARGO_MANIFEST_*;
+    // ring's build script reruns when they change, so without this the
+    // peer's TLS crates rebuild whenever a build by hand came between.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_") || key.starts_with("CARGO_MANIFEST_") {
+            peer.env_remove(key.as_ref());
+        }
+    }
+    run_step(
+        "build the oci-client peer (release, its own workspace and lock file)",
+        &mut peer,
+    )?;
     let binary = target().join("release/examples/registry_bench");
     let duration = if quick {
-        "under a minute"
+        "a few minutes"
     } else {
-        "about five minutes"
+        "about ten minutes"
     };
     run_step(
         &format!("run it ({duration})"),
-        Command::new(binary).arg("all").args(args),
+        Command::new(binary)
+            .arg("all")
+            .args(args)
+            .arg("--peer")
+            .arg(peers.join("release/oci-client-peer"))
+            .arg("--out")
+            .arg(target().join("bench")),
     )
 }
 

@@ -1,19 +1,28 @@
 //! The registry-transfer benchmark behind `cargo xtask bench`.
 //!
-//! `registry_bench all [--reps N] [--quick]` starts Debian's
-//! docker-registry (through ghcr-sim's peers) on loopback, writes two
-//! incompressible OCI layouts (one 1 GiB layer; 16 layers of 64 MiB;
-//! `--quick`: 64 MiB and 16 x 4 MiB, one run, to check that every row still
-//! works), and runs each row as its own process under
-//! `/usr/bin/time` so peak RSS is per row: this crate, skopeo
-//! (`--preserve-digests`) and curl (one monolithic PUT, one GET to a file,
-//! the loopback ceiling). It prints the median wall time, MB/s, peak RSS
-//! and the ratio to skopeo. `registry_bench row …` is one of our rows.
+//! `registry_bench all [--reps N] [--quick] [--peer PATH] [--out DIR]`
+//! starts Debian's docker-registry (through ghcr-sim's peers) on loopback,
+//! writes two incompressible OCI layouts (one 1 GiB layer; 16 layers of 64
+//! MiB; `--quick`: 64 MiB and 16 x 4 MiB, one run, to check that every row
+//! still works), and runs each row as its own process under
+//! `/usr/bin/time` so peak RSS and CPU are per row: this crate, the
+//! oci-client peer (`xtask/peers/oci-client-peer`, its own workspace),
+//! skopeo (`--preserve-digests`) and curl (one monolithic PUT, one GET to
+//! a file, the loopback ceiling). Then the latency rows: manifest HEADs and
+//! GETs on one tag and full tag listings of a seeded repository, on an open
+//! registry and on a token-auth one. It prints the median wall time, MB/s,
+//! peak RSS, CPU, p50/p99 and token requests, and the ratio ours / peer.
+//! `registry_bench row …` is one of our rows.
 
+mod curl;
+mod latency;
 mod layouts;
 mod orchestrate;
 mod plan;
+mod report;
 mod rows;
+mod seed;
+mod stats;
 mod table;
 
 fn main() -> std::process::ExitCode {
@@ -21,7 +30,7 @@ fn main() -> std::process::ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("all") => orchestrate::run(&args[1..]),
         Some("row") => rows::run(&args[1..]),
-        _ => Err("usage: registry_bench all [--reps N] [--quick] | row <kind> <args…>".to_owned()),
+        _ => Err("usage: registry_bench all [--reps N] [--quick] [--peer PATH] [--out DIR] | row <kind> <args…>".to_owned()),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,91 +1,147 @@
 //! Runs every row `--reps` times (3 by default, 1 with `--quick`), each as
-//! its own process under `/usr/bin/time -f %M`, and prints the medians.
+//! its own process under `/usr/bin/time -f '%M %U %S'`, and prints the
+//! medians; `--out DIR` also writes `report.md` and `report.json` there.
+//! `--peer PATH` (or `OCI_CLIENT_PEER`) is the oci-client peer binary;
+//! without it its rows are left out. Each run starts two fresh
+//! registries: an open one for every row, and a token-auth one (ghcr-sim's
+//! issuer, which counts the token requests) for the latency rows again.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use ghcr_sim::peers::{Auth, DockerRegistry, require};
+use ghcr_sim::peers::{Auth, DockerRegistry, PASSWORD, USER, require};
 
-use crate::layouts;
-use crate::plan::{LAYERS, Sizes, Tool, human, rows};
-use crate::table::print_table;
+use crate::plan::{LAYERS, Row, Sizes, Task, Tool, human, rows};
+use crate::{latency, layouts, report, seed, table};
 
 /// One run of one row.
 pub(crate) struct Sample {
     pub(crate) seconds: f64,
     pub(crate) rss_kib: u64,
+    /// User plus system CPU seconds of the client process.
+    pub(crate) cpu: f64,
+    /// Token requests the issuer answered during the row.
+    pub(crate) tokens: usize,
     pub(crate) output: String,
+}
+
+fn option<'a>(args: &'a [String], name: &str) -> Option<&'a String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
 }
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick");
     let sizes = if quick { Sizes::QUICK } else { Sizes::FULL };
-    let reps: usize = match args.iter().position(|a| a == "--reps") {
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|n| n.parse().ok())
+    let reps: usize = match option(args, "--reps") {
+        Some(n) => n
+            .parse()
+            .ok()
             .filter(|n| *n > 0)
             .ok_or("--reps needs a number of at least 1")?,
         None if quick => 1,
         None => 3,
     };
+    let peer = option(args, "--peer")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("OCI_CLIENT_PEER").map(PathBuf::from));
+    if let Some(peer) = peer.as_ref().filter(|p| !p.is_file()) {
+        return Err(format!(
+            "no oci-client peer at {} (`cargo xtask bench` builds it)",
+            peer.display()
+        ));
+    }
     let time = require("/usr/bin/time", "time").map_err(|e| e.to_string())?;
     require("/usr/bin/skopeo", "skopeo").map_err(|e| e.to_string())?;
     require("/usr/bin/curl", "curl").map_err(|e| e.to_string())?;
     let base = std::env::var_os("BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
     let work = tempfile::tempdir_in(base).map_err(|e| e.to_string())?;
-    let each = usize::try_from(sizes.each).map_err(|e| e.to_string())?;
     println!(
         "writing the layouts (1 x {}, {LAYERS} x {}) in {}",
         human(sizes.one),
         human(sizes.each),
         work.path().display()
     );
-    let one = layouts::write(
-        &work.path().join("one"),
-        1,
-        usize::try_from(sizes.one).map_err(|e| e.to_string())?,
-        1,
-    )?;
-    let many = layouts::write(&work.path().join("many"), LAYERS, each, 100)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let size = |n: u64| usize::try_from(n).map_err(|e| e.to_string());
+    let one = layouts::write(&work.path().join("one"), 1, size(sizes.one)?, 1)?;
+    let many = layouts::write(&work.path().join("many"), LAYERS, size(sizes.each)?, 100)?;
+    // One worker serves the token issuer while the rows run.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    println!("{reps} runs per row, each run on a fresh docker-registry; medians shown\n");
-    let rows = rows(&one, &many)?;
+    let mut rows = rows(&one, &many, peer.as_deref())?;
+    rows.extend(latency::rows(sizes, peer.as_deref(), false));
+    rows.extend(latency::rows(sizes, peer.as_deref(), true));
+    println!("{reps} runs per row, each run on fresh registries; medians shown\n");
     let mut samples: BTreeMap<usize, Vec<Sample>> = BTreeMap::new();
     let scratch = work.path().join("scratch");
     for _ in 0..reps {
-        let registry = runtime
-            .block_on(DockerRegistry::start(Auth::None))
-            .map_err(|e| e.to_string())?;
+        let started = |auth| runtime.block_on(DockerRegistry::start(auth));
+        let open = started(Auth::None).map_err(|e| e.to_string())?;
+        let token = started(Auth::Token).map_err(|e| e.to_string())?;
+        let small = work.path().join("small");
+        runtime.block_on(seed::seed(open.host(), &small, sizes.tags, None))?;
+        let credentials = Some((USER, PASSWORD));
+        runtime.block_on(seed::seed(token.host(), &small, sizes.tags, credentials))?;
         for (index, row) in rows.iter().enumerate() {
-            std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
-            let command = (row.build)(registry.host(), &scratch)?;
-            let task = row.task.name(sizes);
-            let sample = measure(&time, &command, &scratch.join("time.txt"))
-                .map_err(|e| format!("{task} with {}: {e}", row.tool.name()))?;
-            if row.tool == Tool::Ours && row.bytes == 0 && !sample.output.starts_with("0 ") {
-                return Err(format!("{task}: blob bytes were sent: {}", sample.output));
-            }
+            let registry = if row.token { &token } else { &open };
+            let sample = one_run(row, registry, &time, &scratch)
+                .map_err(|e| format!("{} with {}: {e}", row.name(sizes), row.tool.name()))?;
             samples.entry(index).or_default().push(sample);
-            std::fs::remove_dir_all(&scratch).map_err(|e| e.to_string())?;
         }
     }
-    print_table(&rows, &samples, sizes);
+    let text = table::render(&rows, &samples, sizes);
+    println!("{text}");
+    if let Some(out) = option(args, "--out") {
+        report::write(Path::new(out), &text, &rows, &samples, sizes)?;
+        println!("wrote {out}/report.md and {out}/report.json");
+    }
     Ok(())
+}
+
+/// One row once, in a fresh scratch folder, with the token requests it
+/// caused.
+fn one_run(
+    row: &Row<'_>,
+    registry: &DockerRegistry,
+    time: &Path,
+    scratch: &Path,
+) -> Result<Sample, String> {
+    std::fs::create_dir_all(scratch).map_err(|e| e.to_string())?;
+    let mut command = (row.build)(registry.host(), scratch)?;
+    if row.token {
+        command
+            .env("BENCH_USER", USER)
+            .env("BENCH_PASSWORD", PASSWORD);
+    }
+    let asked = || registry.issuer().map_or(0, |i| i.scopes_asked().len());
+    let before = asked();
+    let mut sample = measure(time, &command, &scratch.join("time.txt"))?;
+    sample.tokens = asked() - before;
+    if row.tool == Tool::Ours && row.task == Task::RepeatPush && !sample.output.starts_with("0 ") {
+        return Err(format!("blob bytes were sent: {}", sample.output));
+    }
+    std::fs::remove_dir_all(scratch).map_err(|e| e.to_string())?;
+    Ok(sample)
 }
 
 fn measure(time: &Path, command: &Command, report: &Path) -> Result<Sample, String> {
     let mut timed = Command::new(time);
     timed
-        .args(["-f", "%M", "-o"])
+        .args(["-f", "%M %U %S", "-o"])
         .arg(report)
         .arg(command.get_program())
         .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            timed.env(key, value);
+        }
+    }
     let started = Instant::now();
     let output = timed.output().map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
@@ -96,15 +152,30 @@ fn measure(time: &Path, command: &Command, report: &Path) -> Result<Sample, Stri
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let rss_kib = std::fs::read_to_string(report)
-        .map_err(|e| e.to_string())?
+    let written = std::fs::read_to_string(report).map_err(|e| e.to_string())?;
+    let fields: Vec<&str> = written
         .lines()
         .last()
-        .and_then(|l| l.trim().parse().ok())
-        .ok_or("no RSS from /usr/bin/time")?;
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let parsed = match fields[..] {
+        [rss, user, system] => rss.parse::<u64>().ok().zip(
+            user.parse::<f64>()
+                .ok()
+                .zip(system.parse::<f64>().ok())
+                .map(|(u, s)| u + s),
+        ),
+        _ => None,
+    };
+    let Some((rss_kib, cpu)) = parsed else {
+        return Err(format!("no `%M %U %S` from /usr/bin/time: {written}"));
+    };
     Ok(Sample {
         seconds,
         rss_kib,
+        cpu,
+        tokens: 0,
         output: String::from_utf8_lossy(&output.stdout).trim().to_owned(),
     })
 }

@@ -1,6 +1,8 @@
-//! The rows: what each tool runs for each task. Every run gets a fresh
-//! registry, so repositories need no run suffix and skopeo's blob-info
-//! cache knows no location on it to mount from.
+//! The transfer rows: what each tool runs for each task, the tools
+//! alternating within each task (ours, oci-client, skopeo, then curl's
+//! ceiling) so drift on the shared machine hits them alike. Every run gets
+//! a fresh registry, so repositories need no run suffix and skopeo's
+//! blob-info cache knows no location on it to mount from.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,6 +13,7 @@ use crate::layouts::Image;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 pub(crate) enum Tool {
     Ours,
+    OciClient,
     Skopeo,
     Curl,
 }
@@ -19,6 +22,7 @@ impl Tool {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Ours => "ghcr-registry",
+            Self::OciClient => "oci-client 0.18",
             Self::Skopeo => "skopeo 1.9",
             Self::Curl => "curl",
         }
@@ -34,21 +38,31 @@ pub(crate) type Build<'a> = Box<dyn Fn(&str, &Path) -> Result<Command, String> +
 pub(crate) struct Sizes {
     pub(crate) one: u64,
     pub(crate) each: u64,
+    /// Calls in each latency row.
+    pub(crate) calls: usize,
+    /// Tags of the tag-list repository.
+    pub(crate) tags: usize,
 }
 
 /// Layers of the many-layer image.
 pub(crate) const LAYERS: usize = 16;
 
 impl Sizes {
-    /// What the issue measures: 1 GiB, and 16 x 64 MiB.
+    /// What the issue measures: 1 GiB, 16 x 64 MiB, 1,000 calls and
+    /// 10,000 tags.
     pub(crate) const FULL: Self = Self {
         one: 1 << 30,
         each: 64 << 20,
+        calls: 1000,
+        tags: 10_000,
     };
-    /// A check that every row still runs: 64 MiB, and 16 x 4 MiB.
+    /// A check that every row still runs: 64 MiB, 16 x 4 MiB, 100 calls
+    /// and 1,000 tags.
     pub(crate) const QUICK: Self = Self {
         one: 64 << 20,
         each: 4 << 20,
+        calls: 100,
+        tags: 1000,
     };
 
     pub(crate) fn is_full(self) -> bool {
@@ -75,6 +89,9 @@ pub(crate) enum Task {
     RepeatPush,
     WidePush,
     Copy,
+    ManifestHead,
+    ManifestGet,
+    TagList,
 }
 
 impl Task {
@@ -91,6 +108,14 @@ impl Task {
             Self::RepeatPush => format!("repeat push {many}"),
             Self::WidePush => format!("push {many}, {LAYERS} at once"),
             Self::Copy => format!("copy {many} to another repo"),
+            Self::ManifestHead => format!("{} manifest HEADs", sizes.calls),
+            Self::ManifestGet => format!("{} manifest GETs", sizes.calls),
+            Self::TagList => format!(
+                "{} tag lists of {} tags, {} a page",
+                sizes.calls,
+                sizes.tags,
+                crate::latency::PAGE
+            ),
         }
     }
 }
@@ -101,7 +126,29 @@ pub(crate) struct Row<'a> {
     pub(crate) tool: Tool,
     /// Blob bytes the row moves (0: nothing should move).
     pub(crate) bytes: u64,
+    /// Against the token-auth registry rather than the open one.
+    pub(crate) token: bool,
     pub(crate) build: Build<'a>,
+}
+
+impl Row<'_> {
+    /// The task's name, and the registry when it is the token-auth one.
+    pub(crate) fn name(&self, sizes: Sizes) -> String {
+        let name = self.task.name(sizes);
+        if self.token {
+            format!("{name}, token auth")
+        } else {
+            name
+        }
+    }
+
+    /// Whether the row times calls (p50, p99) rather than a transfer.
+    pub(crate) fn is_latency(&self) -> bool {
+        matches!(
+            self.task,
+            Task::ManifestHead | Task::ManifestGet | Task::TagList
+        )
+    }
 }
 
 fn exe() -> Result<PathBuf, String> {
@@ -109,7 +156,7 @@ fn exe() -> Result<PathBuf, String> {
 }
 
 /// `registry_bench row <args>`.
-fn ours(args: &[String]) -> Result<Command, String> {
+pub(crate) fn ours(args: &[String]) -> Result<Command, String> {
     let mut command = Command::new(exe()?);
     command.arg("row").args(args);
     Ok(command)
@@ -129,7 +176,14 @@ fn skopeo(source: &str, destination: &str) -> Command {
     command
 }
 
-fn repo(host: &str, name: &str) -> String {
+/// `<peer> <args>`: the oci-client peer binary.
+pub(crate) fn peer(binary: &Path, args: &[String]) -> Command {
+    let mut command = Command::new(binary);
+    command.args(args);
+    command
+}
+
+pub(crate) fn repo(host: &str, name: &str) -> String {
     format!("{host}/bench/{name}:v1")
 }
 
@@ -137,7 +191,7 @@ fn docker(host: &str, name: &str) -> String {
     format!("docker://{}", repo(host, name))
 }
 
-fn oci(dir: &Path) -> String {
+fn oci_dir(dir: &Path) -> String {
     format!("oci:{}:v1", dir.display())
 }
 
@@ -145,7 +199,7 @@ fn text(path: &Path) -> String {
     path.display().to_string()
 }
 
-fn row<'a>(
+pub(crate) fn row<'a>(
     task: Task,
     tool: Tool,
     bytes: u64,
@@ -155,109 +209,109 @@ fn row<'a>(
         task,
         tool,
         bytes,
+        token: false,
         build: Box::new(build),
     }
 }
 
-/// Every row, in the order they run within one run.
-pub(crate) fn rows<'a>(one: &'a Image, many: &'a Image) -> Result<Vec<Row<'a>>, String> {
+/// Every transfer row, in the order they run within one run; the
+/// oci-client rows only with its binary.
+pub(crate) fn rows<'a>(
+    one: &'a Image,
+    many: &'a Image,
+    oci: Option<&'a Path>,
+) -> Result<Vec<Row<'a>>, String> {
     let mut rows = Vec::new();
     for (image, name, push, pull) in [
         (one, "one", Task::PushOne, Task::PullOne),
         (many, "many", Task::PushMany, Task::PullMany),
     ] {
-        let (ours_repo, skopeo_repo) = (format!("ours-{name}"), format!("sk-{name}"));
-        let (from_ours, from_skopeo) = (ours_repo.clone(), skopeo_repo.clone());
-        rows.extend([
-            row(push, Tool::Ours, image.bytes, move |host, _| {
-                ours(&["push".into(), text(&image.dir), repo(host, &ours_repo)])
-            }),
-            row(push, Tool::Skopeo, image.bytes, move |host, _| {
-                Ok(skopeo(&oci(&image.dir), &docker(host, &skopeo_repo)))
-            }),
-            row(pull, Tool::Ours, image.bytes, move |host, scratch| {
-                ours(&[
-                    "pull".into(),
-                    text(&scratch.join("pulled")),
-                    repo(host, &from_ours),
-                ])
-            }),
-            row(pull, Tool::Skopeo, image.bytes, move |host, scratch| {
-                Ok(skopeo(
-                    &docker(host, &from_skopeo),
-                    &oci(&scratch.join("pulled")),
+        let bytes = image.bytes;
+        let dir = || text(&image.dir);
+        let pulled = |scratch: &Path| text(&scratch.join("pulled"));
+        let (ours_repo, oc_repo, sk_repo) = (
+            format!("ours-{name}"),
+            format!("oc-{name}"),
+            format!("sk-{name}"),
+        );
+        rows.push(row(push, Tool::Ours, bytes, {
+            let to = ours_repo.clone();
+            move |host, _| ours(&["push".into(), dir(), repo(host, &to)])
+        }));
+        if let Some(binary) = oci {
+            let to = oc_repo.clone();
+            rows.push(row(push, Tool::OciClient, bytes, move |host, _| {
+                Ok(peer(binary, &["push".into(), dir(), repo(host, &to)]))
+            }));
+        }
+        rows.push(row(push, Tool::Skopeo, bytes, {
+            let to = sk_repo.clone();
+            move |host, _| Ok(skopeo(&oci_dir(&image.dir), &docker(host, &to)))
+        }));
+        rows.push(row(pull, Tool::Ours, bytes, move |host, scratch| {
+            ours(&["pull".into(), pulled(scratch), repo(host, &ours_repo)])
+        }));
+        if let Some(binary) = oci {
+            rows.push(row(pull, Tool::OciClient, bytes, move |host, scratch| {
+                Ok(peer(
+                    binary,
+                    &["pull".into(), repo(host, &oc_repo), pulled(scratch)],
                 ))
-            }),
-        ]);
+            }));
+        }
+        rows.push(row(pull, Tool::Skopeo, bytes, move |host, scratch| {
+            Ok(skopeo(
+                &docker(host, &sk_repo),
+                &oci_dir(&scratch.join("pulled")),
+            ))
+        }));
     }
-    rows.extend([
-        row(Task::RepeatPush, Tool::Ours, 0, move |host, _| {
-            ours(&["push".into(), text(&many.dir), repo(host, "ours-many")])
-        }),
-        row(Task::RepeatPush, Tool::Skopeo, 0, move |host, _| {
-            Ok(skopeo(&oci(&many.dir), &docker(host, "sk-many")))
-        }),
-        row(Task::WidePush, Tool::Ours, many.bytes, move |host, _| {
-            let target = repo(host, "ours-wide");
-            ours(&["push".into(), text(&many.dir), target, LAYERS.to_string()])
-        }),
-        row(Task::Copy, Tool::Ours, many.bytes, move |host, _| {
-            let (from, to) = (repo(host, "ours-many"), repo(host, "ours-copy"));
-            ours(&["copy".into(), from, to])
-        }),
-        row(Task::Copy, Tool::Skopeo, many.bytes, move |host, _| {
-            Ok(skopeo(&docker(host, "sk-many"), &docker(host, "sk-copy")))
-        }),
-    ]);
-    rows.extend(curl_rows(one)?);
+    rows.extend(repeat_and_copy(many, oci));
+    rows.extend(crate::curl::rows(one)?);
     Ok(rows)
 }
 
-/// The loopback ceiling: one monolithic PUT, one GET to a file.
-fn curl_rows(one: &Image) -> Result<Vec<Row<'_>>, String> {
-    let (digest, file) = one.first_layer.clone();
-    let bytes = std::fs::metadata(&file).map_err(|e| e.to_string())?.len();
-    let put_digest = digest.clone();
-    Ok(vec![
-        row(Task::PushOne, Tool::Curl, bytes, move |host, _| {
-            let location = open_upload(host, "bench/curl")?;
-            let separator = if location.contains('?') { '&' } else { '?' };
-            let mut command = Command::new("/usr/bin/curl");
-            command.args(["-s", "-f", "-H", "Expect:"]);
-            command.args(["-H", "Content-Type: application/octet-stream", "-T"]);
-            command
-                .arg(&file)
-                .arg(format!("{location}{separator}digest={put_digest}"));
-            Ok(command)
-        }),
-        row(Task::PullOne, Tool::Curl, bytes, move |host, scratch| {
-            let mut command = Command::new("/usr/bin/curl");
-            command.args(["-s", "-f", "-o"]).arg(scratch.join("blob"));
-            command.arg(format!("http://{host}/v2/bench/ours-one/blobs/{digest}"));
-            Ok(command)
-        }),
-    ])
-}
-
-/// `POST /v2/<name>/blobs/uploads/` with curl; the Location.
-fn open_upload(host: &str, name: &str) -> Result<String, String> {
-    let output = Command::new("/usr/bin/curl")
-        .args(["-s", "-i", "-X", "POST"])
-        .arg(format!("http://{host}/v2/{name}/blobs/uploads/"))
-        .output()
-        .map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let location = text
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("location")
-                .then(|| value.trim().to_owned())
-        })
-        .ok_or_else(|| format!("no Location in {text}"))?;
-    Ok(if location.starts_with('/') {
-        format!("http://{host}{location}")
-    } else {
-        location
-    })
+/// The many-layer image pushed again (no blob should move), pushed 16
+/// at once by us (oci-client's push is 16 at once already), and copied.
+fn repeat_and_copy<'a>(many: &'a Image, oci: Option<&'a Path>) -> Vec<Row<'a>> {
+    let dir = || text(&many.dir);
+    let mut rows = vec![row(Task::RepeatPush, Tool::Ours, 0, move |host, _| {
+        ours(&["push".into(), dir(), repo(host, "ours-many")])
+    })];
+    if let Some(binary) = oci {
+        rows.push(row(Task::RepeatPush, Tool::OciClient, 0, move |host, _| {
+            Ok(peer(binary, &["push".into(), dir(), repo(host, "oc-many")]))
+        }));
+    }
+    rows.push(row(Task::RepeatPush, Tool::Skopeo, 0, move |host, _| {
+        Ok(skopeo(&oci_dir(&many.dir), &docker(host, "sk-many")))
+    }));
+    rows.push(row(
+        Task::WidePush,
+        Tool::Ours,
+        many.bytes,
+        move |host, _| {
+            let target = repo(host, "ours-wide");
+            ours(&["push".into(), dir(), target, LAYERS.to_string()])
+        },
+    ));
+    rows.push(row(Task::Copy, Tool::Ours, many.bytes, move |host, _| {
+        let (from, to) = (repo(host, "ours-many"), repo(host, "ours-copy"));
+        ours(&["copy".into(), from, to])
+    }));
+    if let Some(binary) = oci {
+        rows.push(row(
+            Task::Copy,
+            Tool::OciClient,
+            many.bytes,
+            move |host, _| {
+                let (from, to) = (repo(host, "oc-many"), repo(host, "oc-copy"));
+                Ok(peer(binary, &["copy".into(), from, to]))
+            },
+        ));
+    }
+    rows.push(row(Task::Copy, Tool::Skopeo, many.bytes, move |host, _| {
+        Ok(skopeo(&docker(host, "sk-many"), &docker(host, "sk-copy")))
+    }));
+    rows
 }

@@ -1,32 +1,62 @@
 //! Our rows, one per process: push a layout, pull into a layout, copy.
 //! Each prints one line: the blob bytes its report counts and the body
-//! bytes the transport put on the wire.
+//! bytes the transport put on the wire. `head`, `get` and `tags` are the
+//! latency rows (see `latency.rs`).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use ghcr_registry::{RegistryClient, TransferOptions};
 use ghcr_transport::Transport;
+use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
 use ghcr_types::Reference;
+
+use crate::latency;
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(row(args))
+    match args.first().map(String::as_str) {
+        Some("head" | "get" | "tags") => runtime.block_on(latency::row(args)),
+        _ => runtime.block_on(row(args)),
+    }
+}
+
+/// A client for `host` over plain HTTP, signed in with `BENCH_USER` and
+/// `BENCH_PASSWORD` when both are set, and its transport's metrics.
+pub(crate) fn client(host: &str) -> Result<(RegistryClient, Metrics), String> {
+    match (std::env::var("BENCH_USER"), std::env::var("BENCH_PASSWORD")) {
+        (Ok(user), Ok(password)) => client_with(host, Some((&user, &password))),
+        _ => client_with(host, None),
+    }
+}
+
+/// The transport's metrics (bytes sent).
+pub(crate) type Metrics = prometheus_client::registry::Registry;
+
+/// A client for `host` over plain HTTP, signed in as `credentials`.
+pub(crate) fn client_with(
+    host: &str,
+    credentials: Option<(&str, &str)>,
+) -> Result<(RegistryClient, Metrics), String> {
+    let mut builder = Transport::builder().allow_plain_http(host);
+    if let Some((user, password)) = credentials {
+        builder = builder.credentials(Arc::new(StaticProvider::new(Credentials::basic(
+            user, password,
+        ))));
+    }
+    let transport = builder.build().map_err(|e| e.to_string())?;
+    let mut metrics = Metrics::default();
+    transport.register_metrics(&mut metrics);
+    Ok((RegistryClient::new(transport), metrics))
 }
 
 async fn row(args: &[String]) -> Result<(), String> {
     let arg = |i: usize| args.get(i).map(String::as_str).ok_or("missing argument");
     let reference = |text: &str| Reference::parse(text).map_err(|e| e.to_string());
-    let host = reference(arg(2)?)?.registry().to_owned();
-    let transport = Transport::builder()
-        .allow_plain_http(host)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let mut metrics = prometheus_client::registry::Registry::default();
-    transport.register_metrics(&mut metrics);
-    let client = RegistryClient::new(transport);
+    let (client, metrics) = client(reference(arg(2)?)?.registry())?;
     // An optional last argument: blobs at once (the client's 4 otherwise).
     let options = match args.get(3).and_then(|n| n.parse().ok()) {
         Some(concurrency) => TransferOptions::new().concurrency(concurrency),
