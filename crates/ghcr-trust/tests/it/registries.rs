@@ -118,6 +118,49 @@ async fn docker_registry_sig_tag_and_fallback_referrers() {
     let client = support::client(registry.host(), registry.credentials());
     let repository = registry.reference("octo/app").unwrap();
     scenario(&client, &repository, ReferrersSource::FallbackTag).await;
+
+    // A payload altered in the registry's storage after it was pushed:
+    // the download does not verify, and that candidate alone is refused.
+    let keys = KeyPair::generate();
+    let image = push_image(&client, &repository, "tampered", "tampered").await;
+    let good = keys.sign(image.digest(), "octo/app");
+    let bad = keys.sign(image.digest(), "octo/app/");
+    let sig = attach_sig_tag(&client, &repository, image.digest(), &[&bad, &good]).await;
+    let layer = sig.layers()[0].digest().to_string();
+    let hex = layer.trim_start_matches("sha256:");
+    let data = registry.storage_dir().join(format!(
+        "docker/registry/v2/blobs/sha256/{}/{hex}/data",
+        &hex[..2]
+    ));
+    let mut bytes = std::fs::read(&data).unwrap();
+    bytes[5] ^= 0x01;
+    std::fs::write(&data, bytes).unwrap();
+    let found = verify_image(
+        &client,
+        &repository.with_tag("tampered").unwrap(),
+        &keys.policy(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.verified().count(), 1);
+    let (_, error) = found.refused().next().unwrap();
+    assert!(
+        matches!(error, Error::Registry(e) if e.is_digest_mismatch()),
+        "{error:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fake_generic_registry_sig_tag_and_referrers_api() {
+    let fake = ghcr_sim::fake::FakeGhcr::builder()
+        .profile(ghcr_sim::fake::Profile::Generic)
+        .user("octo", "token-o")
+        .start()
+        .await
+        .unwrap();
+    let client = support::client(fake.registry_host(), Some(("octo", "token-o")));
+    let repository = Reference::parse(&format!("{}/octo/app", fake.registry_host())).unwrap();
+    scenario(&client, &repository, ReferrersSource::Api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
