@@ -103,23 +103,21 @@ async fn check_manifest(
         // Refused before a byte is read: another kind of layer, a payload
         // over the limit, a digest that cannot be checked.
         let outcome = match &layer_digest {
-            _ if layer.media_type().to_string() != SIMPLE_SIGNING_MEDIA_TYPE => {
-                Err(Error::NotSimpleSigning {
-                    layer: layer_digest
-                        .clone()
-                        .unwrap_or_else(|| Digest::sha256_of(b"")),
-                    media_type: layer.media_type().to_string(),
-                })
-            }
-            _ if layer.size() > MAX_PAYLOAD_SIZE as u64 => Err(Error::PayloadTooLarge {
-                size: layer.size(),
-                limit: MAX_PAYLOAD_SIZE,
-            }),
             None => Err(Error::MalformedSignature {
                 reason: format!("the layer's digest `{}` is invalid", layer.digest()),
             }),
-            Some(layer_digest) => client
-                .get_blob_bytes(repository, layer_digest, MAX_PAYLOAD_SIZE)
+            Some(digest) if layer.media_type().to_string() != SIMPLE_SIGNING_MEDIA_TYPE => {
+                Err(Error::NotSimpleSigning {
+                    layer: digest.clone(),
+                    media_type: layer.media_type().to_string(),
+                })
+            }
+            Some(_) if layer.size() > MAX_PAYLOAD_SIZE as u64 => Err(Error::PayloadTooLarge {
+                size: layer.size(),
+                limit: MAX_PAYLOAD_SIZE,
+            }),
+            Some(digest) => client
+                .get_blob_bytes(repository, digest, MAX_PAYLOAD_SIZE)
                 .await
                 .map_err(Error::from)
                 .and_then(|payload| verify_layer(layer, &payload, image, policy)),

@@ -174,3 +174,73 @@ async fn fake_ghcr_sig_tag_and_fallback_referrers() {
     let repository = Reference::parse(&format!("{}/octo/app", fake.registry_host())).unwrap();
     scenario(&client, &repository, ReferrersSource::FallbackTag).await;
 }
+
+/// Layers that cannot be signatures are refused from their descriptor,
+/// before a byte is downloaded: another media type, a payload over the
+/// limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn layers_that_cannot_be_signatures_are_not_downloaded() {
+    let fake = ghcr_sim::fake::FakeGhcr::builder()
+        .user("octo", "token-o")
+        .start()
+        .await
+        .unwrap();
+    let store = fake.store();
+    let image = store
+        .push_image(
+            "octo/app",
+            Some("v1"),
+            &[bytes::Bytes::from_static(b"layer")],
+        )
+        .unwrap()
+        .manifest;
+    let tar = bytes::Bytes::from_static(b"not a payload");
+    let huge = bytes::Bytes::from(vec![b' '; ghcr_trust::MAX_PAYLOAD_SIZE + 1]);
+    let config = bytes::Bytes::from_static(b"{}");
+    let layer = |media_type: &str, bytes: &bytes::Bytes| {
+        serde_json::json!({
+            "mediaType": media_type,
+            "digest": store.push_blob("octo/app", bytes.clone()).unwrap().as_str(),
+            "size": bytes.len(),
+            "annotations": {ghcr_trust::SIGNATURE_ANNOTATION: "MEUCIQ=="},
+        })
+    };
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": store.push_blob("octo/app", config).unwrap().as_str(), "size": 2},
+        "layers": [
+            layer("application/vnd.oci.image.layer.v1.tar", &tar),
+            layer(ghcr_trust::SIMPLE_SIGNING_MEDIA_TYPE, &huge),
+        ],
+    });
+    store
+        .push_manifest(
+            "octo/app",
+            &format!("{}.sig", image.referrers_tag()),
+            manifest.to_string(),
+            "application/vnd.oci.image.manifest.v1+json",
+        )
+        .unwrap();
+
+    let client = support::client(fake.registry_host(), Some(("octo", "token-o")));
+    let repository = Reference::parse(&format!("{}/octo/app:v1", fake.registry_host())).unwrap();
+    let found = verify_image(&client, &repository, &KeyPair::generate().policy())
+        .await
+        .unwrap();
+    let reasons: Vec<&Error> = found.refused().map(|(_, e)| e).collect();
+    assert!(
+        matches!(
+            reasons[..],
+            [
+                Error::NotSimpleSigning { .. },
+                Error::PayloadTooLarge { .. }
+            ]
+        ),
+        "{reasons:?}"
+    );
+    let blob_reads = fake
+        .log()
+        .count_where(|request| request.path.contains("/blobs/"));
+    assert_eq!(blob_reads, 0, "{:?}", fake.log().entries());
+}
