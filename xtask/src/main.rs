@@ -34,7 +34,8 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::run(),
         Some("install") => install::debian_packages()
             .and_then(|()| install::oras_venv())
-            .and_then(|()| install::kubernetes_validate()),
+            .and_then(|()| install::kubernetes_validate())
+            .and_then(|()| install::cryptography()),
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::record(&args[1..]),
         Some("fixtures-check") => record::fixtures_check(),
