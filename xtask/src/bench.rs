@@ -1,5 +1,5 @@
-//! `cargo xtask bench [cleanup | registry] [--reps N] [--quick]`: the
-//! benchmarks, not part of CI.
+//! `cargo xtask bench [cleanup | registry | sync] [--reps N] [--quick]`:
+//! the benchmarks, not part of CI.
 //!
 //! Registry rows: installs docker-registry and skopeo when missing, as
 //! `cargo xtask ci` does (apt-get as root, else it names the command),
@@ -18,6 +18,12 @@
 //! (`--quick`: 30) at the default pacing, about two minutes (`--quick`: ten
 //! seconds); its table and JSON lines go to `target/bench/cleanup.md` and
 //! `cleanup.json`.
+//!
+//! Sync rows (`sync` runs only these; not part of the default run): the
+//! same `registry_bench` binary, `sync` mode: our sync library against
+//! `skopeo sync` on two fresh docker-registries per run (20 small tags on
+//! one registry; 10 tags of 4 x 8 MiB across two, `--quick`: 4; that
+//! again unchanged). `--explain` adds the rows that show where our RSS goes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,19 +35,23 @@ use crate::{cargo, project_root, run_step};
 const TOOLS: [(&str, &str); 2] = [("/usr/bin/curl", "curl"), ("/usr/bin/time", "time")];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let (registry, cleanup) = match args.first().map(String::as_str) {
-        Some("cleanup") => (false, true),
-        Some("registry") => (true, false),
-        _ => (true, true),
+    let (registry, cleanup, sync) = match args.first().map(String::as_str) {
+        Some("cleanup") => (false, true, false),
+        Some("registry") => (true, false, false),
+        Some("sync") => (false, false, true),
+        _ => (true, true, false),
     };
     let args: Vec<String> = args
         .iter()
-        .filter(|a| *a != "cleanup" && *a != "registry")
+        .filter(|a| !matches!(a.as_str(), "cleanup" | "registry" | "sync"))
         .cloned()
         .collect();
     let quick = args.iter().any(|a| a == "--quick");
     if registry {
         registry_rows(&args, quick)?;
+    }
+    if sync {
+        sync_rows(&args, quick)?;
     }
     if cleanup {
         cleanup_rows(quick)?;
@@ -59,8 +69,8 @@ fn target() -> PathBuf {
         )
 }
 
-fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
-    tools()?;
+/// Builds `registry_bench` in release; its path.
+fn build_registry_bench() -> Result<PathBuf, String> {
     run_step(
         "build the benchmark (release)",
         cargo().args([
@@ -72,7 +82,12 @@ fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
             "registry_bench",
         ]),
     )?;
-    let binary = target().join("release/examples/registry_bench");
+    Ok(target().join("release/examples/registry_bench"))
+}
+
+fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
+    tools()?;
+    let binary = build_registry_bench()?;
     let duration = if quick {
         "under a minute"
     } else {
@@ -81,6 +96,20 @@ fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
     run_step(
         &format!("run it ({duration})"),
         Command::new(binary).arg("all").args(args),
+    )
+}
+
+fn sync_rows(args: &[String], quick: bool) -> Result<(), String> {
+    tools()?;
+    let binary = build_registry_bench()?;
+    let duration = if quick {
+        "about half a minute"
+    } else {
+        "about three minutes"
+    };
+    run_step(
+        &format!("run the sync rows ({duration})"),
+        Command::new(binary).arg("sync").args(args),
     )
 }
 

@@ -79,7 +79,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn measure(time: &Path, command: &Command, report: &Path) -> Result<Sample, String> {
+pub(crate) fn measure(time: &Path, command: &Command, report: &Path) -> Result<Sample, String> {
     let mut timed = Command::new(time);
     timed
         .args(["-f", "%M", "-o"])
