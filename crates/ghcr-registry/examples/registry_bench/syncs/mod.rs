@@ -20,6 +20,7 @@ use std::process::Command;
 use ghcr_registry::RegistryClient;
 use ghcr_sim::peers::{Auth, DockerRegistry, require};
 use ghcr_transport::Transport;
+use ghcr_types::Reference;
 
 use crate::orchestrate::{Sample, measure};
 pub(crate) use row::run as run_row;
@@ -42,6 +43,8 @@ struct Row {
     /// `ghcr-registry`, `skopeo 1.9`, or a variant of ours.
     tool: String,
     ours: bool,
+    /// The repository the tags land in, on the target registry.
+    lands: &'static str,
     /// `(source registry, target registry)` to the command.
     build: Build,
 }
@@ -93,6 +96,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                     sample.output
                 ));
             }
+            let (host, tags) = match row.task {
+                Task::Small => (here.host(), sizes.small_tags),
+                _ => (far.host(), sizes.large_tags),
+            };
+            runtime.block_on(check(host, row.lands, tags))?;
             samples.entry(index).or_default().push(sample);
         }
     }
@@ -117,6 +125,27 @@ async fn registries(sizes: SyncSizes) -> Result<(DockerRegistry, DockerRegistry)
     seed::small(&client, &repo("bench/small")?, sizes.small_tags).await?;
     seed::large(&client, &repo("bench/large")?, sizes).await?;
     Ok((here, far))
+}
+
+/// Whether `repo` on `host` holds every tag: each tool's sync did its job.
+async fn check(host: &str, repo: &'static str, tags: usize) -> Result<(), String> {
+    let transport = Transport::builder()
+        .allow_plain_http(host)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let reference = Reference::parse(&format!("{host}/{repo}")).map_err(|e| e.to_string())?;
+    let found = RegistryClient::new(transport)
+        .list_tags(&reference)
+        .await
+        .map_err(|e| e.to_string())?;
+    if found.len() == tags {
+        Ok(())
+    } else {
+        Err(format!(
+            "{reference} holds {} tags, not {tags}",
+            found.len()
+        ))
+    }
 }
 
 fn ours(source: String, target: String, extra: &[&str]) -> Command {
@@ -144,11 +173,16 @@ fn skopeo(source: String, prefix: String) -> Command {
     command
 }
 
-fn row(task: Task, tool: &str, ours: bool, build: impl Fn(&str, &str) -> Command + 'static) -> Row {
+fn row(
+    (task, tool, ours): (Task, &str, bool),
+    lands: &'static str,
+    build: impl Fn(&str, &str) -> Command + 'static,
+) -> Row {
     Row {
         task,
         tool: tool.to_owned(),
         ours,
+        lands,
         build: Box::new(build),
     }
 }
@@ -158,45 +192,49 @@ fn rows(explain: bool) -> Vec<Row> {
     const OURS: &str = "ghcr-registry";
     const SKOPEO: &str = "skopeo 1.9";
     let mut rows = vec![
-        row(Task::Small, OURS, true, |here, _| {
+        row((Task::Small, OURS, true), "bench/ours-small", |here, _| {
             ours(
                 format!("{here}/bench/small"),
                 format!("{here}/bench/ours-small"),
                 &[],
             )
         }),
-        row(Task::Small, SKOPEO, false, |here, _| {
+        row((Task::Small, SKOPEO, false), "sk/small", |here, _| {
             skopeo(format!("{here}/bench/small"), format!("{here}/sk"))
         }),
     ];
     for task in [Task::Large, Task::Unchanged] {
         rows.extend([
-            row(task, OURS, true, |here, far| {
+            row((task, OURS, true), "bench/ours-large", |here, far| {
                 ours(
                     format!("{here}/bench/large"),
                     format!("{far}/bench/ours-large"),
                     &[],
                 )
             }),
-            row(task, SKOPEO, false, |here, far| {
+            row((task, SKOPEO, false), "sk/large", |here, far| {
                 skopeo(format!("{here}/bench/large"), format!("{far}/sk"))
             }),
         ]);
     }
     if explain {
         for (tool, repo, extra) in [
-            ("ours, 1 image at a time", "ours-images", &["1"][..]),
-            ("ours, 1 blob per image", "ours-blobs", &["0", "1"][..]),
+            ("ours, 1 image at a time", "bench/ours-images", &["1"][..]),
+            (
+                "ours, 1 blob per image",
+                "bench/ours-blobs",
+                &["0", "1"][..],
+            ),
             (
                 "ours, 1 MiB resume buffer",
-                "ours-window",
+                "bench/ours-window",
                 &["0", "0", "1048576"][..],
             ),
         ] {
-            rows.push(row(Task::Large, tool, true, move |here, far| {
+            rows.push(row((Task::Large, tool, true), repo, move |here, far| {
                 ours(
                     format!("{here}/bench/large"),
-                    format!("{far}/bench/{repo}"),
+                    format!("{far}/{repo}"),
                     extra,
                 )
             }));
