@@ -8,8 +8,9 @@
 //!   the other registry, streamed registry to registry;
 //! - c) (b) again with nothing changed: ours must send no blob byte.
 //!
-//! `--explain` adds our (b) with one image at a time, one blob at a time
-//! per image, and a 1 MiB resume buffer, to show where our peak RSS goes.
+//! `--explain` adds our (b) again with the defaults (after the others, to
+//! see the spread), one image at a time, one blob at a time per image, and
+//! a 1 MiB resume buffer, to show where our peak RSS goes.
 
 mod row;
 mod seed;
@@ -219,6 +220,11 @@ fn rows(explain: bool) -> Vec<Row> {
     }
     if explain {
         for (tool, repo, extra) in [
+            (
+                "ours, defaults, after the rest",
+                "bench/ours-again",
+                &[][..],
+            ),
             ("ours, 1 image at a time", "bench/ours-images", &["1"][..]),
             (
                 "ours, 1 blob per image",
