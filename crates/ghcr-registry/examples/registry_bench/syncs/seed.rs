@@ -1,7 +1,8 @@
 //! The sync rows' source repositories, pushed once per run with the
-//! library: small images sharing a base layer, and large images of
-//! incompressible layers.
+//! library, several blobs and images at once: small images sharing a base
+//! layer, and large images of incompressible layers.
 
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 use ghcr_registry::{BlobSource, RegistryClient, UploadOptions};
 use ghcr_types::{Digest, Manifest, MediaType, Reference};
 use serde_json::json;
@@ -21,36 +22,59 @@ pub(crate) struct SyncSizes {
 }
 
 impl SyncSizes {
-    /// 20 small tags; 10 tags of 4 x 8 MiB.
+    /// Issue 14's rows: 200 small tags; 10 tags of 4 x 64 MiB.
     pub(crate) const FULL: Self = Self {
-        small_tags: 20,
+        small_tags: 200,
         large_tags: 10,
+        large_layers: 4,
+        large_layer: 64 << 20,
+    };
+    /// The same shapes, smaller: 20 small tags; 2 tags of 4 x 8 MiB.
+    pub(crate) const QUICK: Self = Self {
+        small_tags: 20,
+        large_tags: 2,
         large_layers: 4,
         large_layer: 8 << 20,
     };
-    /// The same small row; 4 large tags.
-    pub(crate) const QUICK: Self = Self {
-        large_tags: 4,
-        ..Self::FULL
-    };
 }
 
-/// The small images' shared base layer, and each one's own layer.
-const BASE: usize = 256 << 10;
-const UNIQUE: usize = 64 << 10;
+/// Each small image: 4 layers of 64 KiB, the first the base all share.
+pub(crate) const SMALL_LAYERS: usize = 4;
+pub(crate) const SMALL_LAYER: usize = 64 << 10;
 
-/// Tags `v0`.. of small images: the shared base, a layer of their own.
+/// Images (small) or layers (large) pushed at once.
+const SMALL_AT_ONCE: usize = 8;
+const LARGE_AT_ONCE: usize = 4;
+
+/// A client for seeding: its memory budget holds `LARGE_AT_ONCE` large
+/// layers sent from memory (the default 16 MiB would take them one by one).
+pub(crate) fn client(transport: ghcr_transport::Transport) -> Result<RegistryClient, String> {
+    RegistryClient::builder(transport)
+        .memory_budget(512 << 20)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Tags `v0`.. of small images: the shared base and 3 layers of their own.
 pub(crate) async fn small(
     client: &RegistryClient,
     repo: &Reference,
     tags: usize,
 ) -> Result<(), String> {
-    let base = push(client, repo, random(BASE, 1)).await?;
-    for tag in 0..tags {
-        let own = push(client, repo, random(UNIQUE, 100 + tag as u64)).await?;
-        image(client, repo, tag, &[base.clone(), own]).await?;
-    }
-    Ok(())
+    let base = push(client, repo, random(SMALL_LAYER, 1)).await?;
+    let base = &base;
+    stream::iter(0..tags)
+        .map(|tag| async move {
+            let mut layers = vec![base.clone()];
+            for layer in 1..SMALL_LAYERS {
+                let seed = 100 + (tag * SMALL_LAYERS + layer) as u64;
+                layers.push(push(client, repo, random(SMALL_LAYER, seed)).await?);
+            }
+            image(client, repo, tag, &layers).await
+        })
+        .buffer_unordered(SMALL_AT_ONCE)
+        .try_collect::<()>()
+        .await
 }
 
 /// Tags `v0`.. of `layers` incompressible layers each, none shared.
@@ -59,15 +83,23 @@ pub(crate) async fn large(
     repo: &Reference,
     sizes: SyncSizes,
 ) -> Result<(), String> {
-    for tag in 0..sizes.large_tags {
-        let mut layers = Vec::with_capacity(sizes.large_layers);
-        for layer in 0..sizes.large_layers {
-            let seed = 10_000 + (tag * sizes.large_layers + layer) as u64;
-            layers.push(push(client, repo, random(sizes.large_layer, seed)).await?);
-        }
-        image(client, repo, tag, &layers).await?;
-    }
-    Ok(())
+    let (each, count) = (sizes.large_layers, sizes.large_tags * sizes.large_layers);
+    let layers: Vec<(usize, Layer)> = stream::iter(0..count)
+        .map(|n| async move {
+            let bytes = random(sizes.large_layer, 10_000 + n as u64);
+            Ok::<_, String>((n, push(client, repo, bytes).await?))
+        })
+        .buffer_unordered(LARGE_AT_ONCE)
+        .try_collect()
+        .await?;
+    let mut layers = layers;
+    layers.sort_by_key(|(n, _)| *n);
+    let layers: Vec<Layer> = layers.into_iter().map(|(_, layer)| layer).collect();
+    stream::iter(layers.chunks(each).enumerate())
+        .map(|(tag, layers)| image(client, repo, tag, layers))
+        .buffer_unordered(SMALL_AT_ONCE)
+        .try_collect::<()>()
+        .await
 }
 
 /// A layer's digest and size.
