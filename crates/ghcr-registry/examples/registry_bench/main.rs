@@ -13,6 +13,8 @@
 //! registry and on a token-auth one. It prints the median wall time, MB/s,
 //! peak RSS, CPU, p50/p99 and token requests, and the ratio ours / peer.
 //! `registry_bench row …` is one of our rows.
+//! `registry_bench sync …` runs the sync rows against `skopeo sync`
+//! (`syncs/`).
 
 mod curl;
 mod latency;
@@ -23,6 +25,7 @@ mod report;
 mod rows;
 mod seed;
 mod stats;
+mod syncs;
 mod table;
 
 fn main() -> std::process::ExitCode {
@@ -30,7 +33,9 @@ fn main() -> std::process::ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("all") => orchestrate::run(&args[1..]),
         Some("row") => rows::run(&args[1..]),
-        _ => Err("usage: registry_bench all [--reps N] [--quick] [--peer PATH] [--out DIR] | row <kind> <args…>".to_owned()),
+        Some("sync") => syncs::run(&args[1..]),
+        Some("sync-row") => syncs::run_row(&args[1..]),
+        _ => Err("usage: registry_bench all|sync [--reps N] [--quick] [--peer PATH] [--out DIR] | row <kind> <args…> | sync-row <args…>".to_owned()),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
