@@ -1,5 +1,5 @@
 //! The crate's one error type: why a key could not be read, why a
-//! signature was refused, or why the signatures could not be looked up.
+//! signature or attestation was refused, or why the signatures could not be looked up.
 
 use ghcr_types::Digest;
 
@@ -74,7 +74,7 @@ pub enum Error {
 
     /// The payload is larger than any simple-signing payload should be.
     #[error(
-        "the payload is {size} bytes, over the {limit}-byte limit for a simple-signing payload"
+        "the payload is {size} bytes, over the {limit}-byte limit for a signature payload or attestation envelope"
     )]
     #[non_exhaustive]
     PayloadTooLarge {
@@ -125,6 +125,79 @@ pub enum Error {
         signed: String,
         /// The digest of the image being verified.
         image: Digest,
+    },
+
+    /// A layer of an attestation manifest is not a DSSE envelope.
+    #[error(
+        "layer {layer} is a `{media_type}`, not a DSSE envelope (`{expected}`); it was not checked",
+        expected = crate::DSSE_MEDIA_TYPE
+    )]
+    #[non_exhaustive]
+    NotDsse {
+        /// The layer's digest.
+        layer: Digest,
+        /// Its media type.
+        media_type: String,
+    },
+
+    /// The layer's bytes are not a DSSE envelope.
+    #[error("the attestation is not a DSSE envelope: {reason}")]
+    #[non_exhaustive]
+    InvalidEnvelope {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The envelope is validly signed but carries something else than an
+    /// in-toto statement.
+    #[error(
+        "the envelope's `payloadType` is `{found}`, not `{expected}`",
+        expected = crate::IN_TOTO_PAYLOAD_TYPE
+    )]
+    #[non_exhaustive]
+    WrongEnvelopeType {
+        /// The type found.
+        found: String,
+    },
+
+    /// The signed envelope payload is not an in-toto Statement.
+    #[error("the signed payload is not an in-toto Statement: {source}")]
+    #[non_exhaustive]
+    InvalidStatement {
+        /// What the JSON parser said.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The statement's `_type` is not one of the in-toto Statement types.
+    #[error("the statement's `_type` is `{found}`, not in-toto's Statement v0.1 or v1")]
+    #[non_exhaustive]
+    WrongStatementType {
+        /// The type found.
+        found: String,
+    },
+
+    /// The attestation is valid but about other artifacts.
+    #[error(
+        "the attestation is valid but its subjects are {subjects}, not {image}: it is about another image (moved or copied here)"
+    )]
+    #[non_exhaustive]
+    SubjectMismatch {
+        /// The subjects' sha256 digests.
+        subjects: String,
+        /// The digest of the image being verified.
+        image: Digest,
+    },
+
+    /// The attestation verified but is of another predicate type than
+    /// asked for.
+    #[error("the attestation is valid but its predicate type is `{found}`, not `{wanted}`")]
+    #[non_exhaustive]
+    OtherPredicateType {
+        /// `predicateType` found.
+        found: String,
+        /// The one asked for (`--predicate-type`).
+        wanted: String,
     },
 
     /// A reference or digest did not validate.

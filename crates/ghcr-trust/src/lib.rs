@@ -43,21 +43,38 @@
 //!
 //! [`verify_image`] looks the signatures up in a registry first, with a
 //! `ghcr_registry::RegistryClient`.
+//!
+//! Keyed attestations (`cosign attest --key`) are checked the same way:
+//! [`verify_envelope`] verifies a DSSE envelope's signature over its
+//! pre-authentication encoding ([`pae`]) and that its in-toto
+//! [`Statement`] has the image as a subject (and, when asked, a given
+//! predicate type); [`verify_attestations`] finds them in the
+//! `sha256-<hex>.att` tag and among the referrers.
 
 mod discover;
+mod dsse;
 mod error;
 mod key;
 mod payload;
 mod policy;
 mod report;
+mod statement;
 mod verify;
 
-pub use discover::{COSIGN_SIGNATURE_ARTIFACT_TYPE, verify_image};
+pub use discover::{
+    COSIGN_ATTESTATION_ARTIFACT_TYPE, COSIGN_SIGNATURE_ARTIFACT_TYPE, verify_attestations,
+    verify_image,
+};
+pub use dsse::{
+    Attested, DSSE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE, MAX_ENVELOPE_SIZE, pae,
+    verify_attestation_layer, verify_envelope,
+};
 pub use error::{Error, Result};
 pub use key::PublicKey;
 pub use payload::{SIMPLE_SIGNING_TYPE, SimpleSigning};
 pub use policy::Policy;
 pub use report::{Checked, Source, Verification};
+pub use statement::{STATEMENT_TYPES, Statement, Subject};
 pub use verify::{
     MAX_PAYLOAD_SIZE, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, Signer, Verified,
     verify_layer, verify_payload,

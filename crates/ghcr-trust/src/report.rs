@@ -1,5 +1,5 @@
-//! What a verification found: every candidate signature, verified or
-//! refused with its reason.
+//! What a verification found: every candidate signature (or
+//! attestation), verified or refused with its reason.
 
 use ghcr_registry::ReferrersSource;
 use ghcr_types::Digest;
@@ -16,7 +16,12 @@ pub enum Source {
         /// The tag.
         tag: String,
     },
-    /// A signature manifest whose `subject` is the image.
+    /// cosign's legacy `sha256-<hex>.att` attestation tag.
+    AttTag {
+        /// The tag.
+        tag: String,
+    },
+    /// A signature (or attestation) manifest whose `subject` is the image.
     Referrer {
         /// The referrers API, or its `sha256-<hex>` tag fallback.
         via: ReferrersSource,
@@ -24,10 +29,12 @@ pub enum Source {
 }
 
 impl Source {
-    /// A stable word for JSON: `sig_tag`, `referrers_api`, `referrers_tag`.
+    /// A stable word for JSON: `sig_tag`, `att_tag`, `referrers_api`,
+    /// `referrers_tag`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::SigTag { .. } => "sig_tag",
+            Self::AttTag { .. } => "att_tag",
             Self::Referrer {
                 via: ReferrersSource::Api,
             } => "referrers_api",
@@ -36,10 +43,11 @@ impl Source {
     }
 }
 
-/// One candidate signature (one layer of a signature manifest).
+/// One candidate signature (one layer of a signature manifest); with
+/// `T` = [`crate::Attested`], one attestation (a DSSE envelope layer).
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct Checked {
+pub struct Checked<T = Verified> {
     /// The signature manifest it is a layer of.
     pub manifest: Digest,
     /// The layer (its payload's digest), where the manifest named one.
@@ -47,30 +55,31 @@ pub struct Checked {
     /// Where the manifest was found.
     pub source: Source,
     /// Verified, or why not.
-    pub outcome: Result<Verified, Error>,
+    pub outcome: Result<T, Error>,
 }
 
-/// Every signature found for one image, and what became of it.
+/// Every signature (or, with `T` = [`crate::Attested`], attestation)
+/// found for one image, and what became of it.
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct Verification {
+pub struct Verification<T = Verified> {
     /// The digest verified against (the reference's, resolved once).
     pub image: Digest,
     /// Each candidate, in discovery order: the `.sig` tag's layers, then
     /// the referrers'.
-    pub checked: Vec<Checked>,
+    pub checked: Vec<Checked<T>>,
 }
 
-impl Verification {
+impl<T> Verification<T> {
     /// The signatures that verified.
-    pub fn verified(&self) -> impl Iterator<Item = (&Checked, &Verified)> {
+    pub fn verified(&self) -> impl Iterator<Item = (&Checked<T>, &T)> {
         self.checked
             .iter()
             .filter_map(|checked| checked.outcome.as_ref().ok().map(|v| (checked, v)))
     }
 
     /// The candidates refused, with their reasons.
-    pub fn refused(&self) -> impl Iterator<Item = (&Checked, &Error)> {
+    pub fn refused(&self) -> impl Iterator<Item = (&Checked<T>, &Error)> {
         self.checked
             .iter()
             .filter_map(|checked| checked.outcome.as_ref().err().map(|e| (checked, e)))

@@ -113,27 +113,14 @@ pub fn verify_layer(
     image: &Digest,
     policy: &Policy,
 ) -> Result<Verified> {
-    let expected =
-        Digest::parse(layer.digest().as_ref()).map_err(|_| Error::MalformedSignature {
-            reason: format!("the layer's digest `{}` is invalid", layer.digest()),
-        })?;
+    let expected = layer_digest(layer)?;
     if layer.media_type().to_string() != SIMPLE_SIGNING_MEDIA_TYPE {
         return Err(Error::NotSimpleSigning {
             layer: expected,
             media_type: layer.media_type().to_string(),
         });
     }
-    let actual = match expected.algorithm() {
-        Some(algorithm) => {
-            let mut hasher = DigestHasher::new(algorithm);
-            hasher.update(payload);
-            hasher.finish()
-        }
-        None => Digest::sha256_of(payload),
-    };
-    if actual != expected {
-        return Err(Error::LayerDigestMismatch { expected, actual });
-    }
+    check_bytes(&expected, payload)?;
     let signature = layer
         .annotations()
         .as_ref()
@@ -142,6 +129,33 @@ pub fn verify_layer(
             layer: expected.clone(),
         })?;
     verify_payload(payload, signature, image, policy)
+}
+
+/// A layer's digest, parsed.
+pub(crate) fn layer_digest(layer: &Descriptor) -> Result<Digest> {
+    Digest::parse(layer.digest().as_ref()).map_err(|_| Error::MalformedSignature {
+        reason: format!("the layer's digest `{}` is invalid", layer.digest()),
+    })
+}
+
+/// Whether `bytes` hash to `expected`.
+pub(crate) fn check_bytes(expected: &Digest, bytes: &[u8]) -> Result<()> {
+    let actual = match expected.algorithm() {
+        Some(algorithm) => {
+            let mut hasher = DigestHasher::new(algorithm);
+            hasher.update(bytes);
+            hasher.finish()
+        }
+        None => Digest::sha256_of(bytes),
+    };
+    if actual == *expected {
+        Ok(())
+    } else {
+        Err(Error::LayerDigestMismatch {
+            expected: expected.clone(),
+            actual,
+        })
+    }
 }
 
 #[cfg(test)]
