@@ -1,9 +1,10 @@
 //! Bad input is an error, never a panic: PEM garbage, payloads and
-//! signatures of any bytes, a real signature with bytes cut off.
+//! signatures of any bytes, a real signature with bytes cut off, DSSE
+//! envelopes of any bytes or with any payload and signature strings.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ghcr_trust::{Policy, PublicKey, verify_payload};
+use ghcr_trust::{Policy, PublicKey, verify_envelope, verify_payload};
 use ghcr_types::Digest;
 use proptest::prelude::*;
 
@@ -50,5 +51,23 @@ proptest! {
         let policy = policy();
         prop_assert!(verify_payload(PAYLOAD, &SIGNATURE[..sig_cut], &image, &policy).is_err());
         prop_assert!(verify_payload(&PAYLOAD[..payload_cut], SIGNATURE, &image, &policy).is_err());
+    }
+
+    #[test]
+    fn any_envelope_is_refused(
+        bytes in proptest::collection::vec(any::<u8>(), 0..600),
+        payload in ".{0,200}",
+        sig in ".{0,120}",
+        payload_type in ".{0,40}",
+    ) {
+        let image = Digest::parse(IMAGE).unwrap();
+        prop_assert!(verify_envelope(&bytes, &image, &policy(), None).is_err());
+        let encoded = serde_json::json!({
+            "payloadType": payload_type,
+            "payload": STANDARD.encode(payload.as_bytes()),
+            "signatures": [{"keyid": "", "sig": sig}, {"sig": STANDARD.encode(sig.as_bytes())}],
+        });
+        let encoded = serde_json::to_vec(&encoded).unwrap();
+        prop_assert!(verify_envelope(&encoded, &image, &policy(), Some("x")).is_err());
     }
 }

@@ -13,6 +13,13 @@ xtask/py-tools/cryptography.txt.
         {critical: {identity: {docker-reference}, image: {docker-manifest-digest},
         type}, optional}) and the base64 of its ASN.1 DER ECDSA P-256 SHA-256
         signature, the `dev.cosignproject.cosign/signature` annotation's value.
+    cosign_sign.py attest KEY DIGEST PREDICATE_TYPE [PAYLOAD_TYPE]
+        prints JSON {"envelope": the DSSE envelope as `cosign attest --key`
+        writes it ({payloadType, payload: base64, signatures: [{keyid, sig}]},
+        sig the base64 DER ECDSA P-256 SHA-256 signature over DSSE's PAE
+        "DSSEv1 <len type> <type> <len body> <body>"), "fingerprint": ...}:
+        an in-toto Statement v0.1 whose one subject is DIGEST (sha256:<hex>).
+        PAYLOAD_TYPE defaults to application/vnd.in-toto+json.
 """
 
 import base64
@@ -74,10 +81,51 @@ def sign(key_file, digest, reference):
     )
 
 
+def attest(key_file, digest, predicate_type, payload_type="application/vnd.in-toto+json"):
+    key = serialization.load_pem_private_key(
+        pathlib.Path(key_file).read_bytes(), password=None
+    )
+    algorithm, _, hex_digest = digest.partition(":")
+    statement = json.dumps(
+        {
+            "_type": "https://in-toto.io/Statement/v0.1",
+            "predicateType": predicate_type,
+            "subject": [{"name": "ghcr.io/octo/app", "digest": {algorithm: hex_digest}}],
+            "predicate": {"builder": {"id": "cosign_sign.py"}},
+        }
+    ).encode()
+    pae = b"DSSEv1 %d %s %d %s" % (
+        len(payload_type.encode()),
+        payload_type.encode(),
+        len(statement),
+        statement,
+    )
+    signature = key.sign(pae, ec.ECDSA(hashes.SHA256()))
+    spki = key.public_key().public_bytes(
+        serialization.Encoding.DER,
+        serialization.PublicFormat.SubjectPublicKeyInfo,
+    )
+    envelope = {
+        "payloadType": payload_type,
+        "payload": base64.b64encode(statement).decode(),
+        "signatures": [{"keyid": "", "sig": base64.b64encode(signature).decode()}],
+    }
+    print(
+        json.dumps(
+            {
+                "envelope": envelope,
+                "fingerprint": "sha256:" + hashlib.sha256(spki).hexdigest(),
+            }
+        )
+    )
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["keygen"] and len(sys.argv) == 3:
         keygen(sys.argv[2])
     elif sys.argv[1:2] == ["sign"] and len(sys.argv) == 5:
         sign(*sys.argv[2:])
+    elif sys.argv[1:2] == ["attest"] and len(sys.argv) in (5, 6):
+        attest(*sys.argv[2:])
     else:
         sys.exit(__doc__)

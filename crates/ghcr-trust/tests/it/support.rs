@@ -15,8 +15,8 @@ use ghcr_registry::{BlobSource, RegistryClient, UploadOptions};
 use ghcr_transport::Transport;
 use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
 use ghcr_trust::{
-    COSIGN_SIGNATURE_ARTIFACT_TYPE, Policy, PublicKey, SIGNATURE_ANNOTATION,
-    SIMPLE_SIGNING_MEDIA_TYPE,
+    COSIGN_ATTESTATION_ARTIFACT_TYPE, COSIGN_SIGNATURE_ARTIFACT_TYPE, DSSE_MEDIA_TYPE, Policy,
+    PublicKey, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
 };
 use ghcr_types::{Digest, Manifest, Reference};
 use serde_json::json;
@@ -117,6 +117,55 @@ impl KeyPair {
         Signed {
             payload: STANDARD.decode(out["payload"].as_str().unwrap()).unwrap(),
             signature: out["signature"].as_str().unwrap().to_owned(),
+            fingerprint: out["fingerprint"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// One attestation the Python signer made.
+pub(crate) struct Attestation {
+    /// The DSSE envelope's JSON.
+    pub(crate) envelope: serde_json::Value,
+    /// Python's `sha256:` of the key's DER SPKI.
+    pub(crate) fingerprint: String,
+}
+
+impl Attestation {
+    /// The envelope's bytes, as the layer holds them.
+    pub(crate) fn bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.envelope).unwrap()
+    }
+
+    /// The decoded statement.
+    pub(crate) fn statement(&self) -> Vec<u8> {
+        STANDARD
+            .decode(self.envelope["payload"].as_str().unwrap())
+            .unwrap()
+    }
+
+    /// The envelope with its payload replaced (the signature kept).
+    pub(crate) fn with_statement(&self, statement: &[u8]) -> Vec<u8> {
+        let mut envelope = self.envelope.clone();
+        envelope["payload"] = STANDARD.encode(statement).into();
+        serde_json::to_vec(&envelope).unwrap()
+    }
+}
+
+impl KeyPair {
+    /// `cosign_sign.py attest`: a DSSE envelope of an in-toto statement
+    /// about `digest`, of `payload_type` (default in-toto's).
+    pub(crate) fn attest(
+        &self,
+        digest: &Digest,
+        predicate_type: &str,
+        payload_type: Option<&str>,
+    ) -> Attestation {
+        let key = self.dir.path().join("cosign.key").display().to_string();
+        let mut args = vec!["attest", &key, digest.as_str(), predicate_type];
+        args.extend(payload_type);
+        let out: serde_json::Value = serde_json::from_slice(&signer(&args)).unwrap();
+        Attestation {
+            envelope: out["envelope"].clone(),
             fingerprint: out["fingerprint"].as_str().unwrap().to_owned(),
         }
     }
@@ -238,6 +287,71 @@ pub(crate) async fn attach_referrer(
         "artifactType": COSIGN_SIGNATURE_ARTIFACT_TYPE,
         "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest.as_str(), "size": 2},
         "layers": signature_layers(client, repository, signatures).await,
+        "subject": {"mediaType": subject.media_type().to_string(), "digest": subject.digest().to_string(), "size": subject.size()},
+    });
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let digest = Digest::sha256_of(&bytes);
+    put(client, &repository.with_digest(digest), &manifest).await
+}
+
+/// The layers of an attestation manifest: each envelope, as cosign
+/// pushes it (an empty signature annotation, the predicate type).
+async fn envelope_layers(
+    client: &RegistryClient,
+    repository: &Reference,
+    attestations: &[&Attestation],
+) -> Vec<serde_json::Value> {
+    let mut layers = Vec::new();
+    for attestation in attestations {
+        let bytes = attestation.bytes();
+        let digest = push_blob(client, repository, &bytes).await;
+        layers.push(json!({
+            "mediaType": DSSE_MEDIA_TYPE,
+            "digest": digest.as_str(),
+            "size": bytes.len(),
+            "annotations": {SIGNATURE_ANNOTATION: "", "predicateType": "unchecked"},
+        }));
+    }
+    layers
+}
+
+/// `cosign attest --key`'s legacy scheme: a manifest of DSSE layers under
+/// the `sha256-<hex>.att` tag of `image`.
+pub(crate) async fn attach_att_tag(
+    client: &RegistryClient,
+    repository: &Reference,
+    image: &Digest,
+    attestations: &[&Attestation],
+) -> Manifest {
+    let config =
+        br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = push_blob(client, repository, config).await;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.as_str(), "size": config.len()},
+        "layers": envelope_layers(client, repository, attestations).await,
+    });
+    let tag = format!("{}.att", image.referrers_tag());
+    put(client, &repository.with_tag(&tag).unwrap(), &manifest).await
+}
+
+/// An attestation artifact whose `subject` is `image`.
+pub(crate) async fn attach_att_referrer(
+    client: &RegistryClient,
+    repository: &Reference,
+    image: &Manifest,
+    attestations: &[&Attestation],
+) -> Manifest {
+    let empty = b"{}";
+    let empty_digest = push_blob(client, repository, empty).await;
+    let subject = image.descriptor();
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": COSIGN_ATTESTATION_ARTIFACT_TYPE,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest.as_str(), "size": 2},
+        "layers": envelope_layers(client, repository, attestations).await,
         "subject": {"mediaType": subject.media_type().to_string(), "digest": subject.digest().to_string(), "size": subject.size()},
     });
     let bytes = serde_json::to_vec(&manifest).unwrap();
