@@ -27,6 +27,16 @@ pub(crate) enum PullFormat {
     DockerArchive,
 }
 
+/// What `ghcr verify` checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum VerifyType {
+    /// cosign signatures (`cosign sign --key`): the .sig tag and referrers.
+    Signature,
+    /// cosign attestations (`cosign attest --key`): DSSE envelopes of
+    /// in-toto statements in the .att tag and referrers.
+    Attestation,
+}
+
 /// A fast and safe client for GitHub Container Registry (ghcr.io) and any
 /// OCI registry, with the GitHub Packages API.
 ///
@@ -166,9 +176,10 @@ pub(crate) enum Command {
         #[arg(long)]
         artifact_type: Option<String>,
     },
-    /// Verify an image's cosign signatures (the .sig tag and referrers):
-    /// prints each verified signer and why the others failed; exit 8 when
-    /// none verifies.
+    /// Verify an image's cosign signatures (the .sig tag and referrers)
+    /// or, with `--type attestation`, its attestations (the .att tag and
+    /// referrers): prints each verified signer and why the others failed;
+    /// exit 8 when none verifies.
     Verify {
         /// The image.
         reference: String,
@@ -176,6 +187,13 @@ pub(crate) enum Command {
         /// writes it); repeat to accept any of several.
         #[arg(long, value_name = "FILE", required = true)]
         key: Vec<PathBuf>,
+        /// What to verify.
+        #[arg(long = "type", value_enum, default_value_t = VerifyType::Signature)]
+        kind: VerifyType,
+        /// With `--type attestation`: only attestations of this predicate
+        /// type count (e.g. https://slsa.dev/provenance/v0.2).
+        #[arg(long, value_name = "URI")]
+        predicate_type: Option<String>,
     },
     /// ORAS-style artifacts: push files, attach them to an image, pull them.
     #[command(subcommand)]

@@ -1,37 +1,93 @@
-//! `verify REF --key FILE...`: an image's cosign signatures, each verified
-//! or refused with its reason; exit 8 when none verified.
+//! `verify REF --key FILE... [--type attestation [--predicate-type URI]]`:
+//! an image's cosign signatures or attestations, each verified or refused
+//! with its reason; exit 8 when none verified.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use ghcr::trust::{Policy, PublicKey, Signer, Verification, verify_image};
+use ghcr::trust::{
+    Attested, Policy, PublicKey, Signer, Verification, Verified, verify_attestations, verify_image,
+};
 use serde_json::json;
 
+use crate::cli::VerifyType;
 use crate::context::Setup;
-use crate::exit::{Code, reported};
+use crate::exit::{Code, reported, usage};
 
-pub(crate) async fn run(setup: Setup, reference: &str, keys: &[PathBuf]) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    setup: Setup,
+    reference: &str,
+    keys: &[PathBuf],
+    kind: VerifyType,
+    predicate_type: Option<&str>,
+) -> anyhow::Result<()> {
+    if predicate_type.is_some() && kind != VerifyType::Attestation {
+        return Err(usage("--predicate-type needs --type attestation"));
+    }
     let policy = policy(keys)?;
     let reference = setup.reference(reference)?;
     let context = setup.connect(&[reference.registry()])?;
-    let found = verify_image(context.client.registry(), &reference, &policy).await?;
-    context
-        .out
-        .result(|| text(&reference.to_string(), &found), || value(&found));
+    let registry = context.client.registry();
+    let name = reference.to_string();
+    let (what, verified, image, candidates) = match kind {
+        VerifyType::Signature => {
+            let found = verify_image(registry, &reference, &policy).await?;
+            context.out.result(
+                || text(&name, &found, "signature", signature_text),
+                || value(&found, "signatures", signature_value),
+            );
+            summary("signature", &found)
+        }
+        VerifyType::Attestation => {
+            let found = verify_attestations(registry, &reference, &policy, predicate_type).await?;
+            context.out.result(
+                || text(&name, &found, "attestation", attestation_text),
+                || value(&found, "attestations", attestation_value),
+            );
+            summary("attestation", &found)
+        }
+    };
     context.finish()?;
-    if found.is_verified() {
+    if verified {
         Ok(())
     } else {
         Err(reported(
             Code::NotVerified,
             format!(
-                "no signature of {reference} ({}) verified with the given key(s); {} candidate(s) found",
-                found.image,
-                found.checked.len()
+                "no {what} of {reference} ({image}) verified with the given key(s); {candidates} candidate(s) found"
             ),
         ))
     }
+}
+
+fn summary<T>(what: &'static str, found: &Verification<T>) -> (&'static str, bool, String, usize) {
+    (
+        what,
+        found.is_verified(),
+        found.image.to_string(),
+        found.checked.len(),
+    )
+}
+
+fn signature_text(ok: &Verified) -> String {
+    signer(&ok.signer)
+}
+
+fn attestation_text(ok: &Attested) -> String {
+    format!("{}  {}", signer(&ok.signer), ok.statement.predicate_type)
+}
+
+fn signature_value(ok: &Verified) -> serde_json::Value {
+    json!({"signer": ok.signer, "payload": ok.payload})
+}
+
+fn attestation_value(ok: &Attested) -> serde_json::Value {
+    json!({
+        "signer": ok.signer,
+        "predicate_type": ok.statement.predicate_type,
+        "statement": ok.statement,
+    })
 }
 
 /// The keys, read from their files.
@@ -52,28 +108,37 @@ fn signer(signer: &Signer) -> String {
     }
 }
 
-fn text(reference: &str, found: &Verification) -> String {
+fn text<T>(
+    reference: &str,
+    found: &Verification<T>,
+    what: &str,
+    describe: fn(&T) -> String,
+) -> String {
     let verified = found.verified().count();
     let mut text = format!(
-        "{verified} of {} signature(s) of {reference} ({}) verified",
+        "{verified} of {} {what}(s) of {reference} ({}) verified",
         found.checked.len(),
         found.image
     );
     for checked in &found.checked {
-        let what = checked
+        let item = checked
             .layer
             .as_ref()
             .map_or_else(|| checked.manifest.to_string(), ToString::to_string);
         let from = checked.source.as_str();
         let _ = match &checked.outcome {
-            Ok(ok) => write!(text, "\nverified  {}  {what} ({from})", signer(&ok.signer)),
-            Err(error) => write!(text, "\nrefused   {what} ({from}): {}", chain(error)),
+            Ok(ok) => write!(text, "\nverified  {}  {item} ({from})", describe(ok)),
+            Err(error) => write!(text, "\nrefused   {item} ({from}): {}", chain(error)),
         };
     }
     text
 }
 
-fn value(found: &Verification) -> serde_json::Value {
+fn value<T>(
+    found: &Verification<T>,
+    key: &str,
+    describe: fn(&T) -> serde_json::Value,
+) -> serde_json::Value {
     let checked: Vec<serde_json::Value> = found
         .checked
         .iter()
@@ -86,8 +151,11 @@ fn value(found: &Verification) -> serde_json::Value {
             match &checked.outcome {
                 Ok(ok) => {
                     entry["verified"] = json!(true);
-                    entry["signer"] = json!(ok.signer);
-                    entry["payload"] = json!(ok.payload);
+                    if let (Some(object), serde_json::Value::Object(fields)) =
+                        (entry.as_object_mut(), describe(ok))
+                    {
+                        object.extend(fields);
+                    }
                 }
                 Err(error) => {
                     entry["verified"] = json!(false);
@@ -97,11 +165,12 @@ fn value(found: &Verification) -> serde_json::Value {
             entry
         })
         .collect();
-    json!({
+    let mut value = json!({
         "image": found.image.as_str(),
         "verified": found.is_verified(),
-        "signatures": checked,
-    })
+    });
+    value[key] = checked.into();
+    value
 }
 
 /// An error and its causes, as one line.

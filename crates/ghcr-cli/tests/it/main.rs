@@ -25,3 +25,4 @@ mod support;
 mod sync;
 mod sync_kill;
 mod verify;
+mod verify_attestation;

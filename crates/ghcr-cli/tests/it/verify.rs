@@ -14,7 +14,7 @@ use crate::support::{Env, at, fake, seed};
 
 /// ghcr-trust's Python signer in the py-tools venv (GHCR_PY_TOOLS, else
 /// the workspace's target/py-tools); a missing one fails with the fix.
-fn signer(args: &[&str]) -> Vec<u8> {
+pub(crate) fn signer(args: &[&str]) -> Vec<u8> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let venv = std::env::var_os("GHCR_PY_TOOLS")
         .filter(|dir| !dir.is_empty())
@@ -38,7 +38,7 @@ fn signer(args: &[&str]) -> Vec<u8> {
 }
 
 /// A key pair in `dir/<name>/`; returns cosign.pub's path.
-fn keygen(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn keygen(dir: &Path, name: &str) -> PathBuf {
     let folder = dir.join(name);
     std::fs::create_dir_all(&folder).unwrap();
     signer(&["keygen", &folder.display().to_string()]);
