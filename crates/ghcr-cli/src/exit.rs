@@ -20,7 +20,7 @@ Exit codes:
   5  rate limited longer than the allowed wait
   6  digest mismatch: content did not match its digest and was not kept
   7  blocked by the vulnerability gate
-  8  not verified: no signature verified under the policy (verify)";
+  8  not verified: no signature or attestation verified under the policy (verify)";
 
 /// Why the program failed, as an exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
