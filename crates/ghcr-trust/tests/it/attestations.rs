@@ -6,7 +6,11 @@
 
 use ghcr_registry::{ReferrersSource, RegistryClient};
 use ghcr_sim::peers::{Auth, DockerRegistry};
-use ghcr_trust::{Error, Signer, Source, verify_attestations, verify_envelope, verify_image};
+use ghcr_trust::{
+    DSSE_MEDIA_TYPE, Error, SIMPLE_SIGNING_MEDIA_TYPE, Signer, Source, verify_attestation_layer,
+    verify_attestations, verify_envelope, verify_image,
+};
+use ghcr_types::oci::{Descriptor, MediaType};
 use ghcr_types::{Digest, Reference};
 
 use crate::support::{self, KeyPair, attach_att_referrer, attach_att_tag, push_image};
@@ -187,4 +191,49 @@ async fn fake_generic_registry_att_tag_and_referrers_api() {
     let client = support::client(fake.registry_host(), Some(("octo", "token-o")));
     let repository = Reference::parse(&format!("{}/octo/app", fake.registry_host())).unwrap();
     scenario(&client, &repository, ReferrersSource::Api).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fake_ghcr_att_tag_and_fallback_referrers() {
+    let fake = ghcr_sim::fake::FakeGhcr::builder()
+        .user("octo", "token-o")
+        .start()
+        .await
+        .unwrap();
+    let client = support::client(fake.registry_host(), Some(("octo", "token-o")));
+    let repository = Reference::parse(&format!("{}/octo/app", fake.registry_host())).unwrap();
+    scenario(&client, &repository, ReferrersSource::FallbackTag).await;
+}
+
+/// A layer descriptor of `media_type` for `bytes`.
+fn descriptor(media_type: &str, bytes: &[u8]) -> Descriptor {
+    let digest: ghcr_types::oci::Digest = Digest::sha256_of(bytes).as_str().parse().unwrap();
+    Descriptor::new(
+        MediaType::Other(media_type.to_owned()),
+        bytes.len() as u64,
+        digest,
+    )
+}
+
+#[test]
+fn an_attestation_layer_is_checked_before_its_envelope() {
+    let keys = KeyPair::generate();
+    let policy = keys.policy();
+    let image = Digest::sha256_of(b"the image");
+    let bytes = keys.attest(&image, SLSA, None).bytes();
+    let layer = descriptor(DSSE_MEDIA_TYPE, &bytes);
+    assert!(verify_attestation_layer(&layer, &bytes, &image, &policy, None).is_ok());
+
+    // A simple-signing layer is no envelope, even with the right bytes.
+    let other = descriptor(SIMPLE_SIGNING_MEDIA_TYPE, &bytes);
+    let error = verify_attestation_layer(&other, &bytes, &image, &policy, None).unwrap_err();
+    assert!(matches!(error, Error::NotDsse { .. }), "{error}");
+    // Bytes other than the layer's digest names.
+    let mut altered = bytes.clone();
+    altered.push(b' ');
+    let error = verify_attestation_layer(&layer, &altered, &image, &policy, None).unwrap_err();
+    assert!(
+        matches!(error, Error::LayerDigestMismatch { .. }),
+        "{error}"
+    );
 }
