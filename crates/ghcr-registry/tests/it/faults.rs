@@ -134,8 +134,11 @@ async fn a_256_mib_upload_cut_inside_a_chunk_restarts_where_docker_registry_drop
     assert_eq!(pushed.size, BIG);
     assert_eq!(proxy.fired(), 1);
     let sent = proxy.upstream_bytes();
+    // At most one refused resume attempt on top: docker-registry may read
+    // part of the chunk sent from its Range before it answers that the
+    // upload resumed at the wrong offset (seen on a loaded CI machine).
     assert!(
-        sent >= cut_at + BIG && sent < cut_at + BIG + SLACK,
+        sent >= cut_at + BIG && sent < cut_at + BIG + CHUNK as u64 + SLACK,
         "sent {sent}: the bytes before the cut, then the whole blob again"
     );
 }
