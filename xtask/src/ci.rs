@@ -64,7 +64,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     )?;
     // The umbrella crate's features gate whole crates; the workspace build
     // turns every one on, so each subset is checked on its own.
-    for features in ["", "registry", "packages", "sim"] {
+    for features in ["", "registry", "packages", "trust", "sim"] {
         run_step(
             &format!("clippy: ghcr with features [{features}] only"),
             cargo().args([
