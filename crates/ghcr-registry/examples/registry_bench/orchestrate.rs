@@ -2,7 +2,8 @@
 //! its own process under `/usr/bin/time -f '%M %U %S'`, and prints the
 //! medians; `--out DIR` also writes `report.md` and `report.json` there.
 //! `--peer PATH` (or `OCI_CLIENT_PEER`) is the oci-client peer binary;
-//! without it its rows are left out. Each run starts two fresh
+//! without it its rows are left out. `--only TEXT` keeps the rows whose
+//! name has `TEXT` in it. Each run starts two fresh
 //! registries: an open one for every row, and a token-auth one (ghcr-sim's
 //! issuer, which counts the token requests) for the latency rows again.
 
@@ -14,7 +15,7 @@ use std::time::Instant;
 use ghcr_sim::peers::{Auth, DockerRegistry, PASSWORD, USER, require};
 
 use crate::plan::{LAYERS, Row, Sizes, Task, Tool, human, rows};
-use crate::{latency, layouts, report, seed, table};
+use crate::{latency, layouts, report, seed, small, table};
 
 /// One run of one row.
 pub(crate) struct Sample {
@@ -68,6 +69,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let size = |n: u64| usize::try_from(n).map_err(|e| e.to_string());
     let one = layouts::write(&work.path().join("one"), 1, size(sizes.one)?, 1)?;
     let many = layouts::write(&work.path().join("many"), LAYERS, size(sizes.each)?, 100)?;
+    let smalls = small::write(&work.path().join("smalls"), sizes.small)?;
     // One worker serves the token issuer while the rows run.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -77,6 +79,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut rows = rows(&one, &many, peer.as_deref())?;
     rows.extend(latency::rows(sizes, peer.as_deref(), false));
     rows.extend(latency::rows(sizes, peer.as_deref(), true));
+    rows.extend(small::rows(&smalls, peer.as_deref(), false));
+    rows.extend(small::rows(&smalls, peer.as_deref(), true));
+    if let Some(only) = option(args, "--only") {
+        rows.retain(|row| row.name(sizes).contains(only.as_str()));
+    }
     println!("{reps} runs per row, each run on fresh registries; medians shown\n");
     let mut samples: BTreeMap<usize, Vec<Sample>> = BTreeMap::new();
     let scratch = work.path().join("scratch");

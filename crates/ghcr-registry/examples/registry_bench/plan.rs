@@ -42,27 +42,31 @@ pub(crate) struct Sizes {
     pub(crate) calls: usize,
     /// Tags of the tag-list repository.
     pub(crate) tags: usize,
+    /// Images of the small-image rows (see `small.rs`).
+    pub(crate) small: usize,
 }
 
 /// Layers of the many-layer image.
 pub(crate) const LAYERS: usize = 16;
 
 impl Sizes {
-    /// What the issue measures: 1 GiB, 16 x 64 MiB, 1,000 calls and
-    /// 10,000 tags.
+    /// What the issue measures: 1 GiB, 16 x 64 MiB, 1,000 calls, 10,000
+    /// tags and 256 small images.
     pub(crate) const FULL: Self = Self {
         one: 1 << 30,
         each: 64 << 20,
         calls: 1000,
         tags: 10_000,
+        small: 256,
     };
-    /// A check that every row still runs: 64 MiB, 16 x 4 MiB, 100 calls
-    /// and 1,000 tags.
+    /// A check that every row still runs: 64 MiB, 16 x 4 MiB, 100 calls,
+    /// 1,000 tags and 32 small images.
     pub(crate) const QUICK: Self = Self {
         one: 64 << 20,
         each: 4 << 20,
         calls: 100,
         tags: 1000,
+        small: 32,
     };
 
     pub(crate) fn is_full(self) -> bool {
@@ -89,6 +93,8 @@ pub(crate) enum Task {
     RepeatPush,
     WidePush,
     Copy,
+    PushSmall,
+    PullSmall,
     ManifestHead,
     ManifestGet,
     TagList,
@@ -108,6 +114,16 @@ impl Task {
             Self::RepeatPush => format!("repeat push {many}"),
             Self::WidePush => format!("push {many}, {LAYERS} at once"),
             Self::Copy => format!("copy {many} to another repo"),
+            Self::PushSmall | Self::PullSmall => format!(
+                "{} {} small images of {} x 64 KiB (one shared), one process",
+                if self == Self::PushSmall {
+                    "push"
+                } else {
+                    "pull"
+                },
+                sizes.small,
+                crate::small::LAYERS
+            ),
             Self::ManifestHead => format!("{} manifest HEADs", sizes.calls),
             Self::ManifestGet => format!("{} manifest GETs", sizes.calls),
             Self::TagList => format!(

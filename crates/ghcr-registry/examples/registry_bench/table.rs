@@ -22,13 +22,13 @@ pub(crate) fn render(
     let cells = cells(rows, samples, sizes);
     let mut out = String::new();
     out.push_str(
-        "| row | tool | wall s (median) | best s | MB/s | peak RSS MiB | CPU s | ours / this |\n",
+        "| row | tool | wall s (median) | best s | MB/s | peak RSS MiB | CPU s | token requests | ours / this |\n",
     );
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for c in cells.iter().filter(|c| !c.latency) {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {} |",
+            "| {} | {} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {} | {} |",
             c.row,
             c.tool.name(),
             c.wall,
@@ -36,6 +36,7 @@ pub(crate) fn render(
             or_dash(c.mb_per_s, 0),
             c.rss_mib,
             c.cpu,
+            c.tokens,
             or_dash(c.ratio, 2)
         );
     }
