@@ -13,9 +13,11 @@
 //! registry and on a token-auth one, and the small-image rows (`small.rs`:
 //! many 4 x 64 KiB images pushed, then pulled, one after another in one
 //! process) on both. It prints the median wall time, MB/s,
-//! peak RSS, CPU, p50/p99 and token requests, and the ratio ours / peer.
+//! peak RSS, CPU, p50/p99, token requests and requests by method (from
+//! the registry's access log, `access.rs`), and the ratio ours / peer.
 //! `registry_bench row …` is one of our rows.
 
+mod access;
 mod curl;
 mod latency;
 mod layouts;

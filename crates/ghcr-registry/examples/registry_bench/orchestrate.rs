@@ -15,7 +15,7 @@ use std::time::Instant;
 use ghcr_sim::peers::{Auth, DockerRegistry, PASSWORD, USER, require};
 
 use crate::plan::{LAYERS, Row, Sizes, Task, Tool, human, rows};
-use crate::{latency, layouts, report, seed, small, table};
+use crate::{access, latency, layouts, report, seed, small, table};
 
 /// One run of one row.
 pub(crate) struct Sample {
@@ -25,6 +25,8 @@ pub(crate) struct Sample {
     pub(crate) cpu: f64,
     /// Token requests the issuer answered during the row.
     pub(crate) tokens: usize,
+    /// Requests the registry logged during the row, by method.
+    pub(crate) requests: BTreeMap<String, usize>,
     pub(crate) output: String,
 }
 
@@ -88,7 +90,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut samples: BTreeMap<usize, Vec<Sample>> = BTreeMap::new();
     let scratch = work.path().join("scratch");
     for _ in 0..reps {
-        let started = |auth| runtime.block_on(DockerRegistry::start(auth));
+        let started = |auth| runtime.block_on(DockerRegistry::start_with_access_log(auth));
         let open = started(Auth::None).map_err(|e| e.to_string())?;
         let token = started(Auth::Token).map_err(|e| e.to_string())?;
         let small = work.path().join("small");
@@ -112,7 +114,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// One row once, in a fresh scratch folder, with the token requests it
-/// caused.
+/// caused and the requests the registry logged.
 fn one_run(
     row: &Row<'_>,
     registry: &DockerRegistry,
@@ -128,8 +130,10 @@ fn one_run(
     }
     let asked = || registry.issuer().map_or(0, |i| i.scopes_asked().len());
     let before = asked();
+    let offset = registry.log_offset();
     let mut sample = measure(time, &command, &scratch.join("time.txt"))?;
     sample.tokens = asked() - before;
+    sample.requests = access::since(registry, offset)?;
     if row.tool == Tool::Ours && row.task == Task::RepeatPush && !sample.output.starts_with("0 ") {
         return Err(format!("blob bytes were sent: {}", sample.output));
     }
@@ -183,6 +187,7 @@ fn measure(time: &Path, command: &Command, report: &Path) -> Result<Sample, Stri
         rss_kib,
         cpu,
         tokens: 0,
+        requests: BTreeMap::new(),
         output: String::from_utf8_lossy(&output.stdout).trim().to_owned(),
     })
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::access::short;
 use crate::orchestrate::Sample;
 use crate::plan::{LAYERS, Row, Sizes, Task, Tool, human};
 use crate::stats::{Cell, cells};
@@ -22,13 +23,13 @@ pub(crate) fn render(
     let cells = cells(rows, samples, sizes);
     let mut out = String::new();
     out.push_str(
-        "| row | tool | wall s (median) | best s | MB/s | peak RSS MiB | CPU s | token requests | ours / this |\n",
+        "| row | tool | wall s (median) | best s | MB/s | peak RSS MiB | CPU s | token requests | requests | ours / this |\n",
     );
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|---:|\n");
     for c in cells.iter().filter(|c| !c.latency) {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {} | {} |",
+            "| {} | {} | {:.2} | {:.2} | {} | {:.1} | {:.2} | {} | {} | {} |",
             c.row,
             c.tool.name(),
             c.wall,
@@ -37,20 +38,22 @@ pub(crate) fn render(
             c.rss_mib,
             c.cpu,
             c.tokens,
+            short(&c.requests),
             or_dash(c.ratio, 2)
         );
     }
-    out.push_str("\n| latency row | tool | p50 ms | p99 ms | token requests | wall s | peak RSS MiB | CPU s | ours / this (p50) |\n");
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("\n| latency row | tool | p50 ms | p99 ms | token requests | requests | wall s | peak RSS MiB | CPU s | ours / this (p50) |\n");
+    out.push_str("|---|---|---:|---:|---:|---|---:|---:|---:|---:|\n");
     for c in cells.iter().filter(|c| c.latency) {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.2} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.2} | {} |",
             c.row,
             c.tool.name(),
             or_dash(c.p50, 2),
             or_dash(c.p99, 2),
             c.tokens,
+            short(&c.requests),
             c.wall,
             c.rss_mib,
             c.cpu,
