@@ -3,9 +3,10 @@
 //! medians; `--out DIR` also writes `report.md` and `report.json` there.
 //! `--peer PATH` (or `OCI_CLIENT_PEER`) is the oci-client peer binary;
 //! without it its rows are left out. `--only TEXT` keeps the rows whose
-//! name has `TEXT` in it. Each run starts two fresh
-//! registries: an open one for every row, and a token-auth one (ghcr-sim's
-//! issuer, which counts the token requests) for the latency rows again.
+//! name has `TEXT` in it. Each run starts two registries for the latency
+//! rows: an open one, and a token-auth one (ghcr-sim's issuer, which counts
+//! the token requests); each transfer row gets a fresh registry of its own
+//! (see `plan.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -98,9 +99,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         let credentials = Some((USER, PASSWORD));
         runtime.block_on(seed::seed(token.host(), &small, sizes.tags, credentials))?;
         for (index, row) in rows.iter().enumerate() {
-            let registry = if row.token { &token } else { &open };
-            let sample = one_run(row, registry, &time, &scratch)
-                .map_err(|e| format!("{} with {}: {e}", row.name(sizes), row.tool.name()))?;
+            let failed = |e: String| format!("{} with {}: {e}", row.name(sizes), row.tool.name());
+            let fresh;
+            let registry = match &row.seeds {
+                None if row.token => &token,
+                None => &open,
+                Some(seeds) => {
+                    let auth = if row.token { Auth::Token } else { Auth::None };
+                    fresh = started(auth).map_err(|e| failed(e.to_string()))?;
+                    let credentials = fresh.credentials();
+                    runtime
+                        .block_on(seed::row_seeds(fresh.host(), seeds, credentials))
+                        .map_err(failed)?;
+                    &fresh
+                }
+            };
+            let sample = one_run(row, registry, &time, &scratch).map_err(failed)?;
             samples.entry(index).or_default().push(sample);
         }
     }

@@ -11,7 +11,7 @@ use ghcr_types::Digest;
 use serde_json::json;
 
 use crate::layouts::{write_blob, write_random};
-use crate::plan::{self, Row, Task, Tool, ours, peer};
+use crate::plan::{self, Row, Seed, Task, Tool, ours, peer};
 
 /// Bytes of each small layer.
 pub(crate) const LAYER: usize = 64 << 10;
@@ -103,7 +103,8 @@ pub(crate) fn write(dir: &Path, count: usize) -> Result<Images, String> {
 }
 
 /// Push then pull of the small images, ours then oci-client's; `token`
-/// marks them for the token-auth registry. Each tool pulls what it pushed.
+/// marks them for the token-auth registry. Each push starts from an empty
+/// registry; each pull from one our client seeded with every image.
 pub(crate) fn rows<'a>(images: &'a Images, oci: Option<&'a Path>, token: bool) -> Vec<Row<'a>> {
     let dir = || images.dir.display().to_string();
     let count = images.count.to_string();
@@ -143,37 +144,50 @@ pub(crate) fn rows<'a>(images: &'a Images, oci: Option<&'a Path>, token: bool) -
         ));
     }
     let pulled = |scratch: &Path| scratch.join("pulled").display().to_string();
+    let seeds = || -> Vec<Seed> {
+        (0..images.count)
+            .map(|n| Seed {
+                dir: images.dir.clone(),
+                name: tag(n),
+                target: format!("bench/small:{}", tag(n)),
+            })
+            .collect()
+    };
     let c = count.clone();
-    rows.push(plan::row(
-        Task::PullSmall,
-        Tool::Ours,
-        images.pulled,
-        move |host, scratch| {
-            ours(&[
-                "pull-small".into(),
-                pulled(scratch),
-                repo(host, "ours-small"),
-                c.clone(),
-            ])
-        },
-    ));
-    if let Some(binary) = oci {
-        rows.push(plan::row(
+    rows.push(
+        plan::row(
             Task::PullSmall,
-            Tool::OciClient,
+            Tool::Ours,
             images.pulled,
             move |host, scratch| {
-                Ok(peer(
-                    binary,
-                    &[
+                ours(&[
+                    "pull-small".into(),
+                    pulled(scratch),
+                    repo(host, "small"),
+                    c.clone(),
+                ])
+            },
+        )
+        .seeded(seeds()),
+    );
+    if let Some(binary) = oci {
+        rows.push(
+            plan::row(
+                Task::PullSmall,
+                Tool::OciClient,
+                images.pulled,
+                move |host, scratch| {
+                    let args = [
                         "pull-small".into(),
-                        repo(host, "oc-small"),
+                        repo(host, "small"),
                         count.clone(),
                         pulled(scratch),
-                    ],
-                ))
-            },
-        ));
+                    ];
+                    Ok(peer(binary, &args))
+                },
+            )
+            .seeded(seeds()),
+        );
     }
     for each in &mut rows {
         each.token = token;

@@ -62,7 +62,9 @@ pub(crate) fn render(
     }
     out.push_str("\nours / this: below 1 is ours ahead; on our rows, ours over the best peer (oci-client or skopeo).\n");
     out.push_str("oci-client pushes 16 blobs at once (monolithic `push_blob_stream`, 1 MiB reads), pulls 16 at once with `pull_blob` (which verifies each digest), and mounts with `mount_blob`.\n");
-    out.push_str("On the open registry oci-client sends `GET /v2/` before every call (it has no token to cache); docker-registry 2.8 ignores `n` and `last`, so a tag list is one page either way.\n\n");
+    out.push_str("On the open registry oci-client sends `GET /v2/` before every call (it has no token to cache); docker-registry 2.8 ignores `n` and `last`, so a tag list is one page either way.\n");
+    out.push_str("Every transfer row runs on a fresh registry; pulls, repeat pushes and copies on one our client seeded first (untimed), so skopeo's blob-info cache knows no source to mount from and its copy moves the bytes.\n");
+    out.push_str("requests: what the registry's access log shows for the row; token requests go to the issuer, not the registry.\n\n");
     targets(&mut out, &cells, sizes);
     out
 }
