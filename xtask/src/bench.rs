@@ -1,5 +1,5 @@
-//! `cargo xtask bench [cleanup | registry] [--reps N] [--quick]`: the
-//! benchmarks, not part of CI.
+//! `cargo xtask bench [cleanup | registry | sync] [--reps N] [--quick]`:
+//! the benchmarks, not part of CI.
 //!
 //! Registry rows: installs docker-registry and skopeo when missing, as
 //! `cargo xtask ci` does (apt-get as root, else it names the command),
@@ -24,6 +24,16 @@
 //! (`--quick`: 30) at the default pacing, about two minutes (`--quick`: ten
 //! seconds); its table and JSON lines go to `target/bench/cleanup.md` and
 //! `cleanup.json`.
+//!
+//! Sync rows (`sync` runs only these; not part of the default run): the
+//! same `registry_bench` binary, `sync` mode: issue 14's rows, our sync
+//! library against `skopeo sync` from one fresh docker-registry to another
+//! per run (200 tags of 4 x 64 KiB with a shared base, `--quick`: 20; 10
+//! tags of 4 x 64 MiB, `--quick`: 2 of 4 x 8 MiB; that again unchanged),
+//! each row marked `met` or `missed` against the issue's targets; the full
+//! run needs about 8 GiB in the temporary folder. Its table and JSON lines
+//! go to `target/bench/sync.md` and `sync.json`. `--explain` adds the rows
+//! that show where our RSS goes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,19 +48,23 @@ const PEER_MANIFEST: &str = "xtask/peers/oci-client-peer/Cargo.toml";
 const TOOLS: [(&str, &str); 2] = [("/usr/bin/curl", "curl"), ("/usr/bin/time", "time")];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let (registry, cleanup) = match args.first().map(String::as_str) {
-        Some("cleanup") => (false, true),
-        Some("registry") => (true, false),
-        _ => (true, true),
+    let (registry, cleanup, sync) = match args.first().map(String::as_str) {
+        Some("cleanup") => (false, true, false),
+        Some("registry") => (true, false, false),
+        Some("sync") => (false, false, true),
+        _ => (true, true, false),
     };
     let args: Vec<String> = args
         .iter()
-        .filter(|a| *a != "cleanup" && *a != "registry")
+        .filter(|a| !matches!(a.as_str(), "cleanup" | "registry" | "sync"))
         .cloned()
         .collect();
     let quick = args.iter().any(|a| a == "--quick");
     if registry {
         registry_rows(&args, quick)?;
+    }
+    if sync {
+        sync_rows(&args, quick)?;
     }
     if cleanup {
         cleanup_rows(quick)?;
@@ -68,8 +82,8 @@ fn target() -> PathBuf {
         )
 }
 
-fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
-    tools()?;
+/// Builds `registry_bench` in release; its path.
+fn build_registry_bench() -> Result<PathBuf, String> {
     run_step(
         "build the benchmark (release)",
         cargo().args([
@@ -81,6 +95,11 @@ fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
             "registry_bench",
         ]),
     )?;
+    Ok(target().join("release/examples/registry_bench"))
+}
+
+/// Builds the oci-client peer in release, in its own target folder; its path.
+fn build_peer() -> Result<PathBuf, String> {
     let peers = target().join("peers");
     let mut peer = cargo();
     peer.args(["build", "--release", "--locked", "--manifest-path"])
@@ -100,7 +119,13 @@ fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
         "build the oci-client peer (release, its own workspace and lock file)",
         &mut peer,
     )?;
-    let binary = target().join("release/examples/registry_bench");
+    Ok(peers.join("release/oci-client-peer"))
+}
+
+fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
+    tools()?;
+    let binary = build_registry_bench()?;
+    let peer = build_peer()?;
     let duration = if quick {
         "a few minutes"
     } else {
@@ -112,7 +137,25 @@ fn registry_rows(args: &[String], quick: bool) -> Result<(), String> {
             .arg("all")
             .args(args)
             .arg("--peer")
-            .arg(peers.join("release/oci-client-peer"))
+            .arg(peer)
+            .arg("--out")
+            .arg(target().join("bench")),
+    )
+}
+
+fn sync_rows(args: &[String], quick: bool) -> Result<(), String> {
+    tools()?;
+    let binary = build_registry_bench()?;
+    let duration = if quick {
+        "under a minute"
+    } else {
+        "about ten minutes"
+    };
+    run_step(
+        &format!("run the sync rows ({duration})"),
+        Command::new(binary)
+            .arg("sync")
+            .args(args)
             .arg("--out")
             .arg(target().join("bench")),
     )

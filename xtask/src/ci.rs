@@ -45,6 +45,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         install::debian_packages()?;
         install::oras_venv()?;
         install::kubernetes_validate()?;
+        install::cryptography()?;
     }
     println!("\n==> disk");
     disk_report();

@@ -79,7 +79,7 @@ pub(crate) fn oras_venv() -> Result<(), String> {
         PathBuf::from,
     );
     let python = venv.join("bin/python");
-    if installed_oras(&python).as_deref() == Some(ORAS_PY_VERSION) {
+    if installed_version(&python, "oras").as_deref() == Some(ORAS_PY_VERSION) {
         println!(
             "oras-py {ORAS_PY_VERSION}: already installed in {}",
             venv.display()
@@ -120,21 +120,6 @@ fn make_venv(venv: &Path, what: &str) -> Result<(), String> {
     .map_err(|err| format!("{err}; on Debian `apt-get install -y python3-venv` provides it"))
 }
 
-/// The oras version a venv's python has, if any.
-fn installed_oras(python: &Path) -> Option<String> {
-    let output = Command::new(python)
-        .args([
-            "-c",
-            "import importlib.metadata as m; print(m.version('oras'))",
-        ])
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -157,42 +142,61 @@ pub(crate) fn py_tools_dir() -> PathBuf {
 /// works offline) at the version `xtask/py-tools/kubernetes-validate.txt`
 /// pins, in the py-tools venv, unless that version is already there.
 pub(crate) fn kubernetes_validate() -> Result<(), String> {
-    let requirements = crate::project_root().join("xtask/py-tools/kubernetes-validate.txt");
+    py_tool("kubernetes-validate")
+}
+
+/// PyCA `cryptography` at the version `xtask/py-tools/cryptography.txt`
+/// pins, in the py-tools venv: ghcr-trust's tests sign with it.
+pub(crate) fn cryptography() -> Result<(), String> {
+    py_tool("cryptography")
+}
+
+/// The PyPI package `name` at the version `xtask/py-tools/<name>.txt`
+/// pins (a `name==VERSION` line), in the py-tools venv, unless that
+/// version is already there.
+fn py_tool(name: &str) -> Result<(), String> {
+    let requirements = crate::project_root().join(format!("xtask/py-tools/{name}.txt"));
     let text = std::fs::read_to_string(&requirements)
         .map_err(|err| format!("{}: {err}", requirements.display()))?;
     let pinned = text
         .lines()
-        .find_map(|line| line.trim().strip_prefix("kubernetes-validate=="))
-        .ok_or_else(|| {
-            format!(
-                "{}: no kubernetes-validate==VERSION line",
-                requirements.display()
-            )
-        })?;
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix(&format!("{name}=="))
+                .map(str::to_owned)
+        })
+        .ok_or_else(|| format!("{}: no {name}==VERSION line", requirements.display()))?;
     let venv = py_tools_dir();
-    let program = venv.join("bin/kubernetes-validate");
-    let installed = Command::new(&program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == pinned);
-    if installed {
-        println!(
-            "kubernetes-validate {pinned}: already installed in {}",
-            venv.display()
-        );
+    if installed_version(&venv.join("bin/python"), name).as_deref() == Some(pinned.as_str()) {
+        println!("{name} {pinned}: already installed in {}", venv.display());
         return Ok(());
     }
     println!(
-        "kubernetes-validate {pinned}: missing, installing it from PyPI into {}",
+        "{name} {pinned}: missing, installing it from PyPI into {}",
         venv.display()
     );
-    make_venv(&venv, "kubernetes-validate")?;
+    make_venv(&venv, name)?;
     run_step(
-        "pip install kubernetes-validate",
+        &format!("pip install {name}"),
         Command::new(venv.join("bin/pip"))
             .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
             .arg(&requirements),
     )
+}
+
+/// The version of the distribution `name` a venv's python has, if any.
+fn installed_version(python: &Path, name: &str) -> Option<String> {
+    let output = Command::new(python)
+        .args([
+            "-c",
+            &format!("import importlib.metadata as m; print(m.version('{name}'))"),
+        ])
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 #[cfg(test)]

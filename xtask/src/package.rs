@@ -10,12 +10,13 @@ use crate::tidy::credential_in;
 use crate::{cargo, project_root, run_step};
 
 /// The crates that would be published, in layer order.
-const CRATES: [&str; 8] = [
+const CRATES: [&str; 9] = [
     "ghcr-types",
     "ghcr-auth",
     "ghcr-transport",
     "ghcr-registry",
     "ghcr-packages",
+    "ghcr-trust",
     "ghcr-sim",
     "ghcr",
     "ghcr-cli",

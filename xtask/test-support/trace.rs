@@ -18,7 +18,7 @@ const DIR_VAR: &str = "GHCR_TEST_TRACE_DIR";
 
 /// Ours at TRACE, the HTTP and TLS stack at info.
 const FILTER: &str = "info,ghcr=trace,ghcr_auth=trace,ghcr_transport=trace,\
-    ghcr_registry=trace,ghcr_packages=trace,ghcr_sim=trace,ghcr_cli=trace,\
+    ghcr_registry=trace,ghcr_packages=trace,ghcr_trust=trace,ghcr_sim=trace,ghcr_cli=trace,\
     hyper=info,hyper_util=info,h2=info,rustls=info";
 
 /// A layer writing to this binary's trace file, when the variable names a

@@ -5,6 +5,7 @@ use std::fmt;
 use ghcr::packages::Error as PackagesError;
 use ghcr::registry::Error as RegistryError;
 use ghcr::transport::Error as TransportError;
+use ghcr::trust::Error as TrustError;
 
 use crate::output::Output;
 
@@ -18,7 +19,8 @@ Exit codes:
   4  authentication or authorization refused
   5  rate limited longer than the allowed wait
   6  digest mismatch: content did not match its digest and was not kept
-  7  blocked by the vulnerability gate";
+  7  blocked by the vulnerability gate
+  8  not verified: no signature verified under the policy (verify)";
 
 /// Why the program failed, as an exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +32,7 @@ pub(crate) enum Code {
     RateLimited = 5,
     DigestMismatch = 6,
     Blocked = 7,
+    NotVerified = 8,
 }
 
 impl Code {
@@ -43,6 +46,7 @@ impl Code {
             Self::RateLimited => "rate_limited",
             Self::DigestMismatch => "digest_mismatch",
             Self::Blocked => "blocked",
+            Self::NotVerified => "not_verified",
         }
     }
 }
@@ -110,6 +114,9 @@ pub(crate) fn classify(error: &anyhow::Error) -> Code {
             }
             if let Some(error) = cause.downcast_ref::<PackagesError>() {
                 return Some(of_packages(error));
+            }
+            if let Some(error) = cause.downcast_ref::<TrustError>() {
+                return Some(of_trust(error));
             }
             if let Some(error) = cause.downcast_ref::<TransportError>() {
                 return Some(of_transport(error));
@@ -202,6 +209,15 @@ pub(crate) fn of_packages(error: &PackagesError) -> Code {
     }
 }
 
+fn of_trust(error: &TrustError) -> Code {
+    match error {
+        TrustError::Registry(error) => of_registry(error),
+        TrustError::Data(error) => of_types(error),
+        TrustError::InvalidKey { .. } | TrustError::NoKeys => Code::Usage,
+        _ => Code::Other,
+    }
+}
+
 /// Advice the error's chain calls for.
 fn hint(error: &anyhow::Error) -> Option<&'static str> {
     // rustls reading an HTTP answer where a TLS record should be.
@@ -262,6 +278,20 @@ mod tests {
         let table: Vec<(anyhow::Error, Code)> = vec![
             (usage("bad flag"), Code::Usage),
             (reported(Code::Blocked, "blocked"), Code::Blocked),
+            (
+                reported(Code::NotVerified, "not verified"),
+                Code::NotVerified,
+            ),
+            (
+                ghcr::trust::PublicKey::from_pem("garbage", "k.pub")
+                    .unwrap_err()
+                    .into(),
+                Code::Usage,
+            ),
+            (
+                ghcr::trust::Error::from(RegistryError::from(status(404))).into(),
+                Code::NotFound,
+            ),
             (RegistryError::from(status(404)).into(), Code::NotFound),
             (
                 ghcr::Error::from(RegistryError::from(status(401))).into(),

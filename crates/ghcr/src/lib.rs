@@ -11,7 +11,8 @@
 //! substitute their own implementation.
 //!
 //! Cargo features: `registry` and `packages` (default) re-export
-//! `ghcr-registry` and `ghcr-packages`; `sim` adds `ghcr-sim`'s embedded
+//! `ghcr-registry` and `ghcr-packages`; `trust` adds `ghcr-trust`'s
+//! signature verification; `sim` adds `ghcr-sim`'s embedded
 //! fake ghcr.io and record/replay through `GHCR_SIMULATION_MODE`.
 //!
 //! ```
@@ -78,6 +79,10 @@ pub use ghcr_registry as registry;
 /// The GitHub Packages API (`ghcr-packages`).
 #[cfg(feature = "packages")]
 pub use ghcr_packages as packages;
+
+/// Signature verification (`ghcr-trust`).
+#[cfg(feature = "trust")]
+pub use ghcr_trust as trust;
 
 /// The embedded fake ghcr.io and record/replay (`ghcr-sim`).
 #[cfg(feature = "sim")]

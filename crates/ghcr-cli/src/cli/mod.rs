@@ -166,6 +166,17 @@ pub(crate) enum Command {
         #[arg(long)]
         artifact_type: Option<String>,
     },
+    /// Verify an image's cosign signatures (the .sig tag and referrers):
+    /// prints each verified signer and why the others failed; exit 8 when
+    /// none verifies.
+    Verify {
+        /// The image.
+        reference: String,
+        /// A public key in PEM (cosign.pub, as `cosign generate-key-pair`
+        /// writes it); repeat to accept any of several.
+        #[arg(long, value_name = "FILE", required = true)]
+        key: Vec<PathBuf>,
+    },
     /// ORAS-style artifacts: push files, attach them to an image, pull them.
     #[command(subcommand)]
     Artifact(ArtifactCommand),

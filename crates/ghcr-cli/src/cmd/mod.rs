@@ -21,6 +21,7 @@ mod size;
 mod sync;
 mod sync_pairs;
 mod tags;
+mod verify;
 mod versions;
 mod vulns;
 mod whole;
@@ -79,6 +80,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             reference,
             artifact_type,
         } => referrers::run(setup, &reference, artifact_type.as_deref()).await,
+        Command::Verify { reference, key } => verify::run(setup, &reference, &key).await,
         Command::Artifact(command) => artifact::run(setup, command).await,
         Command::Size { reference } => size::run(setup, &reference).await,
         Command::Packages(command) => packages::run(setup, command).await,

@@ -16,7 +16,8 @@ async fn help_documents_the_exit_codes() {
         .stdout_has("4  authentication")
         .stdout_has("5  rate limited")
         .stdout_has("6  digest mismatch")
-        .stdout_has("7  blocked by the vulnerability gate");
+        .stdout_has("7  blocked by the vulnerability gate")
+        .stdout_has("8  not verified");
     env.run(&["no-such-command"]).await.code(2);
     env.run(&["ls"]).await.code(2).stderr_has("REPOSITORY");
 }

@@ -24,3 +24,4 @@ mod serve;
 mod support;
 mod sync;
 mod sync_kill;
+mod verify;

@@ -16,6 +16,8 @@
 //! peak RSS, CPU, p50/p99, token requests and requests by method (from
 //! the registry's access log, `access.rs`), and the ratio ours / peer.
 //! `registry_bench row …` is one of our rows.
+//! `registry_bench sync …` runs the sync rows against `skopeo sync`
+//! (`syncs/`).
 
 mod access;
 mod curl;
@@ -28,6 +30,7 @@ mod rows;
 mod seed;
 mod small;
 mod stats;
+mod syncs;
 mod table;
 
 fn main() -> std::process::ExitCode {
@@ -35,7 +38,9 @@ fn main() -> std::process::ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("all") => orchestrate::run(&args[1..]),
         Some("row") => rows::run(&args[1..]),
-        _ => Err("usage: registry_bench all [--reps N] [--quick] [--peer PATH] [--out DIR] [--only TEXT] | row <kind> <args…>".to_owned()),
+        Some("sync") => syncs::run(&args[1..]),
+        Some("sync-row") => syncs::run_row(&args[1..]),
+        _ => Err("usage: registry_bench all|sync [--reps N] [--quick] [--peer PATH] [--out DIR] [--only TEXT] | row <kind> <args…> | sync-row <args…>".to_owned()),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -155,7 +155,7 @@ fn one_run(
     Ok(sample)
 }
 
-fn measure(time: &Path, command: &Command, report: &Path) -> Result<Sample, String> {
+pub(crate) fn measure(time: &Path, command: &Command, report: &Path) -> Result<Sample, String> {
     let mut timed = Command::new(time);
     timed
         .args(["-f", "%M %U %S", "-o"])

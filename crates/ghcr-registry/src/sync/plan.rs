@@ -33,8 +33,9 @@ pub struct SyncOptions {
     /// Leave out cosign tags and referrer indexes.
     pub no_referrers: bool,
     /// Images copied at once (4 by default; a blob two of them share is
-    /// uploaded once, the other finding it there); blobs within each share
-    /// the client's one memory budget.
+    /// uploaded once, the other finding it there); they share the client's
+    /// one memory budget and its blob concurrency (4 images: one blob
+    /// each at a time, unless the transfer options set one).
     pub concurrency: Option<usize>,
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ghcr_registry::{
-    BlobSource, ImageParts, RegistryClient, TransferOptions, UploadMode, UploadOptions,
+    BlobSource, ImageParts, RegistryClient, SyncOptions, TransferOptions, UploadMode, UploadOptions,
 };
 use ghcr_types::{Digest, MediaType, Reference};
 
@@ -172,5 +172,53 @@ async fn blobs_sent_from_memory_share_the_budget() {
             expected,
             "{mode:?}, digests known: {digests_known}, budget {budget}"
         );
+    }
+}
+
+/// A sync's images at once share the client's blob concurrency: 6 images
+/// of 5 blobs go 4 images at a time with one blob each (4 in flight, not
+/// 16: each blob streamed from another registry keeps a resume window of
+/// its own), or as many per image as the transfer options ask. Upload
+/// sessions (POSTs) are answered slowly and counted.
+#[tokio::test]
+async fn a_syncs_images_share_the_clients_blob_concurrency() {
+    let from = support::registry(support::Auth::None).await;
+    let source = from.reference("team/src").unwrap();
+    let seeder = RegistryClient::new(support::transport(&[from.host()], None));
+    for image in 0..6u64 {
+        let mut parts = ImageParts::new(format!("{{\"image\":{image}}}"));
+        for layer in 0..4 {
+            let bytes = data(1000, 300 + image * 10 + layer);
+            parts = parts.layer(MediaType::OciLayerTar, BlobSource::bytes(bytes));
+        }
+        let tagged = source.with_tag(&format!("v{image}")).unwrap();
+        seeder
+            .push_image(&tagged, parts, &TransferOptions::new())
+            .await
+            .unwrap();
+    }
+    for (blobs, expected) in [(None, 4), (Some(2), 8)] {
+        let state = Arc::new(Mutex::new(upload_server::Uploads::holding(
+            &["POST"],
+            Duration::from_millis(50),
+        )));
+        let addr = upload_server::resumable_upload_server(state.clone()).await;
+        let client =
+            RegistryClient::new(support::transport(&[from.host(), &addr.to_string()], None));
+        let target = Reference::parse(&format!("{addr}/mirror/dst")).unwrap();
+        let plan = client
+            .plan_sync(&source, &target, &SyncOptions::new())
+            .await
+            .unwrap();
+        assert_eq!((plan.to_copy().count(), plan.concurrency), (6, 4));
+        let mut options = TransferOptions::new();
+        if let Some(blobs) = blobs {
+            options = options.concurrency(blobs);
+        }
+        let report = client.run_sync(&plan, &options).await;
+        assert!(report.is_complete(), "{:?}", report.failed);
+        let state = state.lock().unwrap();
+        assert_eq!(state.blobs.len(), 30, "6 configs and 24 layers");
+        assert_eq!(state.most("POST"), expected, "blobs per image: {blobs:?}");
     }
 }

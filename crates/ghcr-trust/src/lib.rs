@@ -1,0 +1,64 @@
+//! Signature verification for OCI images: does a signer the policy
+//! trusts vouch for this exact image?
+//!
+//! `ghcr-trust` sits beside `ghcr-packages`, on `ghcr-registry`: it finds
+//! an image's cosign signatures (the legacy `sha256-<hex>.sig` tag, and
+//! signature manifests attached as referrers, through the referrers API
+//! or its `sha256-<hex>` tag fallback, which ghcr.io needs) and verifies
+//! each one. A keyed signature counts when its ECDSA P-256 signature (the
+//! `dev.cosignproject.cosign/signature` annotation) verifies over the
+//! exact simple-signing payload bytes with a key of the [`Policy`], and
+//! the payload names the image's own digest. Every candidate is kept in
+//! the [`Verification`]: verified, with its signer, or refused, with why.
+//!
+//! The decision itself ([`verify_payload`], [`verify_layer`]) does no I/O:
+//!
+//! ```
+//! use ghcr_trust::{Policy, PublicKey, Signer, verify_payload};
+//! use ghcr_types::Digest;
+//!
+//! // cosign.pub as `cosign generate-key-pair` wrote it, and a signature
+//! // `cosign sign --key cosign.key` made (sigstore-rs's test data).
+//! let key = PublicKey::from_pem(
+//!     "-----BEGIN PUBLIC KEY-----
+//! MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAENptdY/l3nB0yqkXLBWkZWQwo6+cu
+//! OSWS1X9vPavpiQOoTTGC0xX57OojUadxF1cdQmrsiReWg2Wn4FneJfa8xw==
+//! -----END PUBLIC KEY-----",
+//!     "cosign.pub",
+//! )?;
+//! let image: Digest =
+//!     "sha256:f3cfc9d0dbf931d3db4685ec659b7ac68e2a578219da4aae65427886e649b06b".parse()?;
+//! let payload = br#"{"critical":{"identity":{"docker-reference":"registry-testing.svc.lan/busybox"},"image":{"docker-manifest-digest":"sha256:f3cfc9d0dbf931d3db4685ec659b7ac68e2a578219da4aae65427886e649b06b"},"type":"cosign container image signature"},"optional":null}"#;
+//! let signature = "MEUCIQD6q/COgzOyW0YH1Dk+CCYSt4uAhm3FDHUwvPI55zwnlwIgE0ZK58ZOWpZw8YVmBapJhBqCfdPekIknimuO0xH8Jh8=";
+//!
+//! let policy = Policy::keys([key.clone()]);
+//! let verified = verify_payload(payload, signature, &image, &policy)?;
+//! assert_eq!(verified.signer, Signer::Key { fingerprint: key.fingerprint().to_owned() });
+//!
+//! // The same signature does not vouch for another image.
+//! let other = Digest::sha256_of(b"another image");
+//! assert!(verify_payload(payload, signature, &other, &policy).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`verify_image`] looks the signatures up in a registry first, with a
+//! `ghcr_registry::RegistryClient`.
+
+mod discover;
+mod error;
+mod key;
+mod payload;
+mod policy;
+mod report;
+mod verify;
+
+pub use discover::{COSIGN_SIGNATURE_ARTIFACT_TYPE, verify_image};
+pub use error::{Error, Result};
+pub use key::PublicKey;
+pub use payload::{SIMPLE_SIGNING_TYPE, SimpleSigning};
+pub use policy::Policy;
+pub use report::{Checked, Source, Verification};
+pub use verify::{
+    MAX_PAYLOAD_SIZE, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, Signer, Verified,
+    verify_layer, verify_payload,
+};

@@ -1,0 +1,246 @@
+//! Shared glue: the Python signer (`cosign_sign.py` in the py-tools venv
+//! the xtask installs), registry clients, and cosign signature manifests
+//! pushed as cosign pushes them.
+
+#[path = "../../../../xtask/test-support/trace.rs"]
+pub(crate) mod trace;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use ghcr_registry::{BlobSource, RegistryClient, UploadOptions};
+use ghcr_transport::Transport;
+use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
+use ghcr_trust::{
+    COSIGN_SIGNATURE_ARTIFACT_TYPE, Policy, PublicKey, SIGNATURE_ANNOTATION,
+    SIMPLE_SIGNING_MEDIA_TYPE,
+};
+use ghcr_types::{Digest, Manifest, Reference};
+use serde_json::json;
+
+/// The workspace root.
+fn root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
+
+/// The py-tools venv's python (GHCR_PY_TOOLS, else the workspace's
+/// target/py-tools) with `cryptography`; a missing one fails the test with
+/// how to install it.
+fn python() -> PathBuf {
+    let venv = std::env::var_os("GHCR_PY_TOOLS")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(|| root().join("target/py-tools"), PathBuf::from);
+    let python = venv.join("bin/python");
+    let has_it = std::process::Command::new(&python)
+        .args(["-c", "import cryptography"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    assert!(
+        has_it,
+        "{} with PyCA cryptography is missing: install it with `cargo xtask install`, or run\n  \
+         python3 -m venv {venv} && {venv}/bin/pip install -r {requirements}",
+        python.display(),
+        venv = venv.display(),
+        requirements = root().join("xtask/py-tools/cryptography.txt").display(),
+    );
+    python
+}
+
+/// `cosign_sign.py ARGS`' stdout; a failure fails the test.
+fn signer(args: &[&str]) -> Vec<u8> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/cosign_sign.py");
+    let output = std::process::Command::new(python())
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "cosign_sign.py {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// A key pair the Python signer made, in its own folder.
+pub(crate) struct KeyPair {
+    dir: tempfile::TempDir,
+}
+
+/// One signature the Python signer made.
+pub(crate) struct Signed {
+    /// The exact payload bytes.
+    pub(crate) payload: Vec<u8>,
+    /// The annotation's value: base64 of the DER signature.
+    pub(crate) signature: String,
+    /// Python's `sha256:` of the key's DER SPKI.
+    pub(crate) fingerprint: String,
+}
+
+impl KeyPair {
+    /// `cosign_sign.py keygen`.
+    pub(crate) fn generate() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        signer(&["keygen", &dir.path().display().to_string()]);
+        Self { dir }
+    }
+
+    /// cosign.pub's text.
+    pub(crate) fn public_pem(&self) -> String {
+        std::fs::read_to_string(self.public_path()).unwrap()
+    }
+
+    /// cosign.pub's path.
+    pub(crate) fn public_path(&self) -> PathBuf {
+        self.dir.path().join("cosign.pub")
+    }
+
+    /// The key as ours reads it.
+    pub(crate) fn public_key(&self) -> PublicKey {
+        PublicKey::from_pem(&self.public_pem(), "cosign.pub").unwrap()
+    }
+
+    /// A policy of this key alone.
+    pub(crate) fn policy(&self) -> Policy {
+        Policy::keys([self.public_key()])
+    }
+
+    /// `cosign_sign.py sign`: a payload for `digest` and its signature.
+    pub(crate) fn sign(&self, digest: &Digest, reference: &str) -> Signed {
+        let key = self.dir.path().join("cosign.key").display().to_string();
+        let out = signer(&["sign", &key, digest.as_str(), reference]);
+        let out: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        Signed {
+            payload: STANDARD.decode(out["payload"].as_str().unwrap()).unwrap(),
+            signature: out["signature"].as_str().unwrap().to_owned(),
+            fingerprint: out["fingerprint"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// A transport allowed plain HTTP to `host`, with Basic credentials when
+/// given.
+pub(crate) fn client(host: &str, credentials: Option<(&str, &str)>) -> RegistryClient {
+    trace::init();
+    let mut builder = Transport::builder().max_retries(1).allow_plain_http(host);
+    if let Some((user, password)) = credentials {
+        builder = builder.credentials(Arc::new(StaticProvider::new(Credentials::basic(
+            user, password,
+        ))));
+    }
+    RegistryClient::new(builder.build().unwrap())
+}
+
+async fn push_blob(client: &RegistryClient, repository: &Reference, bytes: &[u8]) -> Digest {
+    client
+        .push_blob(
+            repository,
+            BlobSource::bytes(Bytes::copy_from_slice(bytes)),
+            &UploadOptions::new(),
+        )
+        .await
+        .unwrap()
+        .digest
+}
+
+async fn put(
+    client: &RegistryClient,
+    reference: &Reference,
+    manifest: &serde_json::Value,
+) -> Manifest {
+    let bytes = serde_json::to_vec(manifest).unwrap();
+    let manifest =
+        Manifest::from_bytes(bytes, Some("application/vnd.oci.image.manifest.v1+json")).unwrap();
+    client.put_manifest(reference, &manifest).await.unwrap();
+    manifest
+}
+
+/// A small image (one layer made of `seed`) tagged `tag`.
+pub(crate) async fn push_image(
+    client: &RegistryClient,
+    repository: &Reference,
+    tag: &str,
+    seed: &str,
+) -> Manifest {
+    let layer = format!("a layer of {seed}");
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let layer_digest = push_blob(client, repository, layer.as_bytes()).await;
+    let config_digest = push_blob(client, repository, config).await;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.as_str(), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest.as_str(), "size": layer.len()}],
+    });
+    put(client, &repository.with_tag(tag).unwrap(), &manifest).await
+}
+
+/// The layers of a signature manifest: each payload with its annotation.
+async fn signature_layers(
+    client: &RegistryClient,
+    repository: &Reference,
+    signatures: &[&Signed],
+) -> Vec<serde_json::Value> {
+    let mut layers = Vec::new();
+    for signed in signatures {
+        let digest = push_blob(client, repository, &signed.payload).await;
+        layers.push(json!({
+            "mediaType": SIMPLE_SIGNING_MEDIA_TYPE,
+            "digest": digest.as_str(),
+            "size": signed.payload.len(),
+            "annotations": {SIGNATURE_ANNOTATION: signed.signature},
+        }));
+    }
+    layers
+}
+
+/// cosign's legacy scheme: a manifest of simple-signing layers under the
+/// `sha256-<hex>.sig` tag of `image`.
+pub(crate) async fn attach_sig_tag(
+    client: &RegistryClient,
+    repository: &Reference,
+    image: &Digest,
+    signatures: &[&Signed],
+) -> Manifest {
+    let config =
+        br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = push_blob(client, repository, config).await;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.as_str(), "size": config.len()},
+        "layers": signature_layers(client, repository, signatures).await,
+    });
+    let tag = format!("{}.sig", image.referrers_tag());
+    put(client, &repository.with_tag(&tag).unwrap(), &manifest).await
+}
+
+/// cosign's OCI 1.1 scheme: a signature artifact whose `subject` is
+/// `image`, pushed by digest (the fallback index is kept by put_manifest
+/// where the registry lacks the referrers API).
+pub(crate) async fn attach_referrer(
+    client: &RegistryClient,
+    repository: &Reference,
+    image: &Manifest,
+    signatures: &[&Signed],
+) -> Manifest {
+    let empty = b"{}";
+    let empty_digest = push_blob(client, repository, empty).await;
+    let subject = image.descriptor();
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": COSIGN_SIGNATURE_ARTIFACT_TYPE,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest.as_str(), "size": 2},
+        "layers": signature_layers(client, repository, signatures).await,
+        "subject": {"mediaType": subject.media_type().to_string(), "digest": subject.digest().to_string(), "size": subject.size()},
+    });
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let digest = Digest::sha256_of(&bytes);
+    put(client, &repository.with_digest(digest), &manifest).await
+}
