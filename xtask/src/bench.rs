@@ -7,13 +7,15 @@
 //! `ghcr-registry`'s `registry_bench` example and the oci-client peer
 //! (`xtask/peers/oci-client-peer`, its own workspace and lock file, so
 //! oci-client never enters ours; target folder `<target>/peers`) in
-//! release and runs them: docker-registry on loopback, this crate against
-//! oci-client, skopeo and curl, one process per row, then the latency
-//! rows; the tables also go to `target/bench/report.md` and
-//! `report.json`. The full run needs about 5 GiB in the temporary folder
+//! release and runs them: docker-registry on loopback (a fresh one per
+//! transfer row, with its access log on for the requests by method), this
+//! crate against oci-client, skopeo and curl, one process per row, then
+//! the latency rows and the small-image rows (256 images of 4 x 64 KiB
+//! pushed and pulled in one process, open and token auth); the tables also
+//! go to `target/bench/report.md` and `report.json`. The full run needs about 5 GiB in the temporary folder
 //! (`BENCH_DIR` to put it elsewhere) and a machine that is not compiling;
-//! `--quick` uses 64 MiB and 16 x 4 MiB images, 100 calls and 1,000 tags,
-//! once, to check that every row still works.
+//! `--quick` uses 64 MiB and 16 x 4 MiB images, 100 calls, 1,000 tags and
+//! 32 small images, once, to check that every row still works.
 //!
 //! Cleanup rows, after the registry rows (`cleanup` runs only these,
 //! `registry` only those): `ghcr-packages`' `cleanup_bench` example plans an

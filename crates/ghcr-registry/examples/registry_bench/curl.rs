@@ -1,10 +1,10 @@
 //! The curl rows: the loopback ceiling, one monolithic PUT of the first
-//! layer and one GET of it to a file.
+//! layer and one GET of it to a file (from a registry our client seeded).
 
 use std::process::Command;
 
 use crate::layouts::Image;
-use crate::plan::{Row, Task, Tool, row};
+use crate::plan::{Row, Seed, Task, Tool, row};
 
 /// The loopback ceiling: one monolithic PUT, one GET to a file.
 pub(crate) fn rows(one: &Image) -> Result<Vec<Row<'_>>, String> {
@@ -26,9 +26,10 @@ pub(crate) fn rows(one: &Image) -> Result<Vec<Row<'_>>, String> {
         row(Task::PullOne, Tool::Curl, bytes, move |host, scratch| {
             let mut command = Command::new("/usr/bin/curl");
             command.args(["-s", "-f", "-o"]).arg(scratch.join("blob"));
-            command.arg(format!("http://{host}/v2/bench/ours-one/blobs/{digest}"));
+            command.arg(format!("http://{host}/v2/bench/one/blobs/{digest}"));
             Ok(command)
-        }),
+        })
+        .seeded(vec![Seed::image(one, "one")]),
     ])
 }
 

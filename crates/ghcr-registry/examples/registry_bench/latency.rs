@@ -90,13 +90,14 @@ pub(crate) fn rows(sizes: Sizes, oci: Option<&Path>, token: bool) -> Vec<Row<'_>
             args
         };
         let ours_args = args.clone();
-        rows.push(plan::row(task, Tool::Ours, 0, move |host, _| {
-            ours(&ours_args(host))
-        }));
+        rows.push(plan::row(task, Tool::Ours, 0, move |host, _| ours(&ours_args(host))).shared());
         if let Some(binary) = oci {
-            rows.push(plan::row(task, Tool::OciClient, 0, move |host, _| {
-                Ok(peer(binary, &args(host)))
-            }));
+            rows.push(
+                plan::row(task, Tool::OciClient, 0, move |host, _| {
+                    Ok(peer(binary, &args(host)))
+                })
+                .shared(),
+            );
         }
     }
     for each in &mut rows {

@@ -80,14 +80,14 @@ pub(crate) fn write(
     })
 }
 
-fn write_blob(blobs: &Path, bytes: &[u8]) -> Result<Digest, String> {
+pub(crate) fn write_blob(blobs: &Path, bytes: &[u8]) -> Result<Digest, String> {
     let digest = Digest::sha256_of(bytes);
     std::fs::write(blobs.join(digest.encoded()), bytes).map_err(|e| e.to_string())?;
     Ok(digest)
 }
 
 /// xorshift bytes: incompressible, hashed while written.
-fn write_random(
+pub(crate) fn write_random(
     blobs: &Path,
     size: usize,
     seed: u64,

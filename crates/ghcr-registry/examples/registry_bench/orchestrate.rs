@@ -2,9 +2,11 @@
 //! its own process under `/usr/bin/time -f '%M %U %S'`, and prints the
 //! medians; `--out DIR` also writes `report.md` and `report.json` there.
 //! `--peer PATH` (or `OCI_CLIENT_PEER`) is the oci-client peer binary;
-//! without it its rows are left out. Each run starts two fresh
-//! registries: an open one for every row, and a token-auth one (ghcr-sim's
-//! issuer, which counts the token requests) for the latency rows again.
+//! without it its rows are left out. `--only TEXT` keeps the rows whose
+//! name has `TEXT` in it. Each run starts two registries for the latency
+//! rows: an open one, and a token-auth one (ghcr-sim's issuer, which counts
+//! the token requests); each transfer row gets a fresh registry of its own
+//! (see `plan.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,7 @@ use std::time::Instant;
 use ghcr_sim::peers::{Auth, DockerRegistry, PASSWORD, USER, require};
 
 use crate::plan::{LAYERS, Row, Sizes, Task, Tool, human, rows};
-use crate::{latency, layouts, report, seed, table};
+use crate::{access, latency, layouts, report, seed, small, table};
 
 /// One run of one row.
 pub(crate) struct Sample {
@@ -24,6 +26,8 @@ pub(crate) struct Sample {
     pub(crate) cpu: f64,
     /// Token requests the issuer answered during the row.
     pub(crate) tokens: usize,
+    /// Requests the registry logged during the row, by method.
+    pub(crate) requests: BTreeMap<String, usize>,
     pub(crate) output: String,
 }
 
@@ -68,6 +72,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let size = |n: u64| usize::try_from(n).map_err(|e| e.to_string());
     let one = layouts::write(&work.path().join("one"), 1, size(sizes.one)?, 1)?;
     let many = layouts::write(&work.path().join("many"), LAYERS, size(sizes.each)?, 100)?;
+    let smalls = small::write(&work.path().join("smalls"), sizes.small)?;
     // One worker serves the token issuer while the rows run.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -77,11 +82,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut rows = rows(&one, &many, peer.as_deref())?;
     rows.extend(latency::rows(sizes, peer.as_deref(), false));
     rows.extend(latency::rows(sizes, peer.as_deref(), true));
+    rows.extend(small::rows(&smalls, peer.as_deref(), false));
+    rows.extend(small::rows(&smalls, peer.as_deref(), true));
+    if let Some(only) = option(args, "--only") {
+        rows.retain(|row| row.name(sizes).contains(only.as_str()));
+    }
     println!("{reps} runs per row, each run on fresh registries; medians shown\n");
     let mut samples: BTreeMap<usize, Vec<Sample>> = BTreeMap::new();
     let scratch = work.path().join("scratch");
     for _ in 0..reps {
-        let started = |auth| runtime.block_on(DockerRegistry::start(auth));
+        let started = |auth| runtime.block_on(DockerRegistry::start_with_access_log(auth));
         let open = started(Auth::None).map_err(|e| e.to_string())?;
         let token = started(Auth::Token).map_err(|e| e.to_string())?;
         let small = work.path().join("small");
@@ -89,9 +99,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         let credentials = Some((USER, PASSWORD));
         runtime.block_on(seed::seed(token.host(), &small, sizes.tags, credentials))?;
         for (index, row) in rows.iter().enumerate() {
-            let registry = if row.token { &token } else { &open };
-            let sample = one_run(row, registry, &time, &scratch)
-                .map_err(|e| format!("{} with {}: {e}", row.name(sizes), row.tool.name()))?;
+            let failed = |e: String| format!("{} with {}: {e}", row.name(sizes), row.tool.name());
+            let fresh;
+            let registry = match &row.seeds {
+                None if row.token => &token,
+                None => &open,
+                Some(seeds) => {
+                    let auth = if row.token { Auth::Token } else { Auth::None };
+                    fresh = started(auth).map_err(|e| failed(e.to_string()))?;
+                    let credentials = fresh.credentials();
+                    runtime
+                        .block_on(seed::row_seeds(fresh.host(), seeds, credentials))
+                        .map_err(failed)?;
+                    &fresh
+                }
+            };
+            let sample = one_run(row, registry, &time, &scratch).map_err(failed)?;
             samples.entry(index).or_default().push(sample);
         }
     }
@@ -105,7 +128,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// One row once, in a fresh scratch folder, with the token requests it
-/// caused.
+/// caused and the requests the registry logged.
 fn one_run(
     row: &Row<'_>,
     registry: &DockerRegistry,
@@ -121,8 +144,10 @@ fn one_run(
     }
     let asked = || registry.issuer().map_or(0, |i| i.scopes_asked().len());
     let before = asked();
+    let offset = registry.log_offset();
     let mut sample = measure(time, &command, &scratch.join("time.txt"))?;
     sample.tokens = asked() - before;
+    sample.requests = access::since(registry, offset)?;
     if row.tool == Tool::Ours && row.task == Task::RepeatPush && !sample.output.starts_with("0 ") {
         return Err(format!("blob bytes were sent: {}", sample.output));
     }
@@ -176,6 +201,7 @@ pub(crate) fn measure(time: &Path, command: &Command, report: &Path) -> Result<S
         rss_kib,
         cpu,
         tokens: 0,
+        requests: BTreeMap::new(),
         output: String::from_utf8_lossy(&output.stdout).trim().to_owned(),
     })
 }

@@ -1,8 +1,10 @@
 //! The transfer rows: what each tool runs for each task, the tools
 //! alternating within each task (ours, oci-client, skopeo, then curl's
-//! ceiling) so drift on the shared machine hits them alike. Every run gets
-//! a fresh registry, so repositories need no run suffix and skopeo's
-//! blob-info cache knows no location on it to mount from.
+//! ceiling) so drift on the shared machine hits them alike. Every transfer
+//! row gets a fresh registry (a push starts from an empty one; a pull,
+//! repeat push or copy from one our client seeded with what it reads,
+//! untimed), so repositories need no run suffix and skopeo's blob-info
+//! cache knows no location on it to mount from.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,27 +44,31 @@ pub(crate) struct Sizes {
     pub(crate) calls: usize,
     /// Tags of the tag-list repository.
     pub(crate) tags: usize,
+    /// Images of the small-image rows (see `small.rs`).
+    pub(crate) small: usize,
 }
 
 /// Layers of the many-layer image.
 pub(crate) const LAYERS: usize = 16;
 
 impl Sizes {
-    /// What the issue measures: 1 GiB, 16 x 64 MiB, 1,000 calls and
-    /// 10,000 tags.
+    /// What the issue measures: 1 GiB, 16 x 64 MiB, 1,000 calls, 10,000
+    /// tags and 256 small images.
     pub(crate) const FULL: Self = Self {
         one: 1 << 30,
         each: 64 << 20,
         calls: 1000,
         tags: 10_000,
+        small: 256,
     };
-    /// A check that every row still runs: 64 MiB, 16 x 4 MiB, 100 calls
-    /// and 1,000 tags.
+    /// A check that every row still runs: 64 MiB, 16 x 4 MiB, 100 calls,
+    /// 1,000 tags and 32 small images.
     pub(crate) const QUICK: Self = Self {
         one: 64 << 20,
         each: 4 << 20,
         calls: 100,
         tags: 1000,
+        small: 32,
     };
 
     pub(crate) fn is_full(self) -> bool {
@@ -89,6 +95,8 @@ pub(crate) enum Task {
     RepeatPush,
     WidePush,
     Copy,
+    PushSmall,
+    PullSmall,
     ManifestHead,
     ManifestGet,
     TagList,
@@ -108,6 +116,16 @@ impl Task {
             Self::RepeatPush => format!("repeat push {many}"),
             Self::WidePush => format!("push {many}, {LAYERS} at once"),
             Self::Copy => format!("copy {many} to another repo"),
+            Self::PushSmall | Self::PullSmall => format!(
+                "{} {} small images of {} x 64 KiB (one shared), one process",
+                if self == Self::PushSmall {
+                    "push"
+                } else {
+                    "pull"
+                },
+                sizes.small,
+                crate::small::LAYERS
+            ),
             Self::ManifestHead => format!("{} manifest HEADs", sizes.calls),
             Self::ManifestGet => format!("{} manifest GETs", sizes.calls),
             Self::TagList => format!(
@@ -128,10 +146,25 @@ pub(crate) struct Row<'a> {
     pub(crate) bytes: u64,
     /// Against the token-auth registry rather than the open one.
     pub(crate) token: bool,
+    /// `None`: the run's registry, seeded for the latency rows; else a
+    /// fresh registry for this row alone, seeded with these first.
+    pub(crate) seeds: Option<Vec<Seed>>,
     pub(crate) build: Build<'a>,
 }
 
 impl Row<'_> {
+    /// On a fresh registry seeded with `seeds`.
+    pub(crate) fn seeded(mut self, seeds: Vec<Seed>) -> Self {
+        self.seeds = Some(seeds);
+        self
+    }
+
+    /// On the run's registry (the latency rows' seeded one).
+    pub(crate) fn shared(mut self) -> Self {
+        self.seeds = None;
+        self
+    }
+
     /// The task's name, and the registry when it is the token-auth one.
     pub(crate) fn name(&self, sizes: Sizes) -> String {
         let name = self.task.name(sizes);
@@ -199,6 +232,8 @@ fn text(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// A row on a fresh, empty registry; see [`Row::seeded`] and
+/// [`Row::shared`].
 pub(crate) fn row<'a>(
     task: Task,
     tool: Tool,
@@ -210,12 +245,34 @@ pub(crate) fn row<'a>(
         tool,
         bytes,
         token: false,
+        seeds: Some(Vec::new()),
         build: Box::new(build),
     }
 }
 
+/// What our client pushes (untimed) onto a row's fresh registry first: a
+/// layout's manifest `name` as `target` (`bench/many:v1`).
+pub(crate) struct Seed {
+    pub(crate) dir: PathBuf,
+    pub(crate) name: String,
+    pub(crate) target: String,
+}
+
+impl Seed {
+    /// `image`'s `v1` as `bench/<repository>:v1`.
+    pub(crate) fn image(image: &Image, repository: &str) -> Self {
+        Self {
+            dir: image.dir.clone(),
+            name: "v1".to_owned(),
+            target: format!("bench/{repository}:v1"),
+        }
+    }
+}
+
 /// Every transfer row, in the order they run within one run; the
-/// oci-client rows only with its binary.
+/// oci-client rows only with its binary. Each runs on a fresh registry:
+/// pushes on an empty one, the rest on one our client seeded (untimed)
+/// with what they read, the same for every tool.
 pub(crate) fn rows<'a>(
     one: &'a Image,
     many: &'a Image,
@@ -234,58 +291,76 @@ pub(crate) fn rows<'a>(
             format!("oc-{name}"),
             format!("sk-{name}"),
         );
-        rows.push(row(push, Tool::Ours, bytes, {
-            let to = ours_repo.clone();
-            move |host, _| ours(&["push".into(), dir(), repo(host, &to)])
+        rows.push(row(push, Tool::Ours, bytes, move |host, _| {
+            ours(&["push".into(), dir(), repo(host, &ours_repo)])
         }));
         if let Some(binary) = oci {
-            let to = oc_repo.clone();
             rows.push(row(push, Tool::OciClient, bytes, move |host, _| {
-                Ok(peer(binary, &["push".into(), dir(), repo(host, &to)]))
+                Ok(peer(binary, &["push".into(), dir(), repo(host, &oc_repo)]))
             }));
         }
-        rows.push(row(push, Tool::Skopeo, bytes, {
-            let to = sk_repo.clone();
-            move |host, _| Ok(skopeo(&oci_dir(&image.dir), &docker(host, &to)))
+        rows.push(row(push, Tool::Skopeo, bytes, move |host, _| {
+            Ok(skopeo(&oci_dir(&image.dir), &docker(host, &sk_repo)))
         }));
-        rows.push(row(pull, Tool::Ours, bytes, move |host, scratch| {
-            ours(&["pull".into(), pulled(scratch), repo(host, &ours_repo)])
-        }));
+        let seeds = || vec![Seed::image(image, name)];
+        rows.push(
+            row(pull, Tool::Ours, bytes, move |host, scratch| {
+                ours(&["pull".into(), pulled(scratch), repo(host, name)])
+            })
+            .seeded(seeds()),
+        );
         if let Some(binary) = oci {
-            rows.push(row(pull, Tool::OciClient, bytes, move |host, scratch| {
-                Ok(peer(
-                    binary,
-                    &["pull".into(), repo(host, &oc_repo), pulled(scratch)],
-                ))
-            }));
+            rows.push(
+                row(pull, Tool::OciClient, bytes, move |host, scratch| {
+                    Ok(peer(
+                        binary,
+                        &["pull".into(), repo(host, name), pulled(scratch)],
+                    ))
+                })
+                .seeded(seeds()),
+            );
         }
-        rows.push(row(pull, Tool::Skopeo, bytes, move |host, scratch| {
-            Ok(skopeo(
-                &docker(host, &sk_repo),
-                &oci_dir(&scratch.join("pulled")),
-            ))
-        }));
+        rows.push(
+            row(pull, Tool::Skopeo, bytes, move |host, scratch| {
+                Ok(skopeo(
+                    &docker(host, name),
+                    &oci_dir(&scratch.join("pulled")),
+                ))
+            })
+            .seeded(seeds()),
+        );
     }
     rows.extend(repeat_and_copy(many, oci));
     rows.extend(crate::curl::rows(one)?);
     Ok(rows)
 }
 
-/// The many-layer image pushed again (no blob should move), pushed 16
-/// at once by us (oci-client's push is 16 at once already), and copied.
+/// The many-layer image pushed again onto a registry that has it (no blob
+/// should move), pushed 16 at once by us (oci-client's push is 16 at once
+/// already), and copied to another repository.
 fn repeat_and_copy<'a>(many: &'a Image, oci: Option<&'a Path>) -> Vec<Row<'a>> {
     let dir = || text(&many.dir);
-    let mut rows = vec![row(Task::RepeatPush, Tool::Ours, 0, move |host, _| {
-        ours(&["push".into(), dir(), repo(host, "ours-many")])
-    })];
+    let seeds = || vec![Seed::image(many, "many")];
+    let mut rows = vec![
+        row(Task::RepeatPush, Tool::Ours, 0, move |host, _| {
+            ours(&["push".into(), dir(), repo(host, "many")])
+        })
+        .seeded(seeds()),
+    ];
     if let Some(binary) = oci {
-        rows.push(row(Task::RepeatPush, Tool::OciClient, 0, move |host, _| {
-            Ok(peer(binary, &["push".into(), dir(), repo(host, "oc-many")]))
-        }));
+        rows.push(
+            row(Task::RepeatPush, Tool::OciClient, 0, move |host, _| {
+                Ok(peer(binary, &["push".into(), dir(), repo(host, "many")]))
+            })
+            .seeded(seeds()),
+        );
     }
-    rows.push(row(Task::RepeatPush, Tool::Skopeo, 0, move |host, _| {
-        Ok(skopeo(&oci_dir(&many.dir), &docker(host, "sk-many")))
-    }));
+    rows.push(
+        row(Task::RepeatPush, Tool::Skopeo, 0, move |host, _| {
+            Ok(skopeo(&oci_dir(&many.dir), &docker(host, "many")))
+        })
+        .seeded(seeds()),
+    );
     rows.push(row(
         Task::WidePush,
         Tool::Ours,
@@ -295,23 +370,27 @@ fn repeat_and_copy<'a>(many: &'a Image, oci: Option<&'a Path>) -> Vec<Row<'a>> {
             ours(&["push".into(), dir(), target, LAYERS.to_string()])
         },
     ));
-    rows.push(row(Task::Copy, Tool::Ours, many.bytes, move |host, _| {
-        let (from, to) = (repo(host, "ours-many"), repo(host, "ours-copy"));
-        ours(&["copy".into(), from, to])
-    }));
+    rows.push(
+        row(Task::Copy, Tool::Ours, many.bytes, move |host, _| {
+            let (from, to) = (repo(host, "many"), repo(host, "ours-copy"));
+            ours(&["copy".into(), from, to])
+        })
+        .seeded(seeds()),
+    );
     if let Some(binary) = oci {
-        rows.push(row(
-            Task::Copy,
-            Tool::OciClient,
-            many.bytes,
-            move |host, _| {
-                let (from, to) = (repo(host, "oc-many"), repo(host, "oc-copy"));
+        rows.push(
+            row(Task::Copy, Tool::OciClient, many.bytes, move |host, _| {
+                let (from, to) = (repo(host, "many"), repo(host, "oc-copy"));
                 Ok(peer(binary, &["copy".into(), from, to]))
-            },
-        ));
+            })
+            .seeded(seeds()),
+        );
     }
-    rows.push(row(Task::Copy, Tool::Skopeo, many.bytes, move |host, _| {
-        Ok(skopeo(&docker(host, "sk-many"), &docker(host, "sk-copy")))
-    }));
+    rows.push(
+        row(Task::Copy, Tool::Skopeo, many.bytes, move |host, _| {
+            Ok(skopeo(&docker(host, "many"), &docker(host, "sk-copy")))
+        })
+        .seeded(seeds()),
+    );
     rows
 }

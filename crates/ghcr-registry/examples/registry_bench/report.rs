@@ -37,6 +37,8 @@ pub(crate) fn write(
                 "p50_ms": c.p50,
                 "p99_ms": c.p99,
                 "token_requests": c.tokens,
+                "requests": c.requests,
+                "requests_short": crate::access::short(&c.requests),
                 "ours_over_this": c.ratio,
                 "output": c.output,
             })

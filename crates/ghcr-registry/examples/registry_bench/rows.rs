@@ -1,4 +1,5 @@
-//! Our rows, one per process: push a layout, pull into a layout, copy.
+//! Our rows, one per process: push a layout, pull into a layout, copy,
+//! and push or pull many small images (`small.rs`) with one client.
 //! Each prints one line: the blob bytes its report counts and the body
 //! bytes the transport put on the wire. `head`, `get` and `tags` are the
 //! latency rows (see `latency.rs`).
@@ -57,8 +58,13 @@ async fn row(args: &[String]) -> Result<(), String> {
     let arg = |i: usize| args.get(i).map(String::as_str).ok_or("missing argument");
     let reference = |text: &str| Reference::parse(text).map_err(|e| e.to_string());
     let (client, metrics) = client(reference(arg(2)?)?.registry())?;
-    // An optional last argument: blobs at once (the client's 4 otherwise).
-    let options = match args.get(3).and_then(|n| n.parse().ok()) {
+    let count = |i: usize| -> Result<usize, String> {
+        arg(i)?.parse().map_err(|e| format!("argument {i}: {e}"))
+    };
+    // An optional last argument: blobs at once (the client's 4 otherwise);
+    // the small-image rows' count is theirs.
+    let small = arg(0)?.ends_with("-small");
+    let options = match args.get(3).filter(|_| !small).and_then(|n| n.parse().ok()) {
         Some(concurrency) => TransferOptions::new().concurrency(concurrency),
         None => TransferOptions::new(),
     };
@@ -83,6 +89,34 @@ async fn row(args: &[String]) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             report.bytes_downloaded
+        }
+        // push-small <layout> <repository> <count>: tags i000, …
+        "push-small" => {
+            let mut moved = 0;
+            for n in 0..count(3)? {
+                let tag = crate::small::tag(n);
+                let target = reference(&format!("{}:{tag}", arg(2)?))?;
+                let report = client
+                    .push_layout(Path::new(arg(1)?), Some(&tag), &target, &options)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                moved += report.bytes_uploaded();
+            }
+            moved
+        }
+        // pull-small <dir> <repository> <count>: each into <dir>/<tag>
+        "pull-small" => {
+            let mut moved = 0;
+            for n in 0..count(3)? {
+                let tag = crate::small::tag(n);
+                let source = reference(&format!("{}:{tag}", arg(2)?))?;
+                let report = client
+                    .pull_to_layout(&source, &Path::new(arg(1)?).join(&tag), &options)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                moved += report.bytes_downloaded;
+            }
+            moved
         }
         // copy <source> <target>
         "copy" => {

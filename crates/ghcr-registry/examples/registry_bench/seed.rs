@@ -1,7 +1,7 @@
-//! What the latency rows read, put on each fresh registry with our
+//! What the latency rows read, put on the run's registries with our
 //! client before the rows run: a small image at `bench/small:v1`, and
 //! its manifest under `tags` tags (`t00000`, …) in `bench/tags`, 32 PUTs
-//! at once.
+//! at once. And what a transfer row reads, put on its fresh registry.
 
 use std::path::Path;
 
@@ -56,4 +56,27 @@ pub(crate) async fn seed(
         .buffer_unordered(AT_ONCE)
         .try_for_each(|_| async { Ok(()) })
         .await
+}
+
+/// A transfer row's seeds pushed by our client onto the fresh registry at
+/// `host`, one after another (untimed: before the row starts).
+pub(crate) async fn row_seeds(
+    host: &str,
+    seeds: &[crate::plan::Seed],
+    credentials: Option<(&str, &str)>,
+) -> Result<(), String> {
+    if seeds.is_empty() {
+        return Ok(());
+    }
+    let (client, _) = crate::rows::client_with(host, credentials)?;
+    let options = TransferOptions::new();
+    for seed in seeds {
+        let target =
+            Reference::parse(&format!("{host}/{}", seed.target)).map_err(|e| e.to_string())?;
+        client
+            .push_layout(&seed.dir, Some(&seed.name), &target, &options)
+            .await
+            .map_err(|e| format!("seeding {}: {e}", seed.target))?;
+    }
+    Ok(())
 }

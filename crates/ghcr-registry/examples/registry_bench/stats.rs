@@ -22,6 +22,8 @@ pub(crate) struct Cell {
     pub(crate) p50: Option<f64>,
     pub(crate) p99: Option<f64>,
     pub(crate) tokens: usize,
+    /// The last run's requests by method.
+    pub(crate) requests: BTreeMap<String, usize>,
     /// Ours over this row (wall, or p50 for latency rows); for our rows,
     /// ours over the best peer (oci-client or skopeo, not curl), the plain
     /// push's peers for our 16-at-once push.
@@ -68,6 +70,7 @@ pub(crate) fn cells(
                 p50: if latency { field(runs, 0) } else { None },
                 p99: if latency { field(runs, 1) } else { None },
                 tokens: runs.iter().map(|s| s.tokens).max().unwrap_or(0),
+                requests: runs.last().map(|s| s.requests.clone()).unwrap_or_default(),
                 ratio: None,
                 output: runs.last().map(|s| s.output.clone()).unwrap_or_default(),
             }

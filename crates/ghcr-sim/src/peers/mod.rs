@@ -10,6 +10,8 @@
 //! and grants every action asked for, as distribution's token auth does.
 //! [`DockerRegistry::start_tls`] serves HTTPS only, with a certificate
 //! from a CA made for that registry ([`DockerRegistry::ca_pem`]).
+//! [`DockerRegistry::start_with_access_log`] logs every request, and
+//! [`DockerRegistry::requests_since`] counts them by method (benchmarks).
 //!
 //! [`FaultProxy`] sits in front of any of them on another port, counts
 //! the bytes each way and cuts, holds or resets one connection on demand.
@@ -47,6 +49,7 @@
 //! # });
 //! ```
 
+mod access;
 mod http;
 mod proxy;
 mod registry;

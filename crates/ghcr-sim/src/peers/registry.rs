@@ -1,6 +1,7 @@
 //! Debian's docker-registry on a free 127.0.0.1 port under a supervisor
 //! that stops it when this process lets go of it (see the module docs).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io;
@@ -95,7 +96,18 @@ impl DockerRegistry {
     /// within 15 seconds or stops (the message has its log), and for the
     /// temporary folder's and token issuer's I/O errors.
     pub async fn start(auth: Auth) -> io::Result<Self> {
-        Self::launch(auth, false).await
+        Self::launch(auth, false, false).await
+    }
+
+    /// Starts a registry as [`DockerRegistry::start`] does, with its access
+    /// log on: every request is a line of [`DockerRegistry::log`], which
+    /// [`DockerRegistry::requests_since`] counts by method.
+    ///
+    /// # Errors
+    ///
+    /// As [`DockerRegistry::start`].
+    pub async fn start_with_access_log(auth: Auth) -> io::Result<Self> {
+        Self::launch(auth, false, true).await
     }
 
     /// Starts a registry that serves HTTPS only, with a certificate for
@@ -107,10 +119,10 @@ impl DockerRegistry {
     /// As [`DockerRegistry::start`], and when the certificate cannot be
     /// made.
     pub async fn start_tls(auth: Auth) -> io::Result<Self> {
-        Self::launch(auth, true).await
+        Self::launch(auth, true, false).await
     }
 
-    async fn launch(auth: Auth, tls: bool) -> io::Result<Self> {
+    async fn launch(auth: Auth, tls: bool, access_log: bool) -> io::Result<Self> {
         let binary = require(DOCKER_REGISTRY, "docker-registry")?;
         let issuer = match auth {
             Auth::None => None,
@@ -139,6 +151,7 @@ impl DockerRegistry {
                 nonce: &nonce,
                 issuer: issuer.as_ref(),
                 tls,
+                access_log,
             };
             std::fs::write(&config_path, config(&settings))?;
             let mut supervisor = spawn(&binary, &config_path, dir.path(), Stdio::piped())?;
@@ -204,9 +217,23 @@ impl DockerRegistry {
         self.dir.path().join("data")
     }
 
-    /// What the registry logged so far (errors only).
+    /// What the registry logged so far: errors, and with
+    /// [`DockerRegistry::start_with_access_log`] a line per request.
     pub fn log(&self) -> String {
         read_log(self.dir.path())
+    }
+
+    /// How long the log is now, in bytes: where
+    /// [`DockerRegistry::requests_since`] starts counting.
+    pub fn log_offset(&self) -> usize {
+        self.log().len()
+    }
+
+    /// The requests the access log shows after byte `offset`, by method
+    /// (empty without [`DockerRegistry::start_with_access_log`]).
+    pub fn requests_since(&self, offset: usize) -> BTreeMap<String, usize> {
+        let log = self.log();
+        super::access::count_methods(log.get(offset..).unwrap_or_default())
     }
 }
 
@@ -231,11 +258,13 @@ pub(super) struct Settings<'a> {
     pub(super) issuer: Option<&'a TokenIssuer>,
     /// HTTPS with `server.pem` and `server.key` from `dir`.
     pub(super) tls: bool,
+    /// The access log on (into the log file).
+    pub(super) access_log: bool,
 }
 
 /// The registry's configuration: filesystem storage in `dir`, deletes on,
-/// no upload purging, no access log, our header on every answer, token
-/// auth when there is an issuer, and HTTPS when asked.
+/// no upload purging, the access log only when asked, our header on every
+/// answer, token auth when there is an issuer, and HTTPS when asked.
 pub(super) fn config(settings: &Settings<'_>) -> String {
     let Settings {
         dir,
@@ -243,6 +272,7 @@ pub(super) fn config(settings: &Settings<'_>) -> String {
         nonce,
         issuer,
         tls,
+        access_log,
     } = settings;
     let auth = issuer.map_or_else(String::new, |issuer| {
         format!(
@@ -262,8 +292,9 @@ pub(super) fn config(settings: &Settings<'_>) -> String {
     } else {
         String::new()
     };
+    let disabled = !access_log;
     format!(
-        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: registry-test-secret\n  headers:\n    X-Ghcr-Sim-Peer: [\"{nonce}\"]\n{tls}{auth}",
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: {disabled}\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: registry-test-secret\n  headers:\n    X-Ghcr-Sim-Peer: [\"{nonce}\"]\n{tls}{auth}",
         dir.join("data").display()
     )
 }

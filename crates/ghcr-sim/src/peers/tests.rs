@@ -45,6 +45,26 @@ async fn a_registry_without_auth_serves_until_dropped() {
 }
 
 #[tokio::test]
+async fn a_registry_with_its_access_log_counts_requests_by_method() {
+    let registry = DockerRegistry::start_with_access_log(Auth::None)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let host = registry.host();
+    let offset = registry.log_offset();
+    for _ in 0..3 {
+        http::get(host, "/v2/", &[], WAIT).await.unwrap();
+    }
+    // The registry writes the line after the answer: wait for the third.
+    let started = Instant::now();
+    while registry.requests_since(offset).get("GET") != Some(&3) && started.elapsed() < WAIT {
+        tokio::task::yield_now().await;
+    }
+    let counts = registry.requests_since(offset);
+    assert_eq!(counts.get("GET"), Some(&3), "{counts:?}");
+    assert_eq!(counts.len(), 1, "{counts:?}");
+}
+
+#[tokio::test]
 async fn a_token_registry_wants_tokens_from_its_issuer() {
     let registry = start(Auth::Token).await;
     let host = registry.host();
@@ -109,6 +129,7 @@ async fn a_killed_owner_takes_the_registry_with_it() {
         nonce: "owner-test",
         issuer: None,
         tls: false,
+        access_log: false,
     };
     std::fs::write(&config_path, config(&settings)).unwrap();
     let mut owner = Command::new("sleep")

@@ -1,5 +1,5 @@
 //! Reads what the rows need from an OCI layout or a manifest: the
-//! manifest named `v1` and the blobs it points at.
+//! manifest named `v1` (or another name) and the blobs it points at.
 
 use std::path::{Path, PathBuf};
 
@@ -13,8 +13,8 @@ pub(crate) struct Image {
     pub(crate) blobs: Vec<OciDescriptor>,
 }
 
-/// The manifest tagged `v1` (else the first) in the layout at `dir`.
-pub(crate) fn read(dir: &Path) -> Result<Image, String> {
+/// The manifest tagged `name` (else the first) in the layout at `dir`.
+pub(crate) fn read_named(dir: &Path, name: &str) -> Result<Image, String> {
     let index: Value = serde_json::from_slice(&read_file(&dir.join("index.json"))?)
         .map_err(|e| format!("index.json: {e}"))?;
     let entries = index["manifests"]
@@ -22,7 +22,7 @@ pub(crate) fn read(dir: &Path) -> Result<Image, String> {
         .ok_or("index.json has no manifests")?;
     let entry = entries
         .iter()
-        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == "v1")
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == name)
         .or_else(|| entries.first())
         .ok_or("index.json lists no manifest")?;
     let digest = entry["digest"]

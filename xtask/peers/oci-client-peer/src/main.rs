@@ -8,6 +8,10 @@
 //!   verifies the digest) into `DIR/blobs/sha256/`, 16 at once.
 //! - `copy SRC DST`: `mount_blob` per blob, 16 at once, then the manifest.
 //!
+//! - `push-small LAYOUT REPO N`, `pull-small REPO N DIR`: images `i000`
+//!   … of the layout pushed one after another (as `push`) to `REPO:i000`
+//!   …, then pulled back (as `pull`) into `DIR/i000` …, one `Client`.
+//!
 //! These print `<blob bytes moved> <request body bytes sent>`.
 //!
 //! - `head REF N`, `get REF N`: N manifest HEADs (`fetch_manifest_digest`)
@@ -22,6 +26,7 @@
 
 mod latency;
 mod layout;
+mod small;
 mod transfer;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
@@ -64,6 +69,8 @@ async fn run(args: &[String]) -> Result<String, String> {
         "push" => transfer::push(&peer, arg(1)?.as_ref(), &reference(arg(2)?)?).await,
         "pull" => transfer::pull(&peer, &reference(arg(1)?)?, arg(2)?.as_ref()).await,
         "copy" => transfer::copy(&peer, &reference(arg(1)?)?, &reference(arg(2)?)?).await,
+        "push-small" => small::push(&peer, arg(1)?.as_ref(), arg(2)?, number(3)?).await,
+        "pull-small" => small::pull(&peer, arg(1)?, number(2)?, arg(3)?.as_ref()).await,
         "head" => latency::head(&peer, &reference(arg(1)?)?, number(2)?).await,
         "get" => latency::get(&peer, &reference(arg(1)?)?, number(2)?).await,
         "tags" => latency::tags(&peer, &reference(arg(1)?)?, number(2)?, number(3)?).await,

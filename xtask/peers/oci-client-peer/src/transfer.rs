@@ -32,8 +32,20 @@ fn size(blob: &OciDescriptor) -> Result<u64, String> {
 /// Each blob the registry lacks, streamed from its file in one PUT, then
 /// the manifest's bytes as they are in the layout.
 pub(crate) async fn push(peer: &Peer, dir: &Path, image: &Reference) -> Result<String, String> {
+    let (moved, sent) = push_named(peer, dir, "v1", image).await?;
+    Ok(format!("{moved} {sent}"))
+}
+
+/// The layout's manifest `name` pushed as [`push`] does: blob bytes moved
+/// and request body bytes sent.
+pub(crate) async fn push_named(
+    peer: &Peer,
+    dir: &Path,
+    name: &str,
+    image: &Reference,
+) -> Result<(u64, u64), String> {
     peer.sign_in(image).await;
-    let layout = layout::read(dir)?;
+    let layout = layout::read_named(dir, name)?;
     let sent = Arc::new(AtomicU64::new(0));
     let moved = futures_util::stream::iter(&layout.blobs)
         .map(|blob| push_blob(peer, dir, image, blob, sent.clone()))
@@ -41,10 +53,7 @@ pub(crate) async fn push(peer: &Peer, dir: &Path, image: &Reference) -> Result<S
         .try_fold(0, |all, one| async move { Ok(all + one) })
         .await?;
     let manifest = put_manifest(peer, image, &layout).await?;
-    Ok(format!(
-        "{moved} {}",
-        sent.load(Ordering::Relaxed) + manifest
-    ))
+    Ok((moved, sent.load(Ordering::Relaxed) + manifest))
 }
 
 async fn push_blob(
@@ -93,6 +102,16 @@ async fn put_manifest(peer: &Peer, image: &Reference, layout: &Image) -> Result<
 /// The manifest, then every blob verified (by `pull_blob`) into
 /// `dir/blobs/`, and an `index.json` naming the manifest.
 pub(crate) async fn pull(peer: &Peer, image: &Reference, dir: &Path) -> Result<String, String> {
+    let moved = pull_counted(peer, image, dir).await?;
+    Ok(format!("{moved} 0"))
+}
+
+/// [`pull`]'s work: the blob bytes moved.
+pub(crate) async fn pull_counted(
+    peer: &Peer,
+    image: &Reference,
+    dir: &Path,
+) -> Result<u64, String> {
     let (manifest, digest) = peer
         .client
         .pull_manifest_raw(image, &peer.auth, &ACCEPTED)
@@ -121,7 +140,7 @@ pub(crate) async fn pull(peer: &Peer, image: &Reference, dir: &Path) -> Result<S
     tokio::fs::write(dir.join("index.json"), index.to_string())
         .await
         .map_err(text)?;
-    Ok(format!("{moved} 0"))
+    Ok(moved)
 }
 
 async fn pull_blob(
