@@ -10,7 +10,6 @@ use ghcr_types::{Digest, DigestVerifier, Reference};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::pull::BlobReader;
-use super::writeback::Writeback;
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
 use crate::files::Partial;
@@ -111,7 +110,6 @@ fn write_all(
     path: &Path,
     mut verifier: DigestVerifier,
 ) -> Result<DigestVerifier> {
-    let mut writeback = Writeback::new(&file).map_err(|err| Error::io(path, err))?;
     let mut batch: Vec<(Bytes, Option<OwnedSemaphorePermit>)> = Vec::with_capacity(64);
     while let Some(first) = receiver.blocking_recv() {
         batch.push(first);
@@ -125,16 +123,12 @@ fn write_all(
             verifier.update(bytes);
         }
         write_batch(&mut file, &batch).map_err(|err| Error::io(path, err))?;
-        let written = batch.iter().map(|(bytes, _)| bytes.len()).sum();
-        writeback
-            .wrote(written)
-            .map_err(|err| Error::io(path, err))?;
         batch.clear();
     }
     // On disk before the rename, so a crash never leaves a named blob
     // whose bytes were not written.
     file.flush()
-        .and_then(|()| writeback.finish())
+        .and_then(|()| file.sync_all())
         .map_err(|err| Error::io(path, err))?;
     Ok(verifier)
 }

@@ -6,7 +6,6 @@ pub(crate) mod in_flight;
 pub(crate) mod pull;
 pub(crate) mod source;
 pub(crate) mod upload;
-mod writeback;
 
 pub use pull::BlobStream;
 pub use source::BlobSource;

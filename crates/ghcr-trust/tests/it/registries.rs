@@ -152,26 +152,13 @@ async fn docker_registry_sig_tag_and_fallback_referrers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fake_generic_registry_sig_tag_and_referrers_api() {
-    let fake = ghcr_sim::fake::FakeGhcr::builder()
-        .profile(ghcr_sim::fake::Profile::Generic)
-        .user("octo", "token-o")
-        .start()
-        .await
-        .unwrap();
-    let client = support::client(fake.registry_host(), Some(("octo", "token-o")));
-    let repository = Reference::parse(&format!("{}/octo/app", fake.registry_host())).unwrap();
+    let (_fake, client, repository) = support::on_fake(ghcr_sim::fake::Profile::Generic).await;
     scenario(&client, &repository, ReferrersSource::Api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fake_ghcr_sig_tag_and_fallback_referrers() {
-    let fake = ghcr_sim::fake::FakeGhcr::builder()
-        .user("octo", "token-o")
-        .start()
-        .await
-        .unwrap();
-    let client = support::client(fake.registry_host(), Some(("octo", "token-o")));
-    let repository = Reference::parse(&format!("{}/octo/app", fake.registry_host())).unwrap();
+    let (_fake, client, repository) = support::on_fake(ghcr_sim::fake::Profile::Ghcr).await;
     scenario(&client, &repository, ReferrersSource::FallbackTag).await;
 }
 

@@ -248,13 +248,14 @@ async fn signature_layers(
     layers
 }
 
-/// cosign's legacy scheme: a manifest of simple-signing layers under the
-/// `sha256-<hex>.sig` tag of `image`.
-pub(crate) async fn attach_sig_tag(
+/// A manifest of `layers` under the tag `sha256-<hex>.<suffix>` of
+/// `image`, as cosign's legacy scheme pushes signatures and attestations.
+async fn attach_tag(
     client: &RegistryClient,
     repository: &Reference,
     image: &Digest,
-    signatures: &[&Signed],
+    suffix: &str,
+    layers: Vec<serde_json::Value>,
 ) -> Manifest {
     let config =
         br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
@@ -263,20 +264,21 @@ pub(crate) async fn attach_sig_tag(
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.as_str(), "size": config.len()},
-        "layers": signature_layers(client, repository, signatures).await,
+        "layers": layers,
     });
-    let tag = format!("{}.sig", image.referrers_tag());
+    let tag = format!("{}.{suffix}", image.referrers_tag());
     put(client, &repository.with_tag(&tag).unwrap(), &manifest).await
 }
 
-/// cosign's OCI 1.1 scheme: a signature artifact whose `subject` is
-/// `image`, pushed by digest (the fallback index is kept by put_manifest
-/// where the registry lacks the referrers API).
-pub(crate) async fn attach_referrer(
+/// An artifact of `layers` whose `subject` is `image`, pushed by digest
+/// (the fallback index is kept by put_manifest where the registry lacks
+/// the referrers API), as cosign's OCI 1.1 scheme pushes them.
+async fn attach_as_referrer(
     client: &RegistryClient,
     repository: &Reference,
     image: &Manifest,
-    signatures: &[&Signed],
+    artifact_type: &str,
+    layers: Vec<serde_json::Value>,
 ) -> Manifest {
     let empty = b"{}";
     let empty_digest = push_blob(client, repository, empty).await;
@@ -284,14 +286,43 @@ pub(crate) async fn attach_referrer(
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "artifactType": COSIGN_SIGNATURE_ARTIFACT_TYPE,
+        "artifactType": artifact_type,
         "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest.as_str(), "size": 2},
-        "layers": signature_layers(client, repository, signatures).await,
+        "layers": layers,
         "subject": {"mediaType": subject.media_type().to_string(), "digest": subject.digest().to_string(), "size": subject.size()},
     });
     let bytes = serde_json::to_vec(&manifest).unwrap();
     let digest = Digest::sha256_of(&bytes);
     put(client, &repository.with_digest(digest), &manifest).await
+}
+
+/// cosign's legacy scheme: simple-signing layers under `sha256-<hex>.sig`.
+pub(crate) async fn attach_sig_tag(
+    client: &RegistryClient,
+    repository: &Reference,
+    image: &Digest,
+    signatures: &[&Signed],
+) -> Manifest {
+    let layers = signature_layers(client, repository, signatures).await;
+    attach_tag(client, repository, image, "sig", layers).await
+}
+
+/// cosign's OCI 1.1 scheme: a signature artifact whose `subject` is `image`.
+pub(crate) async fn attach_referrer(
+    client: &RegistryClient,
+    repository: &Reference,
+    image: &Manifest,
+    signatures: &[&Signed],
+) -> Manifest {
+    let layers = signature_layers(client, repository, signatures).await;
+    attach_as_referrer(
+        client,
+        repository,
+        image,
+        COSIGN_SIGNATURE_ARTIFACT_TYPE,
+        layers,
+    )
+    .await
 }
 
 /// The layers of an attestation manifest: each envelope, as cosign
@@ -315,25 +346,15 @@ async fn envelope_layers(
     layers
 }
 
-/// `cosign attest --key`'s legacy scheme: a manifest of DSSE layers under
-/// the `sha256-<hex>.att` tag of `image`.
+/// `cosign attest --key`'s legacy scheme: DSSE layers under `sha256-<hex>.att`.
 pub(crate) async fn attach_att_tag(
     client: &RegistryClient,
     repository: &Reference,
     image: &Digest,
     attestations: &[&Attestation],
 ) -> Manifest {
-    let config =
-        br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let config_digest = push_blob(client, repository, config).await;
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.as_str(), "size": config.len()},
-        "layers": envelope_layers(client, repository, attestations).await,
-    });
-    let tag = format!("{}.att", image.referrers_tag());
-    put(client, &repository.with_tag(&tag).unwrap(), &manifest).await
+    let layers = envelope_layers(client, repository, attestations).await;
+    attach_tag(client, repository, image, "att", layers).await
 }
 
 /// An attestation artifact whose `subject` is `image`.
@@ -343,18 +364,29 @@ pub(crate) async fn attach_att_referrer(
     image: &Manifest,
     attestations: &[&Attestation],
 ) -> Manifest {
-    let empty = b"{}";
-    let empty_digest = push_blob(client, repository, empty).await;
-    let subject = image.descriptor();
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "artifactType": COSIGN_ATTESTATION_ARTIFACT_TYPE,
-        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty_digest.as_str(), "size": 2},
-        "layers": envelope_layers(client, repository, attestations).await,
-        "subject": {"mediaType": subject.media_type().to_string(), "digest": subject.digest().to_string(), "size": subject.size()},
-    });
-    let bytes = serde_json::to_vec(&manifest).unwrap();
-    let digest = Digest::sha256_of(&bytes);
-    put(client, &repository.with_digest(digest), &manifest).await
+    let layers = envelope_layers(client, repository, attestations).await;
+    attach_as_referrer(
+        client,
+        repository,
+        image,
+        COSIGN_ATTESTATION_ARTIFACT_TYPE,
+        layers,
+    )
+    .await
+}
+
+/// A fake registry of `profile` with the user `octo`, a client for it and
+/// its `octo/app` (the fake runs while its handle lives).
+pub(crate) async fn on_fake(
+    profile: ghcr_sim::fake::Profile,
+) -> (ghcr_sim::fake::FakeGhcr, RegistryClient, Reference) {
+    let fake = ghcr_sim::fake::FakeGhcr::builder()
+        .profile(profile)
+        .user("octo", "token-o")
+        .start()
+        .await
+        .unwrap();
+    let client = client(fake.registry_host(), Some(("octo", "token-o")));
+    let repository = Reference::parse(&format!("{}/octo/app", fake.registry_host())).unwrap();
+    (fake, client, repository)
 }
