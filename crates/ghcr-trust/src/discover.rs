@@ -167,10 +167,7 @@ async fn check_layer<T>(
     kind: &Kind,
     verify: impl FnOnce(&[u8]) -> Result<T>,
 ) -> Result<T> {
-    let digest = crate::verify::layer_digest(layer)?;
-    if layer.media_type().to_string() != kind.media_type {
-        return Err((kind.other_layer)(digest, layer.media_type().to_string()));
-    }
+    let digest = crate::verify::layer_of_type(layer, kind.media_type, kind.other_layer)?;
     if layer.size() > kind.limit as u64 {
         return Err(Error::PayloadTooLarge {
             size: layer.size(),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::statement::Statement;
-use crate::verify::{Signer, layer_digest};
+use crate::verify::{Signer, layer_of_type};
 
 /// The media type of a layer holding a DSSE envelope.
 pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
@@ -181,13 +181,10 @@ pub fn verify_attestation_layer(
     policy: &Policy,
     predicate_type: Option<&str>,
 ) -> Result<Attested> {
-    let expected = layer_digest(layer)?;
-    if layer.media_type().to_string() != DSSE_MEDIA_TYPE {
-        return Err(Error::NotDsse {
-            layer: expected,
-            media_type: layer.media_type().to_string(),
-        });
-    }
+    let expected = layer_of_type(layer, DSSE_MEDIA_TYPE, |layer, media_type| Error::NotDsse {
+        layer,
+        media_type,
+    })?;
     crate::verify::check_bytes(&expected, envelope)?;
     verify_envelope(envelope, image, policy, predicate_type)
 }

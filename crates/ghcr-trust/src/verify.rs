@@ -3,8 +3,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use ghcr_types::Digest;
 use ghcr_types::oci::Descriptor;
-use ghcr_types::{Digest, DigestHasher};
 use p256::ecdsa::Signature;
 use serde::Serialize;
 
@@ -113,13 +113,9 @@ pub fn verify_layer(
     image: &Digest,
     policy: &Policy,
 ) -> Result<Verified> {
-    let expected = layer_digest(layer)?;
-    if layer.media_type().to_string() != SIMPLE_SIGNING_MEDIA_TYPE {
-        return Err(Error::NotSimpleSigning {
-            layer: expected,
-            media_type: layer.media_type().to_string(),
-        });
-    }
+    let expected = layer_of_type(layer, SIMPLE_SIGNING_MEDIA_TYPE, |layer, media_type| {
+        Error::NotSimpleSigning { layer, media_type }
+    })?;
     check_bytes(&expected, payload)?;
     let signature = layer
         .annotations()
@@ -138,23 +134,36 @@ pub(crate) fn layer_digest(layer: &Descriptor) -> Result<Digest> {
     })
 }
 
-/// Whether `bytes` hash to `expected`.
-pub(crate) fn check_bytes(expected: &Digest, bytes: &[u8]) -> Result<()> {
-    let actual = match expected.algorithm() {
-        Some(algorithm) => {
-            let mut hasher = DigestHasher::new(algorithm);
-            hasher.update(bytes);
-            hasher.finish()
-        }
-        None => Digest::sha256_of(bytes),
-    };
-    if actual == *expected {
-        Ok(())
+/// A layer's digest, once its media type is `media_type`; another type
+/// is refused with `other(layer digest, its media type)`. The check every
+/// layer gets before a byte of it is read or verified.
+pub(crate) fn layer_of_type(
+    layer: &Descriptor,
+    media_type: &str,
+    other: fn(Digest, String) -> Error,
+) -> Result<Digest> {
+    let digest = layer_digest(layer)?;
+    let actual = layer.media_type().to_string();
+    if actual == media_type {
+        Ok(digest)
     } else {
-        Err(Error::LayerDigestMismatch {
+        Err(other(digest, actual))
+    }
+}
+
+/// Whether `bytes` hash to `expected` ([`Digest::verify`]); a digest of an
+/// algorithm that cannot be computed never matches.
+pub(crate) fn check_bytes(expected: &Digest, bytes: &[u8]) -> Result<()> {
+    match expected.verify(bytes) {
+        Ok(()) => Ok(()),
+        Err(ghcr_types::Error::DigestMismatch { actual, .. }) => Err(Error::LayerDigestMismatch {
             expected: expected.clone(),
             actual,
-        })
+        }),
+        Err(_) => Err(Error::LayerDigestMismatch {
+            expected: expected.clone(),
+            actual: Digest::sha256_of(bytes),
+        }),
     }
 }
 
