@@ -39,15 +39,50 @@ pub(crate) fn write(
         total += layer_size as u64;
         first.get_or_insert((digest, path));
     }
-    let diff_ids: Vec<_> = descriptors.iter().map(|d| d["digest"].clone()).collect();
+    let written = write_manifest(&blobs, &descriptors)?;
+    total += written.config_size as u64;
+    write_index(dir, &[written.entry("v1")])?;
+    Ok(Image {
+        dir: dir.to_path_buf(),
+        bytes: total,
+        first_layer: first.ok_or("an image needs a layer")?,
+    })
+}
+
+/// An image manifest written into a layout's blobs.
+pub(crate) struct Written {
+    digest: Digest,
+    size: usize,
+    /// Bytes of its config blob.
+    pub(crate) config_size: usize,
+}
+
+impl Written {
+    /// Its entry in `index.json`, tagged `tag`.
+    pub(crate) fn entry(&self, tag: &str) -> serde_json::Value {
+        json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": self.digest.as_str(),
+            "size": self.size,
+            "annotations": { "org.opencontainers.image.ref.name": tag },
+        })
+    }
+}
+
+/// Writes a config naming the layers' digests as diff IDs, and the image
+/// manifest of `layers` (their descriptors), into `blobs`.
+pub(crate) fn write_manifest(
+    blobs: &Path,
+    layers: &[serde_json::Value],
+) -> Result<Written, String> {
+    let diff_ids: Vec<_> = layers.iter().map(|d| d["digest"].clone()).collect();
     let config = json!({
         "architecture": "amd64",
         "os": "linux",
         "rootfs": { "type": "layers", "diff_ids": diff_ids },
     })
     .to_string();
-    let config_digest = write_blob(&blobs, config.as_bytes())?;
-    total += config.len() as u64;
+    let config_digest = write_blob(blobs, config.as_bytes())?;
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -56,28 +91,26 @@ pub(crate) fn write(
             "digest": config_digest.as_str(),
             "size": config.len(),
         },
-        "layers": descriptors,
+        "layers": layers,
     })
     .to_string();
-    let manifest_digest = write_blob(&blobs, manifest.as_bytes())?;
+    Ok(Written {
+        digest: write_blob(blobs, manifest.as_bytes())?,
+        size: manifest.len(),
+        config_size: config.len(),
+    })
+}
+
+/// Writes the layout's `index.json` of `entries` and its `oci-layout`.
+pub(crate) fn write_index(dir: &Path, entries: &[serde_json::Value]) -> Result<(), String> {
     let index = json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": manifest_digest.as_str(),
-            "size": manifest.len(),
-            "annotations": { "org.opencontainers.image.ref.name": "v1" },
-        }],
+        "manifests": entries,
     });
     std::fs::write(dir.join("index.json"), index.to_string()).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
-        .map_err(|e| e.to_string())?;
-    Ok(Image {
-        dir: dir.to_path_buf(),
-        bytes: total,
-        first_layer: first.ok_or("an image needs a layer")?,
-    })
+        .map_err(|e| e.to_string())
 }
 
 pub(crate) fn write_blob(blobs: &Path, bytes: &[u8]) -> Result<Digest, String> {

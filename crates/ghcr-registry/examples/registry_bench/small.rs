@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use ghcr_types::Digest;
 use serde_json::json;
 
-use crate::layouts::{write_blob, write_random};
+use crate::layouts::{write_index, write_manifest, write_random};
 use crate::plan::{self, Row, Seed, Task, Tool, ours, peer};
 
 /// Bytes of each small layer.
@@ -57,43 +57,13 @@ pub(crate) fn write(dir: &Path, count: usize) -> Result<Images, String> {
                 })
             })
             .collect();
-        let config = json!({
-            "architecture": "amd64",
-            "os": "linux",
-            "rootfs": { "type": "layers", "diff_ids": layers.iter().map(Digest::as_str).collect::<Vec<_>>() },
-        })
-        .to_string();
-        let config_digest = write_blob(&blobs, config.as_bytes())?;
-        let manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {
-                "mediaType": "application/vnd.oci.image.config.v1+json",
-                "digest": config_digest.as_str(),
-                "size": config.len(),
-            },
-            "layers": descriptors,
-        })
-        .to_string();
-        let digest = write_blob(&blobs, manifest.as_bytes())?;
-        let own = ((LAYERS - 1) * LAYER + config.len()) as u64;
+        let written = write_manifest(&blobs, &descriptors)?;
+        let own = ((LAYERS - 1) * LAYER + written.config_size) as u64;
         pushed += own;
         pulled += own + LAYER as u64;
-        entries.push(json!({
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": digest.as_str(),
-            "size": manifest.len(),
-            "annotations": { "org.opencontainers.image.ref.name": tag(n) },
-        }));
+        entries.push(written.entry(&tag(n)));
     }
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": entries,
-    });
-    std::fs::write(dir.join("index.json"), index.to_string()).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
-        .map_err(|e| e.to_string())?;
+    write_index(dir, &entries)?;
     Ok(Images {
         dir: dir.to_path_buf(),
         count,
