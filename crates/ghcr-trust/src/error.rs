@@ -200,6 +200,133 @@ pub enum Error {
         wanted: String,
     },
 
+    /// The policy has no keyless identity to verify a bundle with.
+    #[error(
+        "the policy names no keyless identity; give one (`--certificate-identity` with `--certificate-oidc-issuer`, or `--owner`/`--repo`)"
+    )]
+    NoIdentities,
+
+    /// An identity policy does not name a signer.
+    #[error("the identity policy is incomplete: it needs {missing}")]
+    #[non_exhaustive]
+    IncompleteIdentity {
+        /// What is missing.
+        missing: &'static str,
+    },
+
+    /// `--certificate-identity-regexp` is no regular expression.
+    #[error("`{pattern}` is not a regular expression")]
+    #[non_exhaustive]
+    InvalidIdentityPattern {
+        /// The pattern.
+        pattern: String,
+        /// What the regex parser said.
+        #[source]
+        source: Box<regex::Error>,
+    },
+
+    /// The trusted root does not parse.
+    #[error("the trusted root is not a Sigstore trusted_root.json: {reason}")]
+    #[non_exhaustive]
+    InvalidTrustedRoot {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The bytes are not a Sigstore bundle.
+    #[error("the attestation is not a Sigstore bundle: {reason}")]
+    #[non_exhaustive]
+    InvalidBundle {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A bundle of a kind not verified yet.
+    #[error("the bundle was not checked: {reason}")]
+    #[non_exhaustive]
+    UnsupportedBundle {
+        /// What is not supported.
+        reason: String,
+    },
+
+    /// The bundle's signature does not verify with its certificate's key.
+    #[error(
+        "the bundle's signature does not verify with its certificate's key: the content was changed after signing"
+    )]
+    CertificateSignatureMismatch,
+
+    /// The transparency-log entry is not this bundle's.
+    #[error("the transparency-log entry does not match the bundle: {reason}")]
+    #[non_exhaustive]
+    LogEntryMismatch {
+        /// What differs.
+        reason: String,
+    },
+
+    /// The transparency log does not vouch for the entry.
+    #[error("the transparency-log entry is not proven: {reason}")]
+    #[non_exhaustive]
+    TransparencyLog {
+        /// Which check failed.
+        reason: String,
+    },
+
+    /// The signing certificate does not chain to a trusted CA.
+    #[error("the signing certificate is not trusted: {reason}")]
+    #[non_exhaustive]
+    UntrustedCertificate {
+        /// Which check failed.
+        reason: String,
+    },
+
+    /// The signing certificate was not valid when the log integrated it.
+    #[error(
+        "the signing certificate was valid from {not_before} to {not_after}, not at {signed_at} when the log recorded the signature"
+    )]
+    #[non_exhaustive]
+    CertificateNotValid {
+        /// Its notBefore.
+        not_before: String,
+        /// Its notAfter.
+        not_after: String,
+        /// The logged time.
+        signed_at: String,
+    },
+
+    /// The signing certificate is not for code signing.
+    #[error("the signing certificate cannot sign code: {reason}")]
+    #[non_exhaustive]
+    CertificateUsage {
+        /// Which check failed.
+        reason: String,
+    },
+
+    /// The signer is not one the policy accepts.
+    #[error("the signer is not one the policy accepts: {reason}")]
+    #[non_exhaustive]
+    IdentityMismatch {
+        /// The first part that differs.
+        reason: String,
+    },
+
+    /// A message-signature bundle where an attestation was expected.
+    #[error("the bundle signs a message digest, not a DSSE attestation")]
+    NotAnAttestation,
+
+    /// A DSSE bundle where a message signature was expected.
+    #[error("the bundle holds a DSSE attestation, not a message signature")]
+    NotAMessageSignature,
+
+    /// The bundle validly signs another artifact.
+    #[error("the bundle is valid but signs {signed}, not {artifact}")]
+    #[non_exhaustive]
+    OtherArtifact {
+        /// The digest signed.
+        signed: String,
+        /// The artifact being verified.
+        artifact: Digest,
+    },
+
     /// A reference or digest did not validate.
     #[error(transparent)]
     Data(#[from] ghcr_types::Error),

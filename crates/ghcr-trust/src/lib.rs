@@ -51,16 +51,24 @@
 //! predicate type); [`verify_attestations`] finds them in the
 //! `sha256-<hex>.att` tag and among the referrers.
 
+mod bundle;
 mod discover;
 mod dsse;
+mod ec;
 mod error;
+mod identity;
 mod key;
 mod payload;
 mod policy;
 mod report;
 mod statement;
+mod trusted_root;
 mod verify;
 
+pub use bundle::{
+    BUNDLE_MEDIA_TYPE_PREFIX, BUNDLE_MEDIA_TYPES, MAX_BUNDLE_SIZE, verify_bundle,
+    verify_bundle_layer, verify_message_bundle,
+};
 pub use discover::{
     COSIGN_ATTESTATION_ARTIFACT_TYPE, COSIGN_SIGNATURE_ARTIFACT_TYPE, verify_attestations,
     verify_image,
@@ -70,11 +78,13 @@ pub use dsse::{
     verify_attestation_layer, verify_envelope,
 };
 pub use error::{Error, Result};
+pub use identity::{CertificateIdentity, Claims, GITHUB_ACTIONS_ISSUER, IdentityPolicy};
 pub use key::PublicKey;
 pub use payload::{SIMPLE_SIGNING_TYPE, SimpleSigning};
 pub use policy::Policy;
 pub use report::{Checked, Source, Verification};
 pub use statement::{STATEMENT_TYPES, Statement, Subject};
+pub use trusted_root::{PUBLIC_GOOD_TRUSTED_ROOT, TrustedRoot};
 pub use verify::{
     MAX_PAYLOAD_SIZE, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, Signer, Verified,
     verify_layer, verify_payload,

@@ -66,29 +66,30 @@ impl Statement {
         Ok(statement)
     }
 
-    /// Whether a subject's `sha256` is `digest` (`sha256:<hex>`).
+    /// Whether a subject's digest is `digest` (`sha256:<hex>`, or of
+    /// another algorithm the subjects name, `sha512:<hex>`).
     pub fn names(&self, digest: &str) -> bool {
-        let Some(hex) = digest.strip_prefix("sha256:") else {
+        let Some((algorithm, hex)) = digest.split_once(':') else {
             return false;
         };
         self.subject.iter().any(|subject| {
             subject
                 .digest
-                .get("sha256")
+                .get(algorithm)
                 .is_some_and(|value| value.eq_ignore_ascii_case(hex))
         })
     }
 
-    /// The subjects' `sha256` digests, as `sha256:<hex>`, for errors.
+    /// The subjects' digests, as `<algorithm>:<hex>`, for errors.
     pub(crate) fn subject_digests(&self) -> String {
         let digests: Vec<String> = self
             .subject
             .iter()
-            .filter_map(|subject| subject.digest.get("sha256"))
-            .map(|hex| format!("sha256:{hex}"))
+            .flat_map(|subject| subject.digest.iter())
+            .map(|(algorithm, hex)| format!("{algorithm}:{hex}"))
             .collect();
         if digests.is_empty() {
-            "no sha256 subject".to_owned()
+            "no digest".to_owned()
         } else {
             digests.join(", ")
         }
@@ -113,6 +114,7 @@ mod tests {
             assert!(ok.names("sha256:AB"));
             assert!(!ok.names("sha256:abc"));
             assert!(!ok.names("sha512:ab"));
+            assert!(!ok.names("ab"));
             assert_eq!(ok.predicate["k"], 1);
         }
         let error = Statement::parse(statement("https://in-toto.io/Statement/v9", "ab").as_bytes())

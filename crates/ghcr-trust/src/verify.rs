@@ -9,6 +9,7 @@ use p256::ecdsa::Signature;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::identity::CertificateIdentity;
 use crate::payload::SimpleSigning;
 use crate::policy::Policy;
 
@@ -31,6 +32,8 @@ pub enum Signer {
         /// Its [`crate::PublicKey::fingerprint`].
         fingerprint: String,
     },
+    /// A Fulcio certificate's identity (a keyless Sigstore bundle).
+    Keyless(Box<CertificateIdentity>),
 }
 
 /// A signature that verified: who signed, and what they signed.

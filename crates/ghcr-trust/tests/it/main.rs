@@ -7,5 +7,6 @@
 mod attestations;
 mod bad_input;
 mod independent;
+mod keyless_real;
 mod registries;
 mod support;
