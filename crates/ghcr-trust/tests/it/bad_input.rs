@@ -1,6 +1,7 @@
 //! Bad input is an error, never a panic: PEM garbage, payloads and
 //! signatures of any bytes, a real signature with bytes cut off, DSSE
-//! envelopes of any bytes or with any payload and signature strings.
+//! envelopes of any bytes or with any payload and signature strings;
+//! Sigstore bundles of any bytes, cut short, or with any string replaced.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -70,4 +71,92 @@ proptest! {
         let encoded = serde_json::to_vec(&encoded).unwrap();
         prop_assert!(verify_envelope(&encoded, &image, &policy(), Some("x")).is_err());
     }
+}
+
+const BUNDLE: &[u8] = include_bytes!("../data/sigstore/cosign-sign-v03.sigstore.json");
+const BUNDLE_SUBJECT: &str =
+    "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172";
+
+fn keyless() -> Policy {
+    Policy::identities([ghcr_trust::IdentityPolicy::new().owner("kubewarden")])
+}
+
+/// Every string in `value`, depth first, replaced in turn by `with`.
+fn strings(value: &serde_json::Value, out: &mut Vec<Vec<String>>, path: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(_) => out.push(path.clone()),
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                path.push(key.clone());
+                strings(child, out, path);
+                path.pop();
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (n, child) in items.iter().enumerate() {
+                path.push(n.to_string());
+                strings(child, out, path);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn at<'a>(value: &'a mut serde_json::Value, path: &[String]) -> &'a mut serde_json::Value {
+    path.iter().fold(value, |value, key| match value {
+        serde_json::Value::Array(items) => &mut items[key.parse::<usize>().unwrap()],
+        other => &mut other[key.as_str()],
+    })
+}
+
+proptest! {
+    #[test]
+    fn any_bundle_bytes_are_refused(
+        bytes in proptest::collection::vec(any::<u8>(), 0..2048),
+        cut in 0usize..BUNDLE.len(),
+    ) {
+        let subject = Digest::parse(BUNDLE_SUBJECT).unwrap();
+        prop_assert!(ghcr_trust::verify_bundle(&bytes, &subject, &keyless(), None).is_err());
+        prop_assert!(ghcr_trust::verify_message_bundle(&bytes, &subject, &keyless()).is_err());
+        // A real bundle cut short.
+        prop_assert!(ghcr_trust::verify_bundle(&BUNDLE[..cut], &subject, &keyless(), None).is_err());
+    }
+
+    #[test]
+    fn any_string_of_a_real_bundle_replaced_is_refused_or_harmless(
+        pick in any::<proptest::sample::Index>(),
+        text in ".{0,64}",
+        base64_of in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let subject = Digest::parse(BUNDLE_SUBJECT).unwrap();
+        let original: serde_json::Value = serde_json::from_slice(BUNDLE).unwrap();
+        let mut paths = Vec::new();
+        strings(&original, &mut paths, &mut Vec::new());
+        let path = pick.get(&paths);
+        for replacement in [text.clone(), STANDARD.encode(&base64_of)] {
+            let mut bundle = original.clone();
+            *at(&mut bundle, path) = replacement.clone().into();
+            let bytes = serde_json::to_vec(&bundle).unwrap();
+            // Never a panic; a changed signed field never verifies.
+            let outcome = ghcr_trust::verify_bundle(&bytes, &subject, &keyless(), None);
+            // Not signed, or not used while a signed entry timestamp gives the time.
+            let unsigned = ["keyid", "timestampVerificationData"].iter().any(|k| path.iter().any(|p| p == k));
+            if outcome.is_ok() && !unsigned {
+                let before = at(&mut original.clone(), path).clone();
+                prop_assert_eq!(before, serde_json::Value::from(replacement), "{:?}", path);
+            }
+        }
+    }
+}
+
+#[test]
+fn huge_bundles_are_refused_before_parsing() {
+    let subject = Digest::parse(BUNDLE_SUBJECT).unwrap();
+    let huge = vec![b' '; ghcr_trust::MAX_BUNDLE_SIZE + 1];
+    let error = ghcr_trust::verify_bundle(&huge, &subject, &keyless(), None).unwrap_err();
+    assert!(
+        matches!(error, ghcr_trust::Error::PayloadTooLarge { .. }),
+        "{error}"
+    );
 }

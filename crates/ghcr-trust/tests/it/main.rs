@@ -7,6 +7,7 @@
 mod attestations;
 mod bad_input;
 mod independent;
+mod keyless;
 mod keyless_real;
 mod registries;
 mod support;

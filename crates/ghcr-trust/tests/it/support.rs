@@ -15,8 +15,9 @@ use ghcr_registry::{BlobSource, RegistryClient, UploadOptions};
 use ghcr_transport::Transport;
 use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
 use ghcr_trust::{
-    COSIGN_ATTESTATION_ARTIFACT_TYPE, COSIGN_SIGNATURE_ARTIFACT_TYPE, DSSE_MEDIA_TYPE, Policy,
-    PublicKey, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
+    COSIGN_ATTESTATION_ARTIFACT_TYPE, COSIGN_SIGNATURE_ARTIFACT_TYPE, DSSE_MEDIA_TYPE,
+    IdentityPolicy, Policy, PublicKey, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
+    TrustedRoot,
 };
 use ghcr_types::{Digest, Manifest, Reference};
 use serde_json::json;
@@ -52,7 +53,14 @@ fn python() -> PathBuf {
 
 /// `cosign_sign.py ARGS`' stdout; a failure fails the test.
 fn signer(args: &[&str]) -> Vec<u8> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/cosign_sign.py");
+    script("cosign_sign.py", args)
+}
+
+/// `tests/it/NAME ARGS`' stdout; a failure fails the test.
+fn script(name: &str, args: &[&str]) -> Vec<u8> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it")
+        .join(name);
     let output = std::process::Command::new(python())
         .arg(script)
         .args(args)
@@ -60,7 +68,7 @@ fn signer(args: &[&str]) -> Vec<u8> {
         .unwrap();
     assert!(
         output.status.success(),
-        "cosign_sign.py {args:?}: {}",
+        "{name} {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     output.stdout
@@ -168,6 +176,53 @@ impl KeyPair {
             envelope: out["envelope"].clone(),
             fingerprint: out["fingerprint"].as_str().unwrap().to_owned(),
         }
+    }
+}
+
+/// A test Sigstore instance `sigstore_make.py world` made: a CA, a
+/// rogue CA, a log key, another log key, and its trusted_root.json.
+pub(crate) struct SigstoreWorld {
+    dir: tempfile::TempDir,
+}
+
+impl SigstoreWorld {
+    /// `sigstore_make.py world`.
+    pub(crate) fn generate() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        script(
+            "sigstore_make.py",
+            &["world", &dir.path().display().to_string()],
+        );
+        Self { dir }
+    }
+
+    /// Its trusted_root.json's path.
+    pub(crate) fn trusted_root_path(&self) -> PathBuf {
+        self.dir.path().join("trusted_root.json")
+    }
+
+    /// Its trusted root as ours reads it.
+    pub(crate) fn trusted_root(&self) -> TrustedRoot {
+        TrustedRoot::from_json(&std::fs::read(self.trusted_root_path()).unwrap()).unwrap()
+    }
+
+    /// A policy of `identity` against this instance's root.
+    pub(crate) fn policy(&self, identity: IdentityPolicy) -> Policy {
+        Policy::identities([identity]).with_trusted_root(self.trusted_root())
+    }
+
+    /// `sigstore_make.py bundle`: a bundle for `digest` made with
+    /// `options` (see the script).
+    pub(crate) fn bundle(&self, digest: &Digest, options: &serde_json::Value) -> Vec<u8> {
+        script(
+            "sigstore_make.py",
+            &[
+                "bundle",
+                &self.dir.path().display().to_string(),
+                digest.as_str(),
+                &options.to_string(),
+            ],
+        )
     }
 }
 
