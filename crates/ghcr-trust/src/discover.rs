@@ -6,6 +6,7 @@ use ghcr_registry::RegistryClient;
 use ghcr_types::oci::Descriptor;
 use ghcr_types::{Digest, Manifest, Reference};
 
+use crate::bundle::{BUNDLE_MEDIA_TYPE_PREFIX, MAX_BUNDLE_SIZE, verify_bundle_layer};
 use crate::dsse::{Attested, DSSE_MEDIA_TYPE, MAX_ENVELOPE_SIZE, verify_attestation_layer};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
@@ -26,9 +27,13 @@ struct Kind {
     suffix: &'static str,
     /// How a legacy tag is reported.
     tag_source: fn(String) -> Source,
+    /// The referrers' `artifactType`, asked of the registry.
     artifact_type: &'static str,
-    /// The layers' media type, and the refusal for any other.
-    media_type: &'static str,
+    /// Whether other referrers are wanted too (Sigstore bundles), read
+    /// from the unfiltered list.
+    also: fn(&str) -> bool,
+    /// The layers' media types, and the refusal for any other.
+    media_type: fn(&str) -> bool,
     other_layer: fn(Digest, String) -> Error,
     /// The largest layer read.
     limit: usize,
@@ -38,7 +43,8 @@ const SIGNATURES: Kind = Kind {
     suffix: ".sig",
     tag_source: |tag| Source::SigTag { tag },
     artifact_type: COSIGN_SIGNATURE_ARTIFACT_TYPE,
-    media_type: SIMPLE_SIGNING_MEDIA_TYPE,
+    also: |_| false,
+    media_type: |media_type| media_type == SIMPLE_SIGNING_MEDIA_TYPE,
     other_layer: |layer, media_type| Error::NotSimpleSigning { layer, media_type },
     limit: MAX_PAYLOAD_SIZE,
 };
@@ -47,9 +53,16 @@ const ATTESTATIONS: Kind = Kind {
     suffix: ".att",
     tag_source: |tag| Source::AttTag { tag },
     artifact_type: COSIGN_ATTESTATION_ARTIFACT_TYPE,
-    media_type: DSSE_MEDIA_TYPE,
+    also: |artifact_type| artifact_type.starts_with(BUNDLE_MEDIA_TYPE_PREFIX),
+    media_type: |media_type| {
+        media_type == DSSE_MEDIA_TYPE || media_type.starts_with(BUNDLE_MEDIA_TYPE_PREFIX)
+    },
     other_layer: |layer, media_type| Error::NotDsse { layer, media_type },
-    limit: MAX_ENVELOPE_SIZE,
+    limit: if MAX_ENVELOPE_SIZE > MAX_BUNDLE_SIZE {
+        MAX_ENVELOPE_SIZE
+    } else {
+        MAX_BUNDLE_SIZE
+    },
 };
 
 /// Finds every cosign signature of `image` and verifies each under
@@ -79,11 +92,16 @@ pub async fn verify_image(
     .await
 }
 
-/// Finds every keyed cosign attestation of `image` (`cosign attest
-/// --key`: DSSE envelopes in the `sha256-<hex>.att` tag, and referrers of
-/// [`COSIGN_ATTESTATION_ARTIFACT_TYPE`]) and verifies each under `policy`,
+/// Finds every attestation of `image` and verifies each under `policy`,
 /// keeping only `predicate_type`'s when given (the others are refused
-/// with [`Error::OtherPredicateType`]).
+/// with [`Error::OtherPredicateType`]): keyed cosign attestations
+/// (`cosign attest --key`: DSSE envelopes in the `sha256-<hex>.att` tag,
+/// and referrers of [`COSIGN_ATTESTATION_ARTIFACT_TYPE`]), verified with
+/// the policy's keys, and keyless Sigstore bundles attached as referrers
+/// (`actions/attest`, `cosign attest` with the bundle format: an
+/// `artifactType` and layer of [`crate::BUNDLE_MEDIA_TYPE_PREFIX`]),
+/// verified with [`crate::verify_bundle_layer`] under the policy's
+/// identities and trusted root.
 ///
 /// # Errors
 ///
@@ -95,7 +113,11 @@ pub async fn verify_attestations(
     predicate_type: Option<&str>,
 ) -> Result<Verification<Attested>> {
     discover(client, image, &ATTESTATIONS, |layer, bytes, digest| {
-        verify_attestation_layer(layer, bytes, digest, policy, predicate_type)
+        if layer.media_type().to_string() == DSSE_MEDIA_TYPE {
+            verify_attestation_layer(layer, bytes, digest, policy, predicate_type)
+        } else {
+            verify_bundle_layer(layer, bytes, digest, policy, predicate_type)
+        }
     })
     .await
 }
@@ -120,8 +142,14 @@ async fn discover<T>(
     }
 
     let subject = repository.with_digest(digest.clone());
-    let referrers = client.referrers(&subject, Some(kind.artifact_type)).await?;
-    for descriptor in &referrers.descriptors {
+    let referrers = client.referrers(&subject, None).await?;
+    let wanted = |descriptor: &Descriptor| {
+        descriptor.artifact_type().as_ref().is_some_and(|found| {
+            let found = found.to_string();
+            found == kind.artifact_type || (kind.also)(&found)
+        })
+    };
+    for descriptor in referrers.descriptors.iter().filter(|d| wanted(d)) {
         let Ok(found) = Digest::parse(descriptor.digest().as_ref()) else {
             tracing::debug!(digest = %descriptor.digest(), "a referrer with an invalid digest");
             continue;
@@ -167,7 +195,11 @@ async fn check_layer<T>(
     kind: &Kind,
     verify: impl FnOnce(&[u8]) -> Result<T>,
 ) -> Result<T> {
-    let digest = crate::verify::layer_of_type(layer, kind.media_type, kind.other_layer)?;
+    let digest = crate::verify::layer_digest(layer)?;
+    let media_type = layer.media_type().to_string();
+    if !(kind.media_type)(&media_type) {
+        return Err((kind.other_layer)(digest, media_type));
+    }
     if layer.size() > kind.limit as u64 {
         return Err(Error::PayloadTooLarge {
             size: layer.size(),

@@ -50,6 +50,31 @@
 //! [`Statement`] has the image as a subject (and, when asked, a given
 //! predicate type); [`verify_attestations`] finds them in the
 //! `sha256-<hex>.att` tag and among the referrers.
+//!
+//! Keyless Sigstore bundles (`actions/attest`, `gh attestation`, cosign's
+//! bundle format; v0.1 to v0.3) are checked by [`verify_bundle`]: the
+//! signature by the Fulcio certificate's key, the Rekor entry's signed
+//! entry timestamp and inclusion proof, the certificate's chain to a CA
+//! of the policy's [`TrustedRoot`] (the public-good one ships in the
+//! crate) at the logged time, and an [`IdentityPolicy`] of the policy:
+//!
+//! ```
+//! use ghcr_trust::{IdentityPolicy, Policy, Signer, verify_bundle};
+//! use ghcr_types::Digest;
+//!
+//! // cosign's bundle for a kubewarden image, signed in its release workflow.
+//! let bundle = include_bytes!("../tests/data/sigstore/cosign-sign-v03.sigstore.json");
+//! let image: Digest =
+//!     "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172".parse()?;
+//! let policy = Policy::identities([IdentityPolicy::new().owner("kubewarden")]);
+//! let attested = verify_bundle(bundle, &image, &policy, None)?;
+//! let Signer::Keyless(signer) = &attested.signer else { unreachable!() };
+//! assert_eq!(signer.repository(), Some("kubewarden/kubewarden-controller"));
+//! // Another owner is refused.
+//! let other = Policy::identities([IdentityPolicy::new().owner("octo")]);
+//! assert!(verify_bundle(bundle, &image, &other, None).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod bundle;
 mod discover;

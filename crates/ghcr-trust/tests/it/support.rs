@@ -445,3 +445,25 @@ pub(crate) async fn on_fake(
     let repository = Reference::parse(&format!("{}/octo/app", fake.registry_host())).unwrap();
     (fake, client, repository)
 }
+
+/// The media type (and artifact type) `actions/attest` pushes bundles as.
+pub(crate) const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+/// A Sigstore bundle attached as `actions/attest` attaches it: an
+/// artifact of [`BUNDLE_V03`] with the bundle as its one layer, whose
+/// `subject` is `image`.
+pub(crate) async fn attach_bundle_referrer(
+    client: &RegistryClient,
+    repository: &Reference,
+    image: &Manifest,
+    bundle: &[u8],
+) -> Manifest {
+    let digest = push_blob(client, repository, bundle).await;
+    let layer = json!({
+        "mediaType": BUNDLE_V03,
+        "digest": digest.as_str(),
+        "size": bundle.len(),
+        "annotations": {"dev.sigstore.bundle.content": "dsse-envelope", "dev.sigstore.bundle.predicateType": "https://slsa.dev/provenance/v1"},
+    });
+    attach_as_referrer(client, repository, image, BUNDLE_V03, vec![layer]).await
+}
