@@ -8,8 +8,13 @@
 //! each one. A keyed signature counts when its ECDSA P-256 signature (the
 //! `dev.cosignproject.cosign/signature` annotation) verifies over the
 //! exact simple-signing payload bytes with a key of the [`Policy`], and
-//! the payload names the image's own digest. Every candidate is kept in
-//! the [`Verification`]: verified, with its signer, or refused, with why.
+//! the payload names the image's own digest. Keyless Sigstore bundles
+//! (GitHub's artifact attestations, cosign's bundle format) count when
+//! their Fulcio certificate chains to the policy's [`TrustedRoot`] (the
+//! public-good one ships in the crate), Rekor vouches for the signing
+//! time, and the certificate names an [`IdentityPolicy`] of the policy
+//! ([`verify_bundle`], below). Every candidate is kept in the
+//! [`Verification`]: verified, with its signer, or refused, with why.
 //!
 //! The decision itself ([`verify_payload`], [`verify_layer`]) does no I/O:
 //!

@@ -3,8 +3,10 @@
 
 mod artifact;
 mod github;
+mod policy;
 
 pub(crate) use artifact::{ArtifactCommand, ArtifactFiles};
+pub(crate) use policy::PolicyArgs;
 
 pub(crate) use github::{
     CleanupArgs, GateArgs, OwnerKind, PackagesCommand, VersionIds, VersionsCommand, VulnsArgs,
@@ -32,8 +34,9 @@ pub(crate) enum PullFormat {
 pub(crate) enum VerifyType {
     /// cosign signatures (`cosign sign --key`): the .sig tag and referrers.
     Signature,
-    /// cosign attestations (`cosign attest --key`): DSSE envelopes of
-    /// in-toto statements in the .att tag and referrers.
+    /// Attestations: `cosign attest --key`'s DSSE envelopes of in-toto
+    /// statements (the .att tag and referrers), and keyless Sigstore
+    /// bundles (referrers).
     Attestation,
 }
 
@@ -177,17 +180,18 @@ pub(crate) enum Command {
         artifact_type: Option<String>,
     },
     /// Verify an image's cosign signatures (the .sig tag and referrers)
-    /// or, with `--type attestation`, its attestations (the .att tag and
-    /// referrers): prints each verified signer and why the others failed;
-    /// exit 8 when none verifies.
+    /// or, with `--type attestation`, its attestations (the .att tag, and
+    /// referrers: keyed DSSE envelopes, keyless Sigstore bundles): prints
+    /// each verified signer and why the others failed; exit 8 when none
+    /// verifies. Give --key, or a keyless identity
+    /// (--certificate-identity[-regexp] with --certificate-oidc-issuer, or
+    /// --owner/--repo [--signer-workflow]).
     Verify {
         /// The image.
         reference: String,
-        /// A public key in PEM (cosign.pub, as `cosign generate-key-pair`
-        /// writes it); repeat to accept any of several.
-        #[arg(long, value_name = "FILE", required = true)]
-        key: Vec<PathBuf>,
-        /// What to verify.
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// What to verify (keyless bundles are attestations).
         #[arg(long = "type", value_enum, default_value_t = VerifyType::Signature)]
         kind: VerifyType,
         /// With `--type attestation`: only attestations of this predicate

@@ -82,10 +82,10 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         } => referrers::run(setup, &reference, artifact_type.as_deref()).await,
         Command::Verify {
             reference,
-            key,
+            policy,
             kind,
             predicate_type,
-        } => verify::run(setup, &reference, &key, kind, predicate_type.as_deref()).await,
+        } => verify::run(setup, &reference, &policy, kind, predicate_type.as_deref()).await,
         Command::Artifact(command) => artifact::run(setup, command).await,
         Command::Size { reference } => size::run(setup, &reference).await,
         Command::Packages(command) => packages::run(setup, command).await,

@@ -26,3 +26,4 @@ mod sync;
 mod sync_kill;
 mod verify;
 mod verify_attestation;
+mod verify_keyless;
