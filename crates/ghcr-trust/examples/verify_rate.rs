@@ -3,14 +3,20 @@
 //! decision (base64, DER, ECDSA P-256 over the payload, JSON, digest);
 //! then as many keyed attestations with `verify_envelope` (envelope JSON,
 //! base64, PAE, ECDSA P-256, the in-toto statement and its subject), on
-//! an envelope `cosign_sign.py attest` (PyCA cryptography) made.
+//! an envelope `cosign_sign.py attest` (PyCA cryptography) made; then
+//! as many keyless bundles with `verify_bundle` (the real cosign bundle
+//! in tests/data/sigstore: JSON, the Fulcio chain with P-384, the DSSE
+//! signature, Rekor's SET and inclusion proof and checkpoint, the
+//! identity), against the shipped public-good root.
 //!
 //! `cargo run --release -p ghcr-trust --example verify_rate [N]`; a
 //! candidate for `cargo xtask bench`'s table.
 
 use std::time::Instant;
 
-use ghcr_trust::{Policy, PublicKey, verify_envelope, verify_payload};
+use ghcr_trust::{
+    IdentityPolicy, Policy, PublicKey, verify_bundle, verify_envelope, verify_payload,
+};
 use ghcr_types::Digest;
 
 const PUB: &str = "-----BEGIN PUBLIC KEY-----
@@ -44,6 +50,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         verify_envelope(ENVELOPE, &image, &policy, None)?;
     }
     report(count, "keyed attestations", started);
+    let bundle = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/sigstore/cosign-sign-v03.sigstore.json"
+    ))?;
+    let subject: Digest =
+        "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172".parse()?;
+    let policy = Policy::identities([IdentityPolicy::new().owner("kubewarden")]);
+    let started = Instant::now();
+    for _ in 0..count {
+        verify_bundle(&bundle, &subject, &policy, None)?;
+    }
+    report(count, "keyless bundles", started);
     Ok(())
 }
 

@@ -27,6 +27,7 @@ fn bundles_made_by_another_implementation_verify() {
         for options in [
             json!({"version": version}),
             json!({"version": version, "no_proof": true}),
+            json!({"version": version, "intoto": true}),
         ] {
             let bundle = world.bundle(&image, &options);
             for policy in [
@@ -49,6 +50,21 @@ fn bundles_made_by_another_implementation_verify() {
             }
         }
     }
+    // An intoto entry of another envelope's signature is refused.
+    let intoto = world.bundle(&image, &json!({"intoto": true}));
+    let mut spliced: Value = serde_json::from_slice(&intoto).unwrap();
+    let other: Value =
+        serde_json::from_slice(&world.bundle(&image, &json!({"intoto": true}))).unwrap();
+    spliced["verificationMaterial"]["tlogEntries"] =
+        other["verificationMaterial"]["tlogEntries"].clone();
+    let error = verify_bundle(
+        &serde_json::to_vec(&spliced).unwrap(),
+        &image,
+        &world.policy(exact()),
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(error, Error::LogEntryMismatch { .. }), "{error}");
     // A message signature over the digest (hashedrekord).
     let bundle = world.bundle(&image, &json!({"message": true}));
     let signer = verify_message_bundle(&bundle, &image, &world.policy(exact())).unwrap();

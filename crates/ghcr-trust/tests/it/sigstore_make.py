@@ -21,7 +21,8 @@ xtask/py-tools/cryptography.txt. Nothing here talks to a network.
         integratedTime, logID, logIndex) and an RFC 6962 inclusion proof in
         a 5-leaf tree with a checkpoint (signed note). OPTIONS_JSON keys:
         identity, issuer, owner, repo, workflow, trigger, version ("0.1",
-        "0.2", "0.3"), predicate_type, message, no_proof; and one fault:
+        "0.2", "0.3"), predicate_type, message, intoto (an intoto 0.0.2
+        entry instead of dsse 0.0.1), no_proof; and one fault:
         expired (the leaf ends before the integrated time), rogue_ca,
         set_other_body, other_log_key, bad_proof, no_code_signing,
         legacy_issuer_only.
@@ -294,15 +295,35 @@ def bundle(folder, digest, options):
             "signatures": [{"sig": b64(signature), "keyid": ""}],
         }
         content = {"dsseEnvelope": envelope}
-        body = {
-            "apiVersion": "0.0.1",
-            "kind": "dsse",
-            "spec": {
-                "envelopeHash": {"algorithm": "sha256", "value": hashlib.sha256(canonical(envelope)).hexdigest()},
-                "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(statement).hexdigest()},
-                "signatures": [{"signature": b64(signature), "verifier": b64(leaf_pem)}],
-            },
-        }
+        if options.get("intoto"):
+            # cosign's older entries: intoto 0.0.2 keeps the envelope, its
+            # signature base64 twice over and the PEM certificate base64.
+            body = {
+                "apiVersion": "0.0.2",
+                "kind": "intoto",
+                "spec": {
+                    "content": {
+                        "envelope": {
+                            "payloadType": payload_type,
+                            "signatures": [
+                                {"sig": b64(b64(signature).encode()), "publicKey": b64(leaf_pem)}
+                            ],
+                        },
+                        "hash": {"algorithm": "sha256", "value": hashlib.sha256(canonical(envelope)).hexdigest()},
+                        "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(statement).hexdigest()},
+                    }
+                },
+            }
+        else:
+            body = {
+                "apiVersion": "0.0.1",
+                "kind": "dsse",
+                "spec": {
+                    "envelopeHash": {"algorithm": "sha256", "value": hashlib.sha256(canonical(envelope)).hexdigest()},
+                    "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(statement).hexdigest()},
+                    "signatures": [{"signature": b64(signature), "verifier": b64(leaf_pem)}],
+                },
+            }
     body_bytes = canonical(body)
     rekor = load_key(folder / "rekor.key")
     log_id = hashlib.sha256(spki(rekor)).digest()
@@ -310,7 +331,7 @@ def bundle(folder, digest, options):
     set_body = body_bytes
     if options.get("set_other_body"):
         other = json.loads(body_bytes)
-        other["spec"]["signatures" if "signatures" in other["spec"] else "signature"] = []
+        other["spec"]["tampered"] = True
         set_body = canonical(other)
     set_key = load_key(folder / "other_rekor.key") if options.get("other_log_key") else rekor
     set_payload = canonical(
