@@ -213,6 +213,13 @@ fn changes_to_a_made_bundle_refuse() {
         matches!(error, Error::CertificateSignatureMismatch),
         "{error}"
     );
+    // A keyed bundle (a public key hint, no certificate): not supported yet.
+    let mut keyed: Value = serde_json::from_slice(&bundle).unwrap();
+    keyed["verificationMaterial"] = json!({"publicKey": {"hint": "abc"}, "tlogEntries": []});
+    let error =
+        verify_bundle(&serde_json::to_vec(&keyed).unwrap(), &image, &policy, None).unwrap_err();
+    assert!(matches!(error, Error::UnsupportedBundle { .. }), "{error}");
+    assert!(error.to_string().contains("not supported yet"), "{error}");
     // The public-good root does not trust the test CA or log.
     let public = ghcr_trust::Policy::identities([exact()]);
     let error = verify_bundle(&bundle, &image, &public, None).unwrap_err();
