@@ -285,11 +285,26 @@ impl Bundle {
                 ));
             }
         };
-        let entries = material
+        let entries: Vec<Entry> = material
             .tlog_entries
             .into_iter()
             .map(Entry::from_wire)
             .collect::<Result<_>>()?;
+        // The bundle format: v0.1 entries carry a signed entry timestamp;
+        // from v0.2 on, an inclusion proof with its checkpoint.
+        let v01 = wire.media_type == BUNDLE_MEDIA_TYPES[0];
+        for entry in &entries {
+            if v01 && entry.set.is_none() {
+                return Err(invalid(
+                    "a v0.1 bundle's log entry must carry a signed entry timestamp".to_owned(),
+                ));
+            }
+            if !v01 && entry.proof.as_ref().is_none_or(|p| p.checkpoint.is_none()) {
+                return Err(invalid(
+                    "a v0.2 or later bundle's log entry must carry an inclusion proof with its checkpoint".to_owned(),
+                ));
+            }
+        }
         Ok(Self {
             certificate,
             content,

@@ -26,7 +26,6 @@ fn bundles_made_by_another_implementation_verify() {
     for version in ["0.1", "0.2", "0.3"] {
         for options in [
             json!({"version": version}),
-            json!({"version": version, "no_proof": true}),
             json!({"version": version, "intoto": true}),
         ] {
             let bundle = world.bundle(&image, &options);
@@ -49,6 +48,18 @@ fn bundles_made_by_another_implementation_verify() {
                 assert_eq!(id.signed_at, 1_750_000_000);
             }
         }
+    }
+    // A v0.1 bundle may lack the inclusion proof; later ones may not.
+    let policy = world.policy(exact());
+    let no_proof = world.bundle(&image, &json!({"version": "0.1", "no_proof": true}));
+    assert!(verify_bundle(&no_proof, &image, &policy, None).is_ok());
+    for version in ["0.2", "0.3"] {
+        let no_proof = world.bundle(&image, &json!({"version": version, "no_proof": true}));
+        let error = verify_bundle(&no_proof, &image, &policy, None).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidBundle { .. }),
+            "{version}: {error}"
+        );
     }
     // An intoto entry of another envelope's signature is refused.
     let intoto = world.bundle(&image, &json!({"intoto": true}));

@@ -111,6 +111,11 @@ def ca_cert(subject, key, issuer, issuer_key, path_length):
             x509.KeyUsage(False, False, False, False, False, True, True, False, False),
             critical=True,
         )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
         .sign(issuer_key, hashes.SHA384())
     )
 
@@ -192,6 +197,13 @@ def leaf_cert(folder, options, leaf_key):
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
         .add_extension(
             x509.SubjectAlternativeName([x509.UniformResourceIdentifier(identity)]),
             critical=True,
