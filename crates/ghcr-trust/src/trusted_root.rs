@@ -25,6 +25,9 @@ pub const PUBLIC_GOOD_TRUSTED_ROOT: &str = include_str!("roots/public-good.trust
 pub struct TrustedRoot {
     pub(crate) authorities: Vec<Authority>,
     pub(crate) logs: Vec<LogKey>,
+    /// Certificate Transparency logs (their SCTs are in Fulcio's
+    /// certificates).
+    pub(crate) ct_logs: Vec<LogKey>,
     timestamp_authorities: usize,
 }
 
@@ -68,6 +71,8 @@ struct Wire {
     certificate_authorities: Vec<WireAuthority>,
     #[serde(default)]
     tlogs: Vec<WireLog>,
+    #[serde(default)]
+    ctlogs: Vec<WireLog>,
     #[serde(default)]
     timestamp_authorities: Vec<serde_json::Value>,
 }
@@ -167,30 +172,12 @@ impl TrustedRoot {
                 valid,
             });
         }
-        let mut logs = Vec::new();
-        for (n, log) in wire.tlogs.into_iter().enumerate() {
-            let der = decode(&log.public_key.raw_bytes)
-                .map_err(|error| invalid(format!("log {n}: key base64: {error}")))?;
-            let id = decode(&log.log_id.key_id)
-                .map_err(|error| invalid(format!("log {n}: logId base64: {error}")))?;
-            let key = EcKey::from_spki_der(&der);
-            if key.is_some() && id != Sha256::digest(&der).as_slice() {
-                return Err(invalid(format!(
-                    "log {n}: its logId is not the SHA-256 of its key"
-                )));
-            }
-            let valid =
-                window(&log.public_key.valid_for).map_err(|e| invalid(format!("log {n}: {e}")))?;
-            logs.push(LogKey {
-                base_url: log.base_url,
-                id,
-                key,
-                valid,
-            });
-        }
+        let logs = log_keys(wire.tlogs, "log").map_err(invalid)?;
+        let ct_logs = log_keys(wire.ctlogs, "CT log").map_err(invalid)?;
         Ok(Self {
             authorities,
             logs,
+            ct_logs,
             timestamp_authorities: wire.timestamp_authorities.len(),
         })
     }
@@ -210,6 +197,31 @@ impl TrustedRoot {
     pub fn timestamp_authorities(&self) -> usize {
         self.timestamp_authorities
     }
+}
+
+/// The keys of `wire`'s logs; `what` names them in errors.
+fn log_keys(wire: Vec<WireLog>, what: &str) -> Result<Vec<LogKey>, String> {
+    let mut logs = Vec::new();
+    for (n, log) in wire.into_iter().enumerate() {
+        let der = decode(&log.public_key.raw_bytes)
+            .map_err(|error| format!("{what} {n}: key base64: {error}"))?;
+        let id = decode(&log.log_id.key_id)
+            .map_err(|error| format!("{what} {n}: logId base64: {error}"))?;
+        let key = EcKey::from_spki_der(&der);
+        if key.is_some() && id != Sha256::digest(&der).as_slice() {
+            return Err(format!(
+                "{what} {n}: its logId is not the SHA-256 of its key"
+            ));
+        }
+        let valid = window(&log.public_key.valid_for).map_err(|e| format!("{what} {n}: {e}"))?;
+        logs.push(LogKey {
+            base_url: log.base_url,
+            id,
+            key,
+            valid,
+        });
+    }
+    Ok(logs)
 }
 
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {

@@ -97,7 +97,7 @@ impl Leaf {
                 from <= at && at <= to
             });
             if chain_ok {
-                return Ok(());
+                return crate::bundle::sct::check(&self.cert, issuer, roots);
             }
             reason = format!(
                 "a certificate of the CA {} was not valid at the signing time",

@@ -8,6 +8,7 @@ mod cert;
 mod merkle;
 mod parse;
 mod rekor;
+mod sct;
 mod verify;
 
 pub use parse::{BUNDLE_MEDIA_TYPE_PREFIX, BUNDLE_MEDIA_TYPES, MAX_BUNDLE_SIZE};

@@ -26,7 +26,8 @@ use crate::verify::{Signer, check_bytes, layer_digest};
 /// certificate, whose signed entry timestamp verifies with a log key of
 /// the trusted root (and its inclusion proof, when present, to a signed
 /// checkpoint); the certificate's chain to a trusted Fulcio CA, its
-/// validity at the logged time and code-signing usage; an identity of the
+/// validity at the logged time, code-signing usage and an embedded SCT
+/// by a CT log of the trusted root (when it names any); an identity of the
 /// policy; an in-toto statement naming `subject` (`sha256:` or `sha512:`)
 /// and, when given, of `predicate_type`.
 ///

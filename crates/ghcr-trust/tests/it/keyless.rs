@@ -240,3 +240,19 @@ fn changes_to_a_made_bundle_refuse() {
     let error = verify_bundle(&bundle, &image, &stranger.policy(exact()), None).unwrap_err();
     assert!(matches!(error, Error::TransparencyLog { .. }), "{error}");
 }
+
+#[test]
+fn the_embedded_sct_must_be_by_the_roots_ct_log() {
+    let world = SigstoreWorld::generate();
+    let error = refusal(&world, &json!({"no_sct": true}), exact());
+    assert!(
+        error.to_string().contains("certificate transparency"),
+        "{error}"
+    );
+    let error = refusal(&world, &json!({"bad_sct": true}), exact());
+    assert!(
+        matches!(error, Error::UntrustedCertificate { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("none is signed"), "{error}");
+}

@@ -325,3 +325,35 @@ fn another_signer_or_root_refuses_a_real_bundle() {
     let error = verify_bundle(COSIGN, &Digest::sha256_of(b"another"), &exact(), None).unwrap_err();
     assert!(matches!(error, Error::SubjectMismatch { .. }), "{error}");
 }
+
+/// The public-good root with its CT logs changed by `edit`.
+fn root_with_ct_logs(edit: impl FnOnce(&mut Value)) -> TrustedRoot {
+    let mut root: Value = serde_json::from_str(ghcr_trust::PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+    edit(&mut root);
+    TrustedRoot::from_json(&serde_json::to_vec(&root).unwrap()).unwrap()
+}
+
+#[test]
+fn the_certificates_embedded_sct_must_be_a_trusted_ct_logs() {
+    // Rekor's key posing as every CT log: the SCT does not verify.
+    let impostor = root_with_ct_logs(|root| {
+        let rekor = root["tlogs"][0].clone();
+        for log in root["ctlogs"].as_array_mut().unwrap() {
+            log["publicKey"]["rawBytes"] = rekor["publicKey"]["rawBytes"].clone();
+            log["logId"] = rekor["logId"].clone();
+        }
+    });
+    let error =
+        verify_bundle(COSIGN, &image(), &exact().with_trusted_root(impostor), None).unwrap_err();
+    assert!(
+        matches!(error, Error::UntrustedCertificate { .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("certificate transparency"),
+        "{error}"
+    );
+    // A root that names no CT log asks for no SCT.
+    let none = root_with_ct_logs(|root| root["ctlogs"] = Value::Array(Vec::new()));
+    assert!(verify_bundle(COSIGN, &image(), &exact().with_trusted_root(none), None).is_ok());
+}

@@ -7,13 +7,15 @@ xtask/py-tools/cryptography.txt. Nothing here talks to a network.
         root and a P-384 intermediate), a rogue CA whose intermediate has
         the same name but another key, a Rekor log key (P-256) and another
         log key, their private keys (PEM), and DIR/trusted_root.json naming
-        the CA (chain: intermediate, root) and the log (logId = SHA-256 of
-        its DER SubjectPublicKeyInfo), as Sigstore's TrustedRoot JSON.
+        the CA (chain: intermediate, root), the log and a CT log (logId =
+        SHA-256 of the DER SubjectPublicKeyInfo), as Sigstore's TrustedRoot
+        JSON; another CT log key stays out of it.
     sigstore_make.py bundle DIR DIGEST OPTIONS_JSON
         prints a Sigstore bundle for DIGEST (sha256:<hex>): a P-256 leaf
         certificate with a URI SAN, the code-signing EKU and Fulcio's
         extensions (issuer .1.1 raw and .1.8 UTF8String, build signer .9,
-        runner .11, source repository .12, ref .14, owner .16, trigger .20),
+        runner .11, source repository .12, ref .14, owner .16, trigger .20)
+        and an embedded SCT by the CT log (RFC 6962 3.2),
         a DSSE envelope of an in-toto v1 statement about DIGEST signed over
         the PAE (or, with "message", a message signature over DIGEST), and
         a Rekor entry (dsse 0.0.1 or hashedrekord 0.0.1 canonical body), its
@@ -25,7 +27,8 @@ xtask/py-tools/cryptography.txt. Nothing here talks to a network.
         entry instead of dsse 0.0.1), no_proof; and one fault:
         expired (the leaf ends before the integrated time), rogue_ca,
         set_other_body, other_log_key, bad_proof, no_code_signing,
-        legacy_issuer_only.
+        legacy_issuer_only, no_sct, bad_sct (signed by the CT key outside
+        the root).
 """
 
 import base64
@@ -135,9 +138,10 @@ def world(folder):
             inter.public_bytes(serialization.Encoding.DER)
         )
         certs[prefix] = (inter, root)
-    for key_name in ("rekor", "other_rekor"):
+    for key_name in ("rekor", "other_rekor", "ctlog", "other_ctlog"):
         save_key(folder / f"{key_name}.key", ec.generate_private_key(ec.SECP256R1()))
     rekor = load_key(folder / "rekor.key")
+    ctlog = load_key(folder / "ctlog.key")
     inter, root = certs[""]
     trusted_root = {
         "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
@@ -166,7 +170,18 @@ def world(folder):
                 "validFor": {"start": "2020-01-01T00:00:00Z"},
             }
         ],
-        "ctlogs": [],
+        "ctlogs": [
+            {
+                "baseUrl": "https://ctfe.sigstore.test",
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": b64(spki(ctlog)),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": {"start": "2020-01-01T00:00:00Z"},
+                },
+                "logId": {"keyId": b64(hashlib.sha256(spki(ctlog)).digest())},
+            }
+        ],
         "timestampAuthorities": [],
     }
     (folder / "trusted_root.json").write_text(json.dumps(trusted_root, indent=2))
@@ -229,7 +244,50 @@ def leaf_cert(folder, options, leaf_key):
             x509.UnrecognizedExtension(x509.ObjectIdentifier(FULCIO + n), der_utf8(value)),
             critical=False,
         )
+    if options.get("no_sct"):
+        return builder.sign(issuer_key, hashes.SHA384())
+    # RFC 6962 3.2: the CT log signs the precertificate's TBS (this
+    # certificate without the SCT list, which is added last) and the
+    # issuer's key hash; the SCT list then goes into the certificate.
+    precert = builder.sign(issuer_key, hashes.SHA384()).tbs_certificate_bytes
+    ct_key = load_key(folder / ("other_ctlog.key" if options.get("bad_sct") else "ctlog.key"))
+    log_id = hashlib.sha256(spki(load_key(folder / "ctlog.key"))).digest()
+    timestamp = (INTEGRATED_TIME - 1) * 1000
+    issuer_key_hash = hashlib.sha256(
+        issuer.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    ).digest()
+    signed = (
+        b"\x00\x00"
+        + timestamp.to_bytes(8, "big")
+        + b"\x00\x01"
+        + issuer_key_hash
+        + len(precert).to_bytes(3, "big")
+        + precert
+        + b"\x00\x00"
+    )
+    signature = ct_key.sign(signed, ec.ECDSA(hashes.SHA256()))
+    sct = (
+        b"\x00" + log_id + timestamp.to_bytes(8, "big") + b"\x00\x00" + b"\x04\x03"
+        + len(signature).to_bytes(2, "big") + signature
+    )
+    item = len(sct).to_bytes(2, "big") + sct
+    sct_list = len(item).to_bytes(2, "big") + item
+    octets = b"\x04" + der_length(len(sct_list)) + sct_list
+    builder = builder.add_extension(
+        x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2"), octets),
+        critical=False,
+    )
     return builder.sign(issuer_key, hashes.SHA384())
+
+
+def der_length(n):
+    if n < 0x80:
+        return bytes([n])
+    if n < 0x100:
+        return bytes([0x81, n])
+    return bytes([0x82, n >> 8, n & 0xFF])
 
 
 def tree_root(leaves):
