@@ -28,7 +28,8 @@ pub struct TrustedRoot {
     /// Certificate Transparency logs (their SCTs are in Fulcio's
     /// certificates).
     pub(crate) ct_logs: Vec<LogKey>,
-    timestamp_authorities: usize,
+    /// RFC 3161 timestamp authorities: chain leaf first.
+    pub(crate) timestamp_authorities: Vec<Authority>,
 }
 
 /// A Fulcio CA: its chain, issuing certificate first, root last.
@@ -74,7 +75,7 @@ struct Wire {
     #[serde(default)]
     ctlogs: Vec<WireLog>,
     #[serde(default)]
-    timestamp_authorities: Vec<serde_json::Value>,
+    timestamp_authorities: Vec<WireAuthority>,
 }
 
 #[derive(Deserialize)]
@@ -152,33 +153,16 @@ impl TrustedRoot {
                 wire.media_type
             )));
         }
-        let mut authorities = Vec::new();
-        for (n, ca) in wire.certificate_authorities.into_iter().enumerate() {
-            let mut chain = Vec::new();
-            for raw in &ca.cert_chain.certificates {
-                let der = decode(&raw.raw_bytes)
-                    .map_err(|error| invalid(format!("CA {n}: certificate base64: {error}")))?;
-                let cert = Certificate::from_der(&der)
-                    .map_err(|error| invalid(format!("CA {n}: certificate DER: {error}")))?;
-                chain.push(cert);
-            }
-            if chain.is_empty() {
-                return Err(invalid(format!("CA {n} has no certificates")));
-            }
-            let valid = window(&ca.valid_for).map_err(|e| invalid(format!("CA {n}: {e}")))?;
-            authorities.push(Authority {
-                uri: ca.uri,
-                chain,
-                valid,
-            });
-        }
+        let authorities = authorities_of(wire.certificate_authorities, "CA").map_err(invalid)?;
+        let timestamp_authorities =
+            authorities_of(wire.timestamp_authorities, "timestamp authority").map_err(invalid)?;
         let logs = log_keys(wire.tlogs, "log").map_err(invalid)?;
         let ct_logs = log_keys(wire.ctlogs, "CT log").map_err(invalid)?;
         Ok(Self {
             authorities,
             logs,
             ct_logs,
-            timestamp_authorities: wire.timestamp_authorities.len(),
+            timestamp_authorities,
         })
     }
 
@@ -193,10 +177,35 @@ impl TrustedRoot {
         self.logs.len()
     }
 
-    /// How many RFC 3161 timestamp authorities it names (not used yet).
+    /// How many RFC 3161 timestamp authorities it names.
     pub fn timestamp_authorities(&self) -> usize {
-        self.timestamp_authorities
+        self.timestamp_authorities.len()
     }
+}
+
+/// The chains of `wire`'s authorities; `what` names them in errors.
+fn authorities_of(wire: Vec<WireAuthority>, what: &str) -> Result<Vec<Authority>, String> {
+    let mut authorities = Vec::new();
+    for (n, ca) in wire.into_iter().enumerate() {
+        let mut chain = Vec::new();
+        for raw in &ca.cert_chain.certificates {
+            let der = decode(&raw.raw_bytes)
+                .map_err(|error| format!("{what} {n}: certificate base64: {error}"))?;
+            let cert = Certificate::from_der(&der)
+                .map_err(|error| format!("{what} {n}: certificate DER: {error}"))?;
+            chain.push(cert);
+        }
+        if chain.is_empty() {
+            return Err(format!("{what} {n} has no certificates"));
+        }
+        let valid = window(&ca.valid_for).map_err(|e| format!("{what} {n}: {e}"))?;
+        authorities.push(Authority {
+            uri: ca.uri,
+            chain,
+            valid,
+        });
+    }
+    Ok(authorities)
 }
 
 /// The keys of `wire`'s logs; `what` names them in errors.

@@ -9,6 +9,7 @@ mod merkle;
 mod parse;
 mod rekor;
 mod sct;
+mod timestamp;
 mod verify;
 
 pub use parse::{BUNDLE_MEDIA_TYPE_PREFIX, BUNDLE_MEDIA_TYPES, MAX_BUNDLE_SIZE};

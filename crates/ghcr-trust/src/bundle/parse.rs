@@ -1,7 +1,7 @@
 //! Reading a Sigstore bundle (media types v0.1, v0.2, v0.3) into what
 //! verification needs: the signing certificate, the signed content (a
 //! DSSE envelope or a message signature), the transparency-log entries
-//! and the count of RFC 3161 timestamps. Only shape is checked here.
+//! and the RFC 3161 timestamps. Only shape is checked here.
 
 use serde::Deserialize;
 use serde::de::Deserializer;
@@ -31,8 +31,8 @@ pub(crate) struct Bundle {
     pub(crate) certificate: Vec<u8>,
     pub(crate) content: Content,
     pub(crate) entries: Vec<Entry>,
-    /// How many RFC 3161 signed timestamps it carries.
-    pub(crate) timestamps: usize,
+    /// Its RFC 3161 signed timestamps, DER.
+    pub(crate) timestamps: Vec<Vec<u8>>,
 }
 
 /// What the certificate's key signed.
@@ -111,7 +111,13 @@ struct Chain {
 #[serde(rename_all = "camelCase")]
 struct TimestampData {
     #[serde(default)]
-    rfc3161_timestamps: Vec<serde_json::Value>,
+    rfc3161_timestamps: Vec<WireTimestamp>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireTimestamp {
+    signed_timestamp: String,
 }
 
 #[derive(Deserialize)]
@@ -311,7 +317,11 @@ impl Bundle {
             entries,
             timestamps: material
                 .timestamp_verification_data
-                .map_or(0, |data| data.rfc3161_timestamps.len()),
+                .map(|data| data.rfc3161_timestamps)
+                .unwrap_or_default()
+                .iter()
+                .map(|t| b64("signed timestamp", &t.signed_timestamp))
+                .collect::<Result<_>>()?,
         })
     }
 }

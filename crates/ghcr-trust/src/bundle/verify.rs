@@ -9,11 +9,13 @@ use ghcr_types::oci::Descriptor;
 use crate::bundle::cert::Leaf;
 use crate::bundle::parse::{BUNDLE_MEDIA_TYPE_PREFIX, Bundle, Content};
 use crate::bundle::rekor::{check_entry, hex};
+use crate::bundle::timestamp;
 use crate::dsse::{Attested, IN_TOTO_PAYLOAD_TYPE, pae};
 use crate::error::{Error, Result};
 use crate::identity::CertificateIdentity;
 use crate::policy::Policy;
 use crate::statement::Statement;
+use crate::trusted_root::TrustedRoot;
 use crate::verify::{Signer, check_bytes, layer_digest};
 
 /// Verifies a keyless Sigstore bundle holding a DSSE envelope (what
@@ -25,7 +27,9 @@ use crate::verify::{Signer, check_bytes, layer_digest};
 /// over DSSE's PAE; a transparency-log entry that logs this signature and
 /// certificate, whose signed entry timestamp verifies with a log key of
 /// the trusted root (and its inclusion proof, when present, to a signed
-/// checkpoint); the certificate's chain to a trusted Fulcio CA, its
+/// checkpoint) or, where the trusted root names no log or no SET is
+/// given, an RFC 3161 timestamp over the signature by one of its
+/// timestamp authorities; the certificate's chain to a trusted Fulcio CA, its
 /// validity at the logged time, code-signing usage and an embedded SCT
 /// by a CT log of the trusted root (when it names any); an identity of the
 /// policy; an in-toto statement naming `subject` (`sha256:` or `sha512:`)
@@ -35,7 +39,7 @@ use crate::verify::{Signer, check_bytes, layer_digest};
 ///
 /// [`Error::NoIdentities`], [`Error::InvalidBundle`],
 /// [`Error::UnsupportedBundle`] (a public key instead of a certificate,
-/// RFC 3161 timestamps in place of a log entry, an Ed25519 log),
+/// an Ed25519 log),
 /// [`Error::SignatureMismatch`], [`Error::LogEntryMismatch`],
 /// [`Error::TransparencyLog`], [`Error::UntrustedCertificate`],
 /// [`Error::CertificateNotValid`], [`Error::CertificateUsage`],
@@ -136,6 +140,55 @@ pub fn verify_bundle_layer(
     verify_bundle(bundle, image, policy, predicate_type)
 }
 
+/// When it was signed: the integrated time of a log entry whose SET
+/// verified or, failing that, an RFC 3161 timestamp's. A root that names
+/// transparency logs requires a verified entry; one that names none (an
+/// instance signing with timestamps only) does not look at entries.
+fn signing_time(bundle: &Bundle, roots: &TrustedRoot) -> Result<i64> {
+    let mut logged = None;
+    if !roots.logs.is_empty() {
+        let mut first_error = None;
+        let mut proven = false;
+        for entry in &bundle.entries {
+            match check_entry(entry, &bundle.content, &bundle.certificate, roots) {
+                Ok(entry) => {
+                    proven = true;
+                    logged = logged.or(entry.signed_at);
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if !proven {
+            return Err(first_error.unwrap_or_else(|| Error::TransparencyLog {
+                reason: "the bundle has no transparency-log entry".to_owned(),
+            }));
+        }
+    }
+    if let Some(at) = logged {
+        return Ok(at);
+    }
+    let stamped = match &bundle.content {
+        Content::Dsse { signatures, .. } => signatures.first().map_or(&[][..], Vec::as_slice),
+        Content::Message { signature, .. } => signature.as_slice(),
+    };
+    let mut first_error = None;
+    for der in &bundle.timestamps {
+        match timestamp::check(der, stamped, roots) {
+            Ok(at) => return Ok(at),
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| Error::TransparencyLog {
+        reason:
+            "nothing vouches for the signing time: no signed entry timestamp, no RFC 3161 timestamp"
+                .to_owned(),
+    }))
+}
+
 fn algorithm_name(algorithm: &str) -> &str {
     match algorithm {
         "SHA2_256" => "sha256",
@@ -173,36 +226,7 @@ fn check(bytes: &[u8], policy: &Policy) -> Result<(Bundle, CertificateIdentity)>
         return Err(Error::CertificateSignatureMismatch);
     }
     let roots = &policy.roots;
-    let mut first_error = None;
-    let mut signed_at = None;
-    let mut proven = false;
-    for entry in &bundle.entries {
-        match check_entry(entry, &bundle.content, &bundle.certificate, roots) {
-            Ok(logged) => {
-                proven = true;
-                if signed_at.is_none() {
-                    signed_at = logged.signed_at;
-                }
-            }
-            Err(error) => {
-                first_error.get_or_insert(error);
-            }
-        }
-    }
-    let signed_at = match (signed_at, first_error) {
-        (Some(at), _) => at,
-        (None, Some(error)) if !proven => return Err(error),
-        (None, _) if bundle.timestamps > 0 || proven => {
-            return Err(Error::UnsupportedBundle {
-                reason: "its signing time rests on RFC 3161 signed timestamps (no signed entry timestamp), which are not supported yet".to_owned(),
-            });
-        }
-        (None, _) => {
-            return Err(Error::TransparencyLog {
-                reason: "the bundle has no transparency-log entry".to_owned(),
-            });
-        }
-    };
+    let signed_at = signing_time(&bundle, roots)?;
     leaf.check(roots, signed_at)?;
     let identity = leaf.identity(signed_at)?;
     let mut refusal = None;

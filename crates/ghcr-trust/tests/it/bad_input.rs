@@ -160,3 +160,28 @@ fn huge_bundles_are_refused_before_parsing() {
         "{error}"
     );
 }
+
+proptest! {
+    #[test]
+    fn any_rfc3161_timestamp_bytes_are_refused_or_harmless(
+        bytes in proptest::collection::vec(any::<u8>(), 0..800),
+        cut in 0usize..717,
+    ) {
+        // A root without transparency logs: the timestamp gives the time.
+        let mut root: serde_json::Value =
+            serde_json::from_str(ghcr_trust::PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+        root["tlogs"] = serde_json::Value::Array(Vec::new());
+        let root = ghcr_trust::TrustedRoot::from_json(&serde_json::to_vec(&root).unwrap()).unwrap();
+        let policy = keyless().with_trusted_root(root);
+        let subject = Digest::parse(BUNDLE_SUBJECT).unwrap();
+        let mut bundle: serde_json::Value = serde_json::from_slice(BUNDLE).unwrap();
+        bundle["verificationMaterial"]["tlogEntries"] = serde_json::Value::Array(Vec::new());
+        let path = ["verificationMaterial", "timestampVerificationData", "rfc3161Timestamps", "0", "signedTimestamp"].map(str::to_owned);
+        let real = STANDARD.decode(at(&mut bundle, &path).as_str().unwrap()).unwrap();
+        for replacement in [bytes.clone(), real[..cut.min(real.len())].to_vec()] {
+            *at(&mut bundle, &path) = STANDARD.encode(&replacement).into();
+            let outcome = ghcr_trust::verify_bundle(&serde_json::to_vec(&bundle).unwrap(), &subject, &policy, None);
+            prop_assert!(outcome.is_err() || replacement == real);
+        }
+    }
+}

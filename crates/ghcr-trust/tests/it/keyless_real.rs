@@ -233,9 +233,9 @@ fn each_change_to_the_proof_or_material_refuses() {
             |e| matches!(e, Error::TransparencyLog { reason, .. } if reason.contains("not in the trusted root")),
         ),
         (
-            "no log entry (its RFC 3161 timestamp alone is not supported yet)",
+            "no log entry (a timestamp does not replace it where the root names logs)",
             Box::new(|b| b["verificationMaterial"]["tlogEntries"] = Value::Array(Vec::new())),
-            |e| matches!(e, Error::UnsupportedBundle { reason, .. } if reason.contains("RFC 3161")),
+            |e| matches!(e, Error::TransparencyLog { reason, .. } if reason.contains("no transparency-log entry")),
         ),
         (
             "no log entry, no timestamp",
@@ -356,4 +356,71 @@ fn the_certificates_embedded_sct_must_be_a_trusted_ct_logs() {
     // A root that names no CT log asks for no SCT.
     let none = root_with_ct_logs(|root| root["ctlogs"] = Value::Array(Vec::new()));
     assert!(verify_bundle(COSIGN, &image(), &exact().with_trusted_root(none), None).is_ok());
+}
+
+#[test]
+fn its_rfc3161_timestamp_gives_the_time_where_the_root_names_no_log() {
+    // timestamp.sigstore.dev stamped the cosign bundle's signature; a root
+    // of the public-good CA, CT logs and timestamp authority but no
+    // transparency log takes the time from it, as GitHub's instance does.
+    let no_logs = root_with_ct_logs(|root| root["tlogs"] = Value::Array(Vec::new()));
+    let policy = exact().with_trusted_root(no_logs);
+    let mut bundle: Value = serde_json::from_slice(COSIGN).unwrap();
+    bundle["verificationMaterial"]["tlogEntries"] = Value::Array(Vec::new());
+    let bytes = serde_json::to_vec(&bundle).unwrap();
+    let attested = verify_bundle(&bytes, &image(), &policy, None).unwrap();
+    // 2026-04-09T07:23:29Z, the TSTInfo's genTime.
+    assert_eq!(keyless(&attested.signer).signed_at, 1_775_719_409);
+
+    // A flipped byte anywhere in the timestamp, another signature stamped,
+    // no timestamp authority: refused.
+    let stamp = bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+        ["signedTimestamp"]
+        .clone();
+    let length = STANDARD.decode(stamp.as_str().unwrap()).unwrap().len();
+    let mut refused = 0;
+    for at in (0..length).step_by(7) {
+        let mut tampered = bundle.clone();
+        tampered["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"] =
+            flip(&stamp, at);
+        let result = verify_bundle(
+            &serde_json::to_vec(&tampered).unwrap(),
+            &image(),
+            &policy,
+            None,
+        );
+        // Bytes of unsigned fields (the certificates' own encoding aside)
+        // may change harmlessly; none may make another time verify.
+        match result {
+            Ok(ok) => assert_eq!(keyless(&ok.signer).signed_at, 1_775_719_409, "byte {at}"),
+            Err(_) => refused += 1,
+        }
+    }
+    // Only the embedded certificates' bytes are not covered by the
+    // signature (the TSA's certificate comes from the trusted root).
+    assert!(refused * 3 > length / 7, "{refused} of {}", length / 7);
+    let npm: Value = serde_json::from_slice(NPM).unwrap();
+    let mut other = bundle.clone();
+    other["dsseEnvelope"]["signatures"] = npm["dsseEnvelope"]["signatures"].clone();
+    let error = verify_bundle(
+        &serde_json::to_vec(&other).unwrap(),
+        &image(),
+        &policy,
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, Error::CertificateSignatureMismatch),
+        "{error}"
+    );
+    let no_tsa = root_with_ct_logs(|root| {
+        root["tlogs"] = Value::Array(Vec::new());
+        root["timestampAuthorities"] = Value::Array(Vec::new());
+    });
+    let error =
+        verify_bundle(&bytes, &image(), &exact().with_trusted_root(no_tsa), None).unwrap_err();
+    assert!(
+        matches!(&error, Error::TransparencyLog { reason, .. } if reason.contains("RFC 3161")),
+        "{error}"
+    );
 }
