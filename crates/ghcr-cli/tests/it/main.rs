@@ -24,5 +24,6 @@ mod serve;
 mod support;
 mod sync;
 mod sync_kill;
+mod tarballs;
 mod verify;
 mod verify_attestation;
