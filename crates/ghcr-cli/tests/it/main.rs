@@ -13,6 +13,7 @@ mod docker_registry;
 mod docs;
 mod failures;
 mod github;
+mod human_output;
 mod images;
 mod journal;
 mod kill;
