@@ -94,9 +94,25 @@ fn check(name: &str, listed: &str, dir: &Path) -> Vec<String> {
     problems
 }
 
-/// `RUSTDOCFLAGS=-D warnings cargo doc` for the library crates: every
-/// intra-doc link resolves.
+/// `RUSTDOCFLAGS=-D warnings cargo doc` for every crate but xtask: every
+/// intra-doc link resolves. ghcr-cli's binary is called `ghcr`, as the
+/// umbrella library is, and both write `target/doc/ghcr` (cargo#6313:
+/// documented together, one overwrites the other at random), so the CLI
+/// is documented in a run of its own, first, and the library's pages are
+/// the ones left.
 pub(crate) fn docs() -> Result<(), String> {
+    let mut cli: Command = cargo();
+    cli.env("RUSTDOCFLAGS", "-D warnings").args([
+        "doc",
+        "--package",
+        "ghcr-cli",
+        "--no-deps",
+        "--locked",
+    ]);
+    run_step(
+        "cargo doc (RUSTDOCFLAGS=-D warnings; ghcr-cli, the binary's own docs)",
+        &mut cli,
+    )?;
     let mut command: Command = cargo();
     command
         .env("RUSTDOCFLAGS", "-D warnings")
