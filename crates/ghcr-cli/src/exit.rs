@@ -14,7 +14,7 @@ pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  any other failure
-  2  usage: a bad argument, reference, setting or policy
+  2  usage: a bad argument (a broken layout or tarball), reference, setting or policy
   3  not found: no such image, tag, blob, package, version or scan (on ghcr.io also: no access)
   4  authentication or authorization refused
   5  rate limited longer than the allowed wait
@@ -179,6 +179,7 @@ fn of_registry(error: &RegistryError) -> Code {
         | RegistryError::InvalidFilter { .. }
         | RegistryError::InvalidVersionRange { .. }
         | RegistryError::Layout { .. }
+        | RegistryError::Archive { .. }
         | RegistryError::Config { .. } => Code::Usage,
         _ => Code::Other,
     }
