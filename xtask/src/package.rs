@@ -3,20 +3,18 @@
 //! crates.io), and no packaged file is a test, a fixture or holds a
 //! credential.
 //!
-//! CI packs with `--no-verify`, for cost, not for want of our crates on
-//! crates.io: cargo 1.90+ verifies a workspace publish against a local
-//! overlay of the crates it packs, so our unpublished path dependencies
-//! resolve. Measured on the project's 2-core build machine (cargo 1.95,
-//! shared: load 7 from other builds): `cargo publish --dry-run --workspace --exclude xtask
-//! --locked --allow-dirty` with verification took 12 min 18 s cold
-//! (310 s of CPU, 302 crates compiled again: a packed crate has no
-//! workspace `[profile]` and its own feature set, so the test build's
-//! artifacts do not fit) and added about 2 GB to the target folder; once
-//! warm, 53 s (11 s with `cargo package --workspace --offline`). CI's
-//! cache is keyed by Cargo.lock, so every lock change would pay the cold
-//! build: more than the ~3 minutes this step may take in a CI run that
-//! must stay under 30 minutes on 2 cores.
-//! `cargo xtask package --verify` runs the verified form.
+//! CI verifies: each packed crate is built from its package, as crates.io
+//! would build it (cargo 1.90+ verifies a workspace publish against a
+//! local overlay of the crates it packs, so our unpublished path
+//! dependencies resolve). That build shares nothing with the test build (a
+//! packed crate has no workspace `[profile]` and its own feature set: 302
+//! crates compiled again, 310 s of CPU, about 2 GB), so it goes into a
+//! target folder of its own, removed when the step ends, and runs before
+//! the test build: the two never hold the disk at once. Measured on the
+//! project's 2-core build machine (cargo 1.95), shared with other builds
+//! (load 7): 12 min 18 s cold, 53 s warm; the CI run states its own time.
+//! `cargo xtask package` (no `--verify`) packs with `--no-verify`, for a
+//! quick look at what the packages hold.
 //!
 //! When crates.io cannot be reached (no network, `CARGO_NET_OFFLINE`), the
 //! same packing runs offline as `cargo package --workspace --offline`,
@@ -47,9 +45,10 @@ const CRATES: [&str; 9] = [
 /// Whether the packed crates are built, as crates.io would build them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verify {
-    /// `--no-verify`: packed and checked, not built (CI; see the module docs).
+    /// `--no-verify`: packed and checked, not built (a quick look).
     Skip,
-    /// Each packed crate built from its package.
+    /// Each packed crate built from its package (CI), in a target folder
+    /// of its own that is removed afterwards.
     Build,
 }
 
@@ -84,7 +83,20 @@ fn known_failure(stderr: &str) -> Option<Known> {
 
 /// `cargo publish --dry-run` of every crate, then what the packages hold.
 pub(crate) fn run(verify: Verify) -> Result<(), String> {
-    let how = publish(verify)?;
+    let how = match verify {
+        Verify::Skip => publish(verify, None)?,
+        Verify::Build => {
+            let dir = verify_dir();
+            let how = publish(verify, Some(&dir));
+            // Its build fits nothing else: free the disk for the tests.
+            if let Err(err) = std::fs::remove_dir_all(&dir)
+                && err.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(format!("could not remove {}: {err}", dir.display()));
+            }
+            how?
+        }
+    };
     println!("    {how}");
     println!("\n==> packaged files: no tests, fixtures or credentials");
     let mut problems = Vec::new();
@@ -110,8 +122,26 @@ pub(crate) fn run(verify: Verify) -> Result<(), String> {
     }
 }
 
+/// Where the verification builds: beside the workspace's target folder.
+fn verify_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(
+            || project_root().join("target"),
+            |dir| project_root().join(dir),
+        )
+        .join("publish-verify")
+}
+
 /// The dry run, retried another way only for a known cause; what ran.
-fn publish(verify: Verify) -> Result<&'static str, String> {
+/// `target`: the target folder its builds go to, when not the workspace's.
+fn publish(verify: Verify, target: Option<&Path>) -> Result<&'static str, String> {
+    let in_target = || {
+        let mut command = cargo();
+        if let Some(dir) = target {
+            command.env("CARGO_TARGET_DIR", dir);
+        }
+        command
+    };
     let flags = [
         "--workspace",
         "--exclude",
@@ -131,7 +161,7 @@ fn publish(verify: Verify) -> Result<&'static str, String> {
             "cargo publish --dry-run (every crate packed, checked against crates.io and built from its package)"
         }
     };
-    let mut command = cargo();
+    let mut command = in_target();
     command
         .args(["publish", "--dry-run"])
         .args(flags)
@@ -146,7 +176,7 @@ fn publish(verify: Verify) -> Result<&'static str, String> {
     match (known_failure(&stderr), verify) {
         (Some(Known::Network), _) => {
             println!("    crates.io could not be reached: packing offline instead");
-            let mut command = cargo();
+            let mut command = in_target();
             command
                 .args(["package", "--offline"])
                 .args(flags)
@@ -168,7 +198,7 @@ fn publish(verify: Verify) -> Result<&'static str, String> {
             println!(
                 "    verification looked for our unpublished crates on crates.io: packing with --no-verify"
             );
-            let mut command = cargo();
+            let mut command = in_target();
             command
                 .args(["publish", "--dry-run", "--no-verify"])
                 .args(flags);
