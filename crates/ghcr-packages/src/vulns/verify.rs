@@ -40,9 +40,15 @@ pub(crate) struct Verified {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Refusal {
     /// The envelope did not verify (another key, changed payload, another
-    /// subject, no or malformed signatures, …).
+    /// subject, no signatures, …).
     #[error(transparent)]
-    Signature(#[from] ghcr_trust::Error),
+    Signature(ghcr_trust::Error),
+    /// The envelope's signature is not an ECDSA signature at all: a
+    /// placeholder, or garbage.
+    #[error(
+        "its DSSE signature is not base64 of an ASN.1 DER ECDSA signature ({0}): it is unsigned or forged"
+    )]
+    MalformedSignature(String),
     /// A statement outside any envelope.
     #[error("it is a bare in-toto statement: nothing signs it")]
     Unsigned,
@@ -60,6 +66,17 @@ pub(crate) enum Refusal {
     /// A signer a report cannot name yet.
     #[error("it verified, but its signer ({0}) cannot be named in a report")]
     SignerKind(String),
+}
+
+impl From<ghcr_trust::Error> for Refusal {
+    fn from(error: ghcr_trust::Error) -> Self {
+        match error {
+            ghcr_trust::Error::MalformedSignature { reason, .. } => {
+                Self::MalformedSignature(reason)
+            }
+            other => Self::Signature(other),
+        }
+    }
 }
 
 /// Verifies one found attestation (`bytes` as found, wrapped as

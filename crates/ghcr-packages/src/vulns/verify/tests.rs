@@ -77,7 +77,7 @@ fn only_a_trusted_signature_over_this_subject_verifies() {
         (
             Wrapping::Envelope,
             placeholder,
-            "not base64 of an ASN.1 DER",
+            "not base64 of an ASN.1 DER ECDSA signature (DER: signature error): it is unsigned or forged",
         ),
         (
             Wrapping::Envelope,
