@@ -193,3 +193,32 @@ async fn vulns_with_a_key_shows_the_signer_and_what_was_ignored() {
     assert_eq!(json["source"]["signature_verified"], false);
     assert!(json["source"].get("signer").is_none());
 }
+
+/// A certificate (keyless) bundle from GitHub's attestations API is
+/// listed as ignored under `--key` until keyless verification lands.
+#[tokio::test(flavor = "multi_thread")]
+async fn github_keyless_bundles_are_ignored_under_a_key() {
+    let fake = fake().await;
+    let env = Env::fake(&fake);
+    let image = seed(&fake, "octo/app", Some("v1"), "attested by actions");
+    fake.store()
+        .attest_on_github("octo/app", &image, VulnFormat::CosignTrivyClean)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("cosign.pub");
+    std::fs::write(&key, attestation_key().unwrap().public_key_pem()).unwrap();
+    let key = key.display().to_string();
+    let v1 = at(&fake, "octo/app:v1");
+    let gate = ["gate", &v1, "--fail-on", "low", "--github-attestations"];
+    env.run(&gate).await.ok().stdout_has("passed");
+    let mut keyed = gate.to_vec();
+    keyed.extend(["--key", &key, "--json"]);
+    let json = env.run(&keyed).await.code(8).json();
+    assert_eq!(json["reason"], "not_verified");
+    assert_eq!(json["ignored"][0]["origin"], "github_attestations_api");
+    let reason = json["ignored"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("keyless verification is not available"),
+        "{json}"
+    );
+}
