@@ -114,6 +114,45 @@ impl PackagesClient {
     /// verification policy, the attestations left out because they did not
     /// verify (reports then come only from those that did).
     ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # use std::sync::Arc;
+    /// # use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
+    /// use ghcr_packages::{Error, PackagesClient};
+    /// use ghcr_sim::attest::{Attachment, Envelope, VulnFormat, attestation_key};
+    /// use ghcr_trust::{Policy, PublicKey};
+    /// use ghcr_types::Owner;
+    ///
+    /// # let fake = ghcr_sim::fake::FakeGhcr::builder().user("octo", "token-o").start().await?;
+    /// # let store = fake.store();
+    /// # let layer = |text: &'static str| [bytes::Bytes::from_static(text.as_bytes())];
+    /// // A clean scan signed as `cosign attest --key` signs, and a forged one.
+    /// let clean = |envelope| Attachment::Vulnerabilities(VulnFormat::CosignTrivyClean, envelope);
+    /// let signed = store.push_image("octo/app", Some("signed"), &layer("a"))?.manifest;
+    /// store.attach("octo/app", &signed, &clean(Envelope::SignedDsse))?;
+    /// let forged = store.push_image("octo/app", Some("forged"), &layer("b"))?.manifest;
+    /// store.attach("octo/app", &forged, &clean(Envelope::Dsse))?;
+    /// # let credentials = StaticProvider::new(Credentials::basic("octo", "token-o")).for_host(fake.registry_host());
+    /// # let transport = ghcr_transport::Transport::builder()
+    /// #     .allow_plain_http(fake.registry_host())
+    /// #     .credentials(Arc::new(credentials))
+    /// #     .build()?;
+    ///
+    /// let cosign_pub = attestation_key()?.public_key_pem();
+    /// let client = PackagesClient::builder(transport)
+    /// #   .api_base(&fake.api_base())
+    /// #   .registry_host(fake.registry_host())
+    ///     .verify_with(Policy::keys([PublicKey::from_pem(cosign_pub, "cosign.pub")?]))
+    ///     .build()?;
+    /// let owner = Owner::user("octo");
+    /// let scans = client.vulnerability_scans(&owner, "app", &signed).await?;
+    /// assert!(scans.reports[0].source.signature_verified);
+    /// let refused = client.vulnerability_scans(&owner, "app", &forged).await;
+    /// assert!(matches!(refused, Err(Error::ScansNotVerified { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`Error::VulnDataNotAvailable`] when none is attached,
