@@ -108,6 +108,12 @@ async fn gate_with_a_key_passes_the_signed_scan_and_refuses_forged_ones() {
             .all(|i| i["origin"] == "registry" && i["reason"].is_string())
     );
 
+    // vulns under the key has no report to show for the forged image.
+    env.run(&["vulns", &forged_ref, "--key", &key])
+        .await
+        .code(8)
+        .stderr_has("verified under the policy; 2 ignored");
+
     // The signed scan under another key is refused too; both keys accept it.
     env.run(&["gate", &signed_ref, "--fail-on", "low", "--key", &stranger])
         .await
