@@ -20,7 +20,7 @@ Exit codes:
   5  rate limited longer than the allowed wait
   6  digest mismatch: content did not match its digest and was not kept
   7  blocked by the vulnerability gate
-  8  not verified: no signature or attestation verified under the policy (verify)";
+  8  not verified: no signature or attestation verified under the policy (verify; gate and vulns with --key)";
 
 /// Why the program failed, as an exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,6 +196,7 @@ pub(crate) fn of_packages(error: &PackagesError) -> Code {
         | PackagesError::VersionNotFound { .. }
         | PackagesError::VulnDataNotAvailable { .. } => Code::NotFound,
         PackagesError::OrgListingForbidden { .. } => Code::Auth,
+        PackagesError::ScansNotVerified { .. } => Code::NotVerified,
         PackagesError::Transport(error) => of_transport(error),
         PackagesError::Registry(error) => of_registry(error),
         PackagesError::Data(error) => of_types(error),

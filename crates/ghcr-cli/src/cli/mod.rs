@@ -3,12 +3,14 @@
 
 mod artifact;
 mod github;
+mod trust;
 
 pub(crate) use artifact::{ArtifactCommand, ArtifactFiles};
 
 pub(crate) use github::{
     CleanupArgs, GateArgs, OwnerKind, PackagesCommand, VersionIds, VersionsCommand, VulnsArgs,
 };
+pub(crate) use trust::PolicyArgs;
 
 use std::path::PathBuf;
 
