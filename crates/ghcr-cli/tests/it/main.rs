@@ -15,6 +15,7 @@ mod failures;
 mod github;
 mod images;
 mod journal;
+mod journal_many;
 mod kill;
 mod login;
 mod progress;
