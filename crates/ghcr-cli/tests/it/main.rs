@@ -17,6 +17,7 @@ mod github;
 mod human_output;
 mod images;
 mod journal;
+mod journal_many;
 mod kill;
 mod login;
 mod progress;

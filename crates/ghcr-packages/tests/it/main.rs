@@ -2,6 +2,7 @@
 //! (and replayed fixtures), one binary.
 
 mod cleanup;
+mod concurrency;
 mod delete_image;
 mod hurts;
 mod journal;
