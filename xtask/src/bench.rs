@@ -19,11 +19,13 @@
 //!
 //! Cleanup rows, after the registry rows (`cleanup` runs only these,
 //! `registry` only those): `ghcr-packages`' `cleanup_bench` example plans an
-//! organization of 200 packages (10,000 and 100,000 versions; `--quick`:
-//! 10,000) against the fake in its own process, then deletes 300 versions
-//! (`--quick`: 30) at the default pacing, about two minutes (`--quick`: ten
-//! seconds); its table and JSON lines go to `target/bench/cleanup.md` and
-//! `cleanup.json`.
+//! organization of 200 packages (10,000 and 100,000 versions, each with
+//! few, some and many manifests to read; `--quick`: 10,000) against the
+//! fake in its own process, then deletes 300 versions (`--quick`: 30) at
+//! the default pacing, client and fake again in two processes, and
+//! extrapolates the deletions of the planned rows from that rate; about
+//! two and a half minutes (`--quick`: ten seconds); its tables and JSON
+//! lines go to `target/bench/cleanup.md` and `cleanup.json`.
 //!
 //! Sync rows (`sync` runs only these; not part of the default run): the
 //! same `registry_bench` binary, `sync` mode: issue 14's rows, our sync
@@ -182,7 +184,7 @@ fn cleanup_rows(quick: bool) -> Result<(), String> {
     let duration = if quick {
         "about ten seconds"
     } else {
-        "about two minutes"
+        "about two and a half minutes"
     };
     run_step(&format!("run it ({duration})"), &mut command)
 }

@@ -86,7 +86,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         cargo().args(["deny", "--locked", "check", "licenses", "bans", "sources"]),
     )?;
     package::docs()?;
-    package::run()?;
+    // Verified: each crate built from its package, in a folder of its own
+    // removed before the test build (see package.rs for its cost).
+    package::run(package::Verify::Build)?;
     // One test run, its tracing at TRACE into files, scanned for secrets.
     disk_report();
     let traces = trace_scan::dir();

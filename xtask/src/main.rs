@@ -41,7 +41,14 @@ fn main() -> ExitCode {
         Some("fixtures-check") => record::fixtures_check(),
         Some("man") => man::run(&args[1..]),
         Some("readmes") => readme::run(),
-        Some("package") => package::docs().and_then(|()| package::run()),
+        Some("package") => {
+            let verify = if args.iter().any(|a| a == "--verify") {
+                package::Verify::Build
+            } else {
+                package::Verify::Skip
+            };
+            package::docs().and_then(|()| package::run(verify))
+        }
         Some("scan-traces") => trace_scan::run(&trace_scan::dir()),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
@@ -73,7 +80,8 @@ fn print_help() {
          fixtures-check   verify, self-replay and replay every cassette in fixtures/\n\
          man [DIR]        man pages (ghcr.1, one per command) into DIR (default target/man)\n\
          readmes          write each library crate's README.md from its src/lib.rs docs\n\
-         package          cargo doc -D warnings, cargo package, no tests/fixtures/secrets packed\n\
+         package [--verify]  cargo doc -D warnings, cargo publish --dry-run (--verify: build each\n\
+         \x20       packed crate, as CI does not for time), no tests/fixtures/secrets packed\n\
          scan-traces      scan target/test-traces (the tests' tracing, see ci) for secrets\n\
          fuzz [TARGET] [--seconds N] [--asan]  run the cargo-fuzz targets in fuzz/,\n\
          \x20       N s each (default 180), one core; crashes go to fuzz/regressions/ (not CI)"
@@ -108,7 +116,7 @@ pub(crate) fn run_step(name: &str, command: &mut Command) -> Result<(), String> 
     }
 }
 
-fn describe(command: &Command) -> String {
+pub(crate) fn describe(command: &Command) -> String {
     let mut text = command.get_program().to_string_lossy().into_owned();
     for arg in command.get_args() {
         text.push(' ');

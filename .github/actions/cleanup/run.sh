@@ -37,7 +37,10 @@ items() {
 }
 
 # A `ghcr` on PATH is used as it is; else the release asset for this
-# machine (Linux x86_64 or arm64), else `cargo install --locked ghcr-cli`.
+# machine (Linux x86_64 or arm64, by `uname -s` and `uname -m`, checked
+# against its .sha256), else `cargo install --locked ghcr-cli`. Any other
+# machine is refused with a usage error (exit 2): there is no asset for it,
+# and building there is the caller's choice, not a silent fallback.
 find_ghcr() {
     if command -v ghcr >/dev/null 2>&1; then
         command -v ghcr
@@ -74,7 +77,7 @@ find_ghcr() {
         fi
         echo "no release asset for $target at $version: building from crates.io" >&2
     else
-        echo "no release asset for $(uname -s) $(uname -m): building from crates.io" >&2
+        fail "no ghcr release is built for $(uname -s) $(uname -m): this action runs on Linux x86_64 or arm64 (aarch64) runners; elsewhere put a ghcr on PATH before this step (cargo install --locked ghcr-cli)"
     fi
     local args=(install --locked --root "$dir" ghcr-cli)
     if [ "$version" != "latest" ]; then

@@ -14,13 +14,13 @@ pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  any other failure
-  2  usage: a bad argument, reference, setting or policy
+  2  usage: a bad argument (a broken layout or tarball), reference, setting or policy
   3  not found: no such image, tag, blob, package, version or scan (on ghcr.io also: no access)
   4  authentication or authorization refused
   5  rate limited longer than the allowed wait
   6  digest mismatch: content did not match its digest and was not kept
   7  blocked by the vulnerability gate
-  8  not verified: no signature or attestation verified under the policy (verify)";
+  8  not verified: no signature or attestation verified under the policy (verify; gate and vulns with --key)";
 
 /// Why the program failed, as an exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,6 +179,7 @@ fn of_registry(error: &RegistryError) -> Code {
         | RegistryError::InvalidFilter { .. }
         | RegistryError::InvalidVersionRange { .. }
         | RegistryError::Layout { .. }
+        | RegistryError::Archive { .. }
         | RegistryError::Config { .. } => Code::Usage,
         _ => Code::Other,
     }
@@ -195,6 +196,7 @@ pub(crate) fn of_packages(error: &PackagesError) -> Code {
         | PackagesError::VersionNotFound { .. }
         | PackagesError::VulnDataNotAvailable { .. } => Code::NotFound,
         PackagesError::OrgListingForbidden { .. } => Code::Auth,
+        PackagesError::ScansNotVerified { .. } => Code::NotVerified,
         PackagesError::Transport(error) => of_transport(error),
         PackagesError::Registry(error) => of_registry(error),
         PackagesError::Data(error) => of_types(error),

@@ -41,6 +41,7 @@ pub(crate) struct Inner {
     pub(crate) page_size: u8,
     pub(crate) write_points_per_minute: u32,
     pub(crate) attestations_api: AttestationsApi,
+    pub(crate) verification: Option<ghcr_trust::Policy>,
     login: tokio::sync::OnceCell<String>,
 }
 
@@ -86,6 +87,7 @@ pub struct PackagesClientBuilder {
     page_size: u8,
     write_points_per_minute: u32,
     attestations_api: AttestationsApi,
+    verification: Option<ghcr_trust::Policy>,
 }
 
 impl PackagesClientBuilder {
@@ -160,6 +162,18 @@ impl PackagesClientBuilder {
     #[must_use]
     pub fn attestations_api(mut self, use_it: AttestationsApi) -> Self {
         self.attestations_api = use_it;
+        self
+    }
+
+    /// Verify the signature of every vulnerability attestation with
+    /// `policy`: a report then says `signature_verified: true` and names
+    /// its signer, and attestations that do not verify are left out of
+    /// every answer and decision (listed as ignored, with why).
+    /// Default: no policy; reports are read unverified and say
+    /// `signature_verified: false`.
+    #[must_use]
+    pub fn verify_with(mut self, policy: ghcr_trust::Policy) -> Self {
+        self.verification = Some(policy);
         self
     }
 
@@ -238,6 +252,7 @@ impl PackagesClientBuilder {
                 page_size: self.page_size,
                 write_points_per_minute: self.write_points_per_minute,
                 attestations_api: self.attestations_api,
+                verification: self.verification,
                 login: tokio::sync::OnceCell::new(),
             }),
         }
@@ -312,6 +327,7 @@ impl PackagesClient {
             page_size: 100,
             write_points_per_minute: 900,
             attestations_api: AttestationsApi::Skip,
+            verification: None,
         }
     }
 

@@ -181,6 +181,23 @@ pub enum Error {
         looked: String,
     },
 
+    /// Under a verification policy, vulnerability attestations exist but
+    /// none verified: the gate fails closed.
+    #[error(
+        "no vulnerability scan of {subject} in {package} verified under the policy; {} ignored: {}",
+        ignored.len(),
+        crate::vulns::list_ignored(ignored)
+    )]
+    #[non_exhaustive]
+    ScansNotVerified {
+        /// The package, with its owner.
+        package: String,
+        /// The image digest.
+        subject: Digest,
+        /// The attestations left out, with why.
+        ignored: Vec<crate::IgnoredAttestation>,
+    },
+
     /// An attestation was found but could not be read.
     #[error("attestation {attestation} could not be read: {reason}")]
     #[non_exhaustive]

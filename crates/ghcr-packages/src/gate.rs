@@ -47,7 +47,7 @@ impl GateResult {
 ///     source: ReportSource {
 ///         predicate_type: "https://in-toto.io/attestation/vulns/v0.1".into(), format: "in-toto-vulns".into(),
 ///         scanner: None, scanner_version: None, database_version: None, scanned_at: None,
-///         attestation: None, signature_verified: false,
+///         attestation: None, signature_verified: false, signer: None,
 ///     },
 ///     vulnerabilities: vec![finding("CVE-1", Severity::High), finding("CVE-2", Severity::Critical)],
 /// };
@@ -85,6 +85,7 @@ mod tests {
                 scanned_at: None,
                 attestation: None,
                 signature_verified: false,
+                signer: None,
             },
             vulnerabilities: severities
                 .iter()

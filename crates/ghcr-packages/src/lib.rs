@@ -2,7 +2,8 @@
 //! retention cleanup with restore, and vulnerability reports read from
 //! attestations.
 //!
-//! `ghcr-packages` sits beside `ghcr-registry` above `ghcr-transport`: every
+//! `ghcr-packages` sits beside `ghcr-registry` above `ghcr-transport`, and
+//! on `ghcr-trust` for signature verification: every
 //! request goes through the transport (`AuthScope::GitHubApi`, the
 //! `packages` endpoint label, GitHub's `Accept` and pinned
 //! `X-GitHub-Api-Version` headers), and manifests and attestations are read
@@ -19,7 +20,9 @@
 //! - Vulnerabilities: [`PackagesClient::get_vulnerabilities`] and
 //!   [`PackagesClient::list_vulnerable_versions`] read cosign vuln and
 //!   in-toto vulns attestations (Trivy JSON or SARIF, in DSSE envelopes or
-//!   Sigstore bundles), and [`security_gate`] decides.
+//!   Sigstore bundles), and [`security_gate`] decides. With a
+//!   verification policy ([`PackagesClientBuilder::verify_with`], a
+//!   `ghcr_trust::Policy`) only scans whose signatures verify count.
 //! - Visibility is read-only: GitHub has no API to change it.
 //! - [`PackagesClient::rate_limit`]: every API budget and what is left.
 //!
@@ -91,6 +94,6 @@ pub use page::{MAX_ITEMS, MAX_PAGES, PageCursor, Pages};
 pub use restore::{RESTORE_WINDOW, RestoreHint, RestoreReport, VersionFailure};
 pub use versions::VersionState;
 pub use vulns::{
-    AttestationsApi, COSIGN_VULN_PREDICATE, IN_TOTO_VULNS_PREDICATE, VulnerableVersion,
-    VulnerableVersions, parse_vulnerability_attestation,
+    AttestationsApi, COSIGN_VULN_PREDICATE, IN_TOTO_VULNS_PREDICATE, IgnoredAttestation, Origin,
+    Scans, VulnerableVersion, VulnerableVersions, parse_vulnerability_attestation,
 };

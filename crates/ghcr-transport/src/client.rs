@@ -3,7 +3,8 @@
 //! https only by default (plain HTTP is refused one level up, in
 //! [`crate::wire`], unless enabled for the host), TLS 1.2 and 1.3, HTTP/2
 //! by ALPN and HTTP/1.1, platform roots (webpki roots when the platform has
-//! none) plus any extra CA certificates.
+//! none) plus any extra CA certificates, read on the first handshake
+//! ([`crate::roots`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use rustls::pki_types::pem::PemObject;
 
 use crate::Error;
 use crate::body::{BoxError, HttpBody};
+use crate::roots::LazyRoots;
 
 /// Which trust anchors verify servers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -69,29 +71,6 @@ pub(crate) fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'s
     Ok(certificates)
 }
 
-fn root_store(settings: &ClientSettings) -> Result<rustls::RootCertStore, Error> {
-    let mut roots = rustls::RootCertStore::empty();
-    match settings.roots {
-        RootCertificates::Platform => {
-            let native = rustls_native_certs::load_native_certs();
-            let (added, _ignored) = roots.add_parsable_certificates(native.certs);
-            if added == 0 {
-                roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            }
-        }
-        RootCertificates::WebPki => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-        RootCertificates::None => {}
-    }
-    for certificate in &settings.extra_roots {
-        roots
-            .add(certificate.clone())
-            .map_err(|err| Error::Config {
-                reason: format!("an extra CA certificate was rejected: {err}"),
-            })?;
-    }
-    Ok(roots)
-}
-
 /// The pooled hyper client, as a `tower::Service` on the wire types.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
@@ -101,12 +80,17 @@ pub struct HttpClient {
 impl HttpClient {
     pub(crate) fn new(settings: &ClientSettings) -> Result<Self, Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
+        let tls = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|err| Error::Config {
                 reason: format!("TLS setup failed: {err}"),
             })?
-            .with_root_certificates(root_store(settings)?)
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(LazyRoots::new(
+                settings.roots,
+                &settings.extra_roots,
+                provider,
+            )?))
             .with_no_client_auth();
         let mut http = HttpConnector::new();
         http.enforce_http(false);

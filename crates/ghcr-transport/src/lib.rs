@@ -44,6 +44,7 @@ mod rate_limit;
 mod redirect;
 mod request;
 mod retry;
+mod roots;
 mod stack;
 mod timeout;
 mod token_client;

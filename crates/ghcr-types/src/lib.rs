@@ -49,7 +49,7 @@ pub use rate_limit::RateLimitInfo;
 pub use reference::{DEFAULT_REGISTRY, MAX_REPOSITORY_LENGTH, Reference, Tag, docker_hub};
 pub use span::format_span;
 pub use vulnerability::{
-    AffectedPackage, ReportSource, Severity, Vulnerability, VulnerabilityReport,
+    AffectedPackage, ReportSigner, ReportSource, Severity, Vulnerability, VulnerabilityReport,
 };
 
 /// Re-export of the OCI image-spec types manifests are built from.

@@ -169,6 +169,8 @@ pub(crate) struct VulnsArgs {
     /// (scans `actions/attest` stored without pushing them to the registry).
     #[arg(long)]
     pub(crate) github_attestations: bool,
+    #[command(flatten)]
+    pub(crate) policy: super::PolicyArgs,
 }
 
 /// `ghcr gate …`.
@@ -195,4 +197,6 @@ pub(crate) struct GateArgs {
     /// (scans `actions/attest` stored without pushing them to the registry).
     #[arg(long)]
     pub(crate) github_attestations: bool,
+    #[command(flatten)]
+    pub(crate) policy: super::PolicyArgs,
 }

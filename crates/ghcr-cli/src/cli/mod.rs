@@ -71,7 +71,7 @@ pub(crate) struct Global {
     #[arg(long, global = true)]
     pub(crate) plain_http: bool,
     /// Let a registry's upload Location or tag Link lead to this other
-    /// HOST[:PORT] (its own upload or storage host), without credentials;
+    /// `HOST[:PORT]` (its own upload or storage host), without credentials;
     /// repeatable (all on the same side of the command name), added to
     /// GHCR_ALLOW_ORIGINS.
     #[arg(long, global = true, value_name = "HOST[:PORT]")]
@@ -195,7 +195,7 @@ pub(crate) enum Command {
         #[arg(long = "type", value_enum, default_value_t = VerifyType::Signature)]
         kind: VerifyType,
         /// With `--type attestation`: only attestations of this predicate
-        /// type count (e.g. https://slsa.dev/provenance/v0.2).
+        /// type count (e.g. `https://slsa.dev/provenance/v0.2`).
         #[arg(long, value_name = "URI")]
         predicate_type: Option<String>,
     },

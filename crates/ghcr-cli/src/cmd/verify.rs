@@ -4,13 +4,8 @@
 //! reason; exit 8 when none verified.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use anyhow::Context as _;
-use ghcr::trust::{
-    Attested, IdentityPolicy, Policy, PublicKey, Signer, TrustedRoot, Verification, Verified,
-    verify_attestations, verify_image,
-};
+use ghcr::trust::{Attested, Signer, Verification, Verified, verify_attestations, verify_image};
 use serde_json::json;
 
 use crate::cli::{PolicyArgs, VerifyType};
@@ -32,7 +27,7 @@ pub(crate) async fn run(
             "keyless signatures are Sigstore bundles: verify them with --type attestation (cosign's keyless image signatures are bundles of predicate type https://sigstore.dev/cosign/sign/v1)",
         ));
     }
-    let policy = policy(args)?;
+    let policy = args.required()?;
     let reference = setup.reference(reference)?;
     let context = setup.connect(&[reference.registry()])?;
     let registry = context.client.registry();
@@ -95,67 +90,6 @@ fn attestation_value(ok: &Attested) -> serde_json::Value {
         "predicate_type": ok.statement.predicate_type,
         "statement": ok.statement,
     })
-}
-
-/// The policy the flags name: keys read from their files, or one keyless
-/// identity against the shipped or given trusted root.
-pub(crate) fn policy(args: &PolicyArgs) -> anyhow::Result<Policy> {
-    match (args.key.is_empty(), args.is_keyless()) {
-        (false, false) => keys(&args.key),
-        (true, true) => identity(args),
-        (false, true) => Err(usage(
-            "give either --key or a keyless identity (--certificate-identity…, --owner, --repo), not both",
-        )),
-        (true, false) => Err(usage(
-            "give --key FILE, or a keyless identity: --certificate-identity[-regexp] with --certificate-oidc-issuer, or --owner/--repo [--signer-workflow]",
-        )),
-    }
-}
-
-fn keys(files: &[PathBuf]) -> anyhow::Result<Policy> {
-    let mut keys = Vec::new();
-    for file in files {
-        let pem = std::fs::read_to_string(file)
-            .with_context(|| format!("reading the key {}", file.display()))?;
-        keys.push(PublicKey::from_pem(&pem, &file.display().to_string())?);
-    }
-    Ok(Policy::keys(keys))
-}
-
-fn identity(args: &PolicyArgs) -> anyhow::Result<Policy> {
-    let mut identity = IdentityPolicy::new();
-    if let Some(san) = &args.certificate_identity {
-        identity = identity.identity(san);
-    }
-    if let Some(pattern) = &args.certificate_identity_regexp {
-        identity = identity
-            .identity_regex(pattern)
-            .map_err(|error| usage(chain(&error)))?;
-    }
-    if let Some(issuer) = &args.certificate_oidc_issuer {
-        identity = identity.issuer(issuer);
-    }
-    if let Some(owner) = &args.owner {
-        identity = identity.owner(owner);
-    }
-    if let Some(repo) = &args.repo {
-        identity = identity.repo(repo);
-    }
-    if let Some(workflow) = &args.signer_workflow {
-        identity = identity.signer_workflow(workflow);
-    }
-    identity
-        .validate()
-        .map_err(|error| usage(error.to_string()))?;
-    let policy = Policy::identities([identity]);
-    let Some(file) = &args.trusted_root else {
-        return Ok(policy);
-    };
-    let bytes = std::fs::read(file)
-        .with_context(|| format!("reading the trusted root {}", file.display()))?;
-    let root = TrustedRoot::from_json(&bytes)
-        .with_context(|| format!("reading the trusted root {}", file.display()))?;
-    Ok(policy.with_trusted_root(root))
 }
 
 fn signer(signer: &Signer) -> String {

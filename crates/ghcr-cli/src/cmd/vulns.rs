@@ -2,9 +2,14 @@
 //! (cosign vuln or in-toto vulns attestations in the registry, or with
 //! `--github-attestations` in GitHub's attestations API; GitHub has no
 //! vulnerability endpoint), and a pass-or-block decision on it that fails
-//! closed.
+//! closed. With `--key` only scans whose attestation verifies count: the
+//! others are shown as ignored, and with none verified the gate exits 8.
 
-use ghcr::packages::{AttestationsApi, GateResult, PackagesClient, security_gate};
+use ghcr::packages::{
+    AttestationsApi, Error as PackagesError, GateResult, IgnoredAttestation, PackagesClient,
+    security_gate,
+};
+use ghcr::trust::Policy;
 use ghcr::types::{Owner, Reference, Severity, Vulnerability, VulnerabilityReport};
 use serde_json::json;
 
@@ -22,41 +27,56 @@ fn severity(text: &str) -> anyhow::Result<Severity> {
 }
 
 /// The newest report attached to `reference`, read from its registry (and
-/// GitHub's attestations API when `github` is set and the registry has none).
+/// GitHub's attestations API when `github` is set and the registry has none),
+/// and under `policy` the attestations left out because they did not verify.
 async fn newest_report(
     context: &Context,
     reference: &Reference,
     org: bool,
     github: bool,
-) -> anyhow::Result<VulnerabilityReport> {
+    policy: Option<Policy>,
+) -> anyhow::Result<(VulnerabilityReport, Vec<IgnoredAttestation>)> {
     let client = &context.client;
     let attestations_api = if github {
         AttestationsApi::Consult
     } else {
         AttestationsApi::Skip
     };
-    let packages = PackagesClient::builder(client.transport().clone())
+    let mut builder = PackagesClient::builder(client.transport().clone())
         .api_base(client.config().api_base())
         .registry_host(reference.registry())
         .registry(client.registry().clone())
-        .attestations_api(attestations_api)
-        .build()?;
+        .attestations_api(attestations_api);
+    if let Some(policy) = policy {
+        builder = builder.verify_with(policy);
+    }
+    let packages = builder.build()?;
     let digest = client.registry().resolve_digest(reference).await?;
     let owner = if org {
         Owner::org(reference.owner())
     } else {
         Owner::user(reference.owner())
     };
-    let mut reports = packages
-        .vulnerability_reports(&owner, reference.package_name(), &digest)
+    let scans = packages
+        .vulnerability_scans(&owner, reference.package_name(), &digest)
         .await?;
-    if reports.is_empty() {
+    let Some(report) = scans.reports.into_iter().next() else {
         return Err(failure(
             Code::NotFound,
             format!("no vulnerability report for {reference}"),
         ));
+    };
+    Ok((report, scans.ignored))
+}
+
+/// A line per ignored attestation.
+fn ignored_lines(ignored: &[IgnoredAttestation]) -> String {
+    let mut text = String::new();
+    for entry in ignored {
+        text.push_str("\nignored  ");
+        text.push_str(&entry.to_string());
     }
-    Ok(reports.remove(0))
+    text
 }
 
 pub(crate) fn finding_line(finding: &Vulnerability) -> String {
@@ -99,13 +119,13 @@ pub(crate) fn source_line(report: &VulnerabilityReport) -> String {
     let when = source
         .scanned_at
         .map_or_else(String::new, |at| format!(" on {}", time(at)));
-    let signature = if source.signature_verified {
-        "verified"
-    } else {
-        "not verified"
+    let signature = match (&source.signer, source.signature_verified) {
+        (Some(signer), true) => format!("signature verified: {signer}"),
+        (None, true) => "signature verified".to_owned(),
+        _ => "signature not verified".to_owned(),
     };
     format!(
-        "scanned by {scanner}{when} ({} in {}; signature {signature})",
+        "scanned by {scanner}{when} ({} in {}; {signature})",
         source.format, source.predicate_type
     )
 }
@@ -113,8 +133,16 @@ pub(crate) fn source_line(report: &VulnerabilityReport) -> String {
 pub(crate) async fn vulns(setup: Setup, args: &VulnsArgs) -> anyhow::Result<()> {
     let min = severity(&args.min_severity)?;
     let reference = setup.reference(&args.reference)?;
+    let policy = args.policy.optional()?;
     let context = setup.connect(&[reference.registry()])?;
-    let report = newest_report(&context, &reference, args.org, args.github_attestations).await?;
+    let (report, ignored) = newest_report(
+        &context,
+        &reference,
+        args.org,
+        args.github_attestations,
+        policy,
+    )
+    .await?;
     let shown: Vec<&Vulnerability> = report.at_least(min).collect();
     context.out.result(
         || {
@@ -124,11 +152,12 @@ pub(crate) async fn vulns(setup: Setup, args: &VulnsArgs) -> anyhow::Result<()> 
                 .map(|(severity, count)| format!("{count} {}", severity.as_str()))
                 .collect();
             let head = format!(
-                "{reference} {}: {} finding(s): {}\n{}",
+                "{reference} {}: {} finding(s): {}\n{}{}",
                 report.subject,
                 report.vulnerabilities.len(),
                 counts.join(", "),
-                source_line(&report)
+                source_line(&report),
+                ignored_lines(&ignored)
             );
             with_findings(head, shown.iter().copied())
         },
@@ -138,6 +167,7 @@ pub(crate) async fn vulns(setup: Setup, args: &VulnsArgs) -> anyhow::Result<()> 
                 "subject": report.subject.as_str(),
                 "min_severity": min.as_str(),
                 "source": report.source,
+                "ignored": ignored,
                 "total": report.vulnerabilities.len(),
                 "findings": shown,
             })
@@ -158,27 +188,19 @@ pub(crate) async fn gate(setup: Setup, args: &GateArgs) -> anyhow::Result<()> {
         (None, None) => return Err(usage("gate needs --fail-on SEVERITY")),
     };
     let reference = setup.reference(&args.reference)?;
+    let policy = args.policy.optional()?;
     let context = setup.connect(&[reference.registry()])?;
-    let report = match newest_report(&context, &reference, args.org, args.github_attestations).await
-    {
-        Ok(report) => report,
-        Err(error) if crate::exit::classify(&error) == Code::NotFound => {
-            let message = format!(
-                "blocked: no vulnerability data for {reference} (the gate fails closed): {error}"
-            );
-            context.out.result(String::new, || {
-                json!({
-                    "reference": reference.to_string(),
-                    "fail_on": max.as_str(),
-                    "decision": "blocked",
-                    "reason": "no_data",
-                    "findings": [],
-                })
-            });
-            context.finish()?;
-            return Err(reported(Code::Blocked, message));
-        }
-        Err(error) => return Err(error),
+    let found = newest_report(
+        &context,
+        &reference,
+        args.org,
+        args.github_attestations,
+        policy,
+    )
+    .await;
+    let (report, ignored) = match found {
+        Ok(found) => found,
+        Err(error) => return gate_without_report(&context, &reference, max, error),
     };
     let decision = security_gate(&report, max);
     let findings: Vec<Vulnerability> = match &decision {
@@ -190,9 +212,11 @@ pub(crate) async fn gate(setup: Setup, args: &GateArgs) -> anyhow::Result<()> {
         || {
             if passed {
                 format!(
-                    "passed: no finding at {} or worse in {reference} {}",
+                    "passed: no finding at {} or worse in {reference} {}\n{}{}",
                     max.as_str(),
-                    report.subject
+                    report.subject,
+                    source_line(&report),
+                    ignored_lines(&ignored)
                 )
             } else {
                 let head = format!(
@@ -211,6 +235,9 @@ pub(crate) async fn gate(setup: Setup, args: &GateArgs) -> anyhow::Result<()> {
                 "fail_on": max.as_str(),
                 "decision": if passed { "passed" } else { "blocked" },
                 "reason": if passed { "no_findings" } else { "findings" },
+                "signature_verified": report.source.signature_verified,
+                "signer": report.source.signer,
+                "ignored": ignored,
                 "findings": findings,
             })
         },
@@ -224,4 +251,57 @@ pub(crate) async fn gate(setup: Setup, args: &GateArgs) -> anyhow::Result<()> {
             format!("{reference} is blocked at {}", max.as_str()),
         ))
     }
+}
+
+/// A gate with no report to decide on fails closed: blocked (exit 7) when
+/// no scan is attached, not verified (exit 8) when under a policy none of
+/// the attached scans verified; other errors stay errors.
+fn gate_without_report(
+    context: &Context,
+    reference: &Reference,
+    max: Severity,
+    error: anyhow::Error,
+) -> anyhow::Result<()> {
+    let not_verified = error.chain().find_map(|cause| match cause.downcast_ref() {
+        Some(PackagesError::ScansNotVerified { ignored, .. }) => Some(ignored.clone()),
+        _ => None,
+    });
+    if let Some(ignored) = not_verified {
+        let message = format!(
+            "blocked: no vulnerability scan of {reference} verified with the given key(s) (the gate fails closed); {} ignored",
+            ignored.len()
+        );
+        context.out.result(
+            || format!("{message}{}", ignored_lines(&ignored)),
+            || {
+                json!({
+                    "reference": reference.to_string(),
+                    "fail_on": max.as_str(),
+                    "decision": "blocked",
+                    "reason": "not_verified",
+                    "signature_verified": false,
+                    "ignored": ignored,
+                    "findings": [],
+                })
+            },
+        );
+        context.finish()?;
+        return Err(reported(Code::NotVerified, message));
+    }
+    if crate::exit::classify(&error) != Code::NotFound {
+        return Err(error);
+    }
+    let message =
+        format!("blocked: no vulnerability data for {reference} (the gate fails closed): {error}");
+    context.out.result(String::new, || {
+        json!({
+            "reference": reference.to_string(),
+            "fail_on": max.as_str(),
+            "decision": "blocked",
+            "reason": "no_data",
+            "findings": [],
+        })
+    });
+    context.finish()?;
+    Err(reported(Code::Blocked, message))
 }

@@ -11,8 +11,8 @@ async fn the_demo_walks_every_step() {
         .set("GHCR_CHUNK_SIZE", "broken");
     let run = env.run(&["demo"]).await;
     run.ok();
-    for step in 1..=9 {
-        run.stdout_has(&format!("[{step}/9]"));
+    for step in 1..=10 {
+        run.stdout_has(&format!("[{step}/10]"));
     }
     run.stdout_has("done in ")
         .stdout_has("2 platforms")
@@ -23,7 +23,12 @@ async fn the_demo_walks_every_step() {
         .stdout_has("delete 2 of 6 version(s)")
         .stdout_has("2 deleted, 4 kept, 0 failed")
         .stdout_has("CVE-2023-45853")
-        .stdout_has("--fail-on critical: blocked");
+        .stdout_has("--fail-on critical: blocked")
+        .stdout_has(
+            "app:signed --fail-on low --key cosign.pub: passed (signature verified: key sha256:",
+        )
+        .stdout_has("app:forged --fail-on low: passed without --key")
+        .stdout_has("app:forged --fail-on low --key cosign.pub: not verified (exit code 8)");
 
     let json = env.run(&["demo", "--json"]).await.ok().json();
     assert_eq!(json["tags"], serde_json::json!(["latest", "stable", "v1"]));
@@ -31,4 +36,8 @@ async fn the_demo_walks_every_step() {
     assert_eq!(json["pulled"]["verified_files"], 9);
     assert_eq!(json["gate"]["high"], "blocked");
     assert_eq!(json["findings"], 4);
+    assert_eq!(json["signed_gate"]["signed"], "passed");
+    assert_eq!(json["signed_gate"]["forged_without_key"], "passed");
+    assert_eq!(json["signed_gate"]["forged"], "not_verified");
+    assert_eq!(json["signed_gate"]["signer"]["kind"], "key");
 }

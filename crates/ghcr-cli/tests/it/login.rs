@@ -81,30 +81,12 @@ async fn login_and_logout_go_through_the_credential_store() {
     let fake = fake().await;
     seed(&fake, "octo/app", Some("v1"), "layer");
     let host = fake.registry_host();
-    let script = |bin: &std::path::Path| {
-        format!(
-            r#"#!/bin/sh
-input=$(cat)
-printf '%s %s\n' "$1" "$input" >> '{log}'
-case "$1" in
-store)
-  server=$(printf '%s' "$input" | sed 's/.*"ServerURL":"\([^"]*\)".*/\1/')
-  grep -v "^$server " '{store}' > '{store}.new' 2>/dev/null
-  printf '%s %s\n' "$server" "$input" >> '{store}.new'; mv '{store}.new' '{store}' ;;
-get)
-  line=$(grep "^$input " '{store}' 2>/dev/null) || {{ echo 'credentials not found in native keychain'; exit 1; }}
-  printf '%s' "${{line#* }}" ;;
-erase)
-  grep -q "^$input " '{store}' 2>/dev/null || {{ echo 'credentials not found in native keychain'; exit 1; }}
-  grep -v "^$input " '{store}' > '{store}.new'; mv '{store}.new' '{store}' ;;
-esac
-"#,
-            log = bin.join("exchanges").display(),
-            store = bin.join("store").display()
-        )
-    };
-    let (env, bin, config_path) = with_test_helper(&fake, script, r#"{"credsStore":"test"}"#);
-    let (log, store) = (bin.join("exchanges"), bin.join("store"));
+    let (env, bin, config_path) = with_test_helper(
+        &fake,
+        |bin| recording_helper(bin, "test"),
+        r#"{"credsStore":"test"}"#,
+    );
+    let (log, store) = (bin.join("test.exchanges"), bin.join("test.store"));
     let exchanges = || std::fs::read_to_string(&log).unwrap_or_default();
 
     // A refused login hands the helper nothing.
@@ -162,6 +144,126 @@ esac
     env.run(&["ls", &at(&fake, "octo/app")]).await.code(4);
     let json = env.run(&["logout", "--json"]).await.ok().json();
     assert_eq!(json["removed"], false);
+}
+
+/// A per-host `credHelpers` entry wins over `credsStore`, as in docker:
+/// `login` stores through that host's helper (`store`, the exact JSON) and
+/// `logout` erases through it; the config keeps the empty `auths` entry
+/// docker writes, and the helper named for another host (also the
+/// `credsStore` one here) is never run.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn login_and_logout_go_through_the_hosts_credential_helper() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let fake = fake().await;
+    seed(&fake, "octo/app", Some("v1"), "layer");
+    let host = fake.registry_host();
+    let helpers = serde_json::json!({host: "test", "other.example": "other"});
+    let config = serde_json::json!({
+        "credsStore": "other",
+        "credHelpers": helpers,
+        "auths": {"other.example": {}},
+        "psFormat": "kept as it was",
+    });
+    let (env, bin, config_path) = with_test_helper(
+        &fake,
+        |bin| recording_helper(bin, "test"),
+        &config.to_string(),
+    );
+    let other = bin.join("docker-credential-other");
+    std::fs::write(&other, recording_helper(&bin, "other")).unwrap();
+    std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exchanges = |helper: &str| {
+        std::fs::read_to_string(bin.join(format!("{helper}.exchanges"))).unwrap_or_default()
+    };
+    let config_now = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap()
+    };
+
+    let login = env
+        .run_with_stdin(
+            &["login", "-u", USER, "--password-stdin", "--json"],
+            format!("{TOKEN}\n").as_bytes(),
+        )
+        .await;
+    assert_eq!(login.ok().json()["helper"], "test", "the host's helper");
+    assert_eq!(
+        exchanges("test").lines().collect::<Vec<_>>(),
+        [format!(
+            r#"store {{"ServerURL":"{host}","Username":"{USER}","Secret":"{TOKEN}"}}"#
+        )]
+    );
+    let stored = config_now();
+    assert!(!stored.to_string().contains(TOKEN), "{stored}");
+    assert_eq!(
+        stored["auths"],
+        serde_json::json!({host: {}, "other.example": {}}),
+        "{stored}"
+    );
+    assert_eq!(stored["credHelpers"], helpers);
+    assert_eq!(stored["credsStore"], "other");
+    assert_eq!(stored["psFormat"], "kept as it was");
+
+    env.run(&["ls", &at(&fake, "octo/app")])
+        .await
+        .ok()
+        .stdout_has("v1");
+    assert!(
+        exchanges("test").contains(&format!("get {host}")),
+        "{}",
+        exchanges("test")
+    );
+
+    env.run(&["logout"])
+        .await
+        .ok()
+        .stdout_has(&format!("Removing login credentials for {host}"));
+    assert!(
+        exchanges("test").ends_with(&format!("erase {host}\n")),
+        "{}",
+        exchanges("test")
+    );
+    assert!(
+        !std::fs::read_to_string(bin.join("test.store"))
+            .unwrap()
+            .contains(host)
+    );
+    let erased = config_now();
+    assert_eq!(
+        erased["auths"],
+        serde_json::json!({"other.example": {}}),
+        "{erased}"
+    );
+    assert_eq!(erased["credHelpers"], helpers);
+    assert_eq!(exchanges("other"), "", "the other host's helper never ran");
+    env.run(&["ls", &at(&fake, "octo/app")]).await.code(4);
+}
+
+/// A credential helper in `sh` that keeps its store in `bin/NAME.store`
+/// and appends each exchange (`VERB INPUT`) to `bin/NAME.exchanges`.
+#[cfg(unix)]
+fn recording_helper(bin: &std::path::Path, name: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+input=$(cat)
+printf '%s %s\n' "$1" "$input" >> '{log}'
+case "$1" in
+store)
+  server=$(printf '%s' "$input" | sed 's/.*"ServerURL":"\([^"]*\)".*/\1/')
+  grep -v "^$server " '{store}' > '{store}.new' 2>/dev/null
+  printf '%s %s\n' "$server" "$input" >> '{store}.new'; mv '{store}.new' '{store}' ;;
+get)
+  line=$(grep "^$input " '{store}' 2>/dev/null) || {{ echo 'credentials not found in native keychain'; exit 1; }}
+  printf '%s' "${{line#* }}" ;;
+erase)
+  grep -q "^$input " '{store}' 2>/dev/null || {{ echo 'credentials not found in native keychain'; exit 1; }}
+  grep -v "^$input " '{store}' > '{store}.new'; mv '{store}.new' '{store}' ;;
+esac
+"#,
+        log = bin.join(format!("{name}.exchanges")).display(),
+        store = bin.join(format!("{name}.store")).display()
+    )
 }
 
 /// The Docker config's credential helpers sign commands in, as docker's do:

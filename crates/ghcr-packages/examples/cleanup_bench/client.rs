@@ -1,17 +1,16 @@
 //! The client side: `cleanup_bench plan HOST` plans an only-untagged
 //! cleanup of every package of the organization on the fake at `HOST` and
 //! prints one JSON line (wall time, versions, deletions, and the process's
-//! peak RSS, VmHWM); the deletion row runs in-process ([`execute`]).
+//! peak RSS, VmHWM); `cleanup_bench execute HOST` carries out the deletion
+//! row's plan ([`execute`]).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use ghcr_packages::{PackageSelection, PackagesClient, RetentionPolicy};
-use ghcr_sim::fake::FakeGhcr;
 use ghcr_transport::Transport;
 use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
 use ghcr_types::Owner;
-use http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::seed::{ORG, TOKEN, USER};
@@ -79,67 +78,42 @@ fn peak_rss_kib() -> Result<u64, String> {
         .ok_or_else(|| "no VmHWM in /proc/self/status (Linux only)".to_owned())
 }
 
-/// What the deletion row measured.
-pub(crate) struct Executed {
-    pub(crate) deleted: usize,
-    pub(crate) seconds: f64,
-    pub(crate) deletes: usize,
-    pub(crate) refused: usize,
-}
+/// `cleanup_bench execute HOST`: plans the only-untagged cleanup of the
+/// user's `app` on the fake at `HOST` (see `serve deletes`), prints
+/// `planned N`, waits for a line on stdin (the orchestrator reads the
+/// fake's counts of the planning meanwhile), carries the plan out with the
+/// default pacing and prints one JSON line: deletions, wall time, and this
+/// process's peak RSS.
+pub(crate) fn execute(args: &[String]) -> Result<(), String> {
+    use std::io::{BufRead as _, Write as _};
 
-/// Deletes `count` untagged leftovers of one package with the default
-/// pacing, against a fake that enforces GitHub's secondary limit (900
-/// points a minute per endpoint), and times the run.
-pub(crate) fn execute(count: usize) -> Result<Executed, String> {
+    let host = args.first().ok_or("usage: cleanup_bench execute HOST")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let fake = FakeGhcr::builder()
-            .user(USER, TOKEN)
-            .secondary_rate_limit(900)
-            .start()
-            .await
-            .map_err(|e| e.to_string())?;
-        let store = fake.store();
-        let seed = |tag, layer: String| {
-            store
-                .push_image("octo/app", tag, &[bytes::Bytes::from(layer)])
-                .map_err(|e| e.to_string())
-        };
-        seed(Some("v1"), "release".to_owned())?;
-        for n in 0..count {
-            seed(None, format!("leftover {n}"))?;
-        }
-        let client = client(fake.registry_host())?;
-        let plan = client
-            .plan_cleanup(&Owner::user(USER), "app", &only_untagged()?)
-            .await
-            .map_err(|e| e.to_string())?;
-        fake.log().clear();
-        let started = Instant::now();
-        let report = client.execute_cleanup(&plan).await;
-        let seconds = started.elapsed().as_secs_f64();
-        let log = fake.log();
-        let executed = Executed {
-            deleted: report.deleted().len(),
-            seconds,
-            deletes: log.count_where(|e| e.method == Method::DELETE),
-            refused: log.count_where(|e| {
-                e.status == StatusCode::FORBIDDEN || e.status == StatusCode::TOO_MANY_REQUESTS
-            }),
-        };
-        fake.shutdown().await;
-        Ok::<_, String>(executed)
-    })
-}
-
-/// Deletions a minute over `seconds`.
-pub(crate) fn per_minute(deleted: usize, seconds: f64) -> f64 {
-    if seconds > 0.0 {
-        deleted as f64 * 60.0 / seconds
-    } else {
-        f64::NAN
-    }
+    let client = client(host)?;
+    let plan = runtime
+        .block_on(client.plan_cleanup(&Owner::user(USER), "app", &only_untagged()?))
+        .map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "planned {}", plan.to_delete().count())
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())?;
+    let mut go = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut go)
+        .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let report = runtime.block_on(client.execute_cleanup(&plan));
+    let seconds = started.elapsed().as_secs_f64();
+    let line = json!({
+        "deleted": report.deleted().len(),
+        "seconds": seconds,
+        "peak_rss_kib": peak_rss_kib()?,
+    });
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())
 }

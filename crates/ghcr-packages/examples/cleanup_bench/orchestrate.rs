@@ -1,6 +1,7 @@
 //! Runs each scenario as two processes (the seeded fake, then the client
 //! planning against it), reads the fake's request counts, runs the
-//! deletion row, and prints and writes the results.
+//! deletion row the same way (the fake behind the secondary limit, the
+//! client planning and then deleting), and prints and writes the results.
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::PathBuf;
@@ -9,8 +10,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::client::{self, Executed};
-use crate::table::{self, Planned};
+use crate::seed::Shape;
+use crate::table::{self, Executed, Planned};
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick");
@@ -20,22 +21,35 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         )),
         None => None,
     };
-    let (per_package, deletions): (&[usize], usize) = if quick {
-        (&[50], 30)
+    // The headline rows first, then the same sizes with few and with many
+    // manifests to read (what the memory claim is checked on).
+    let (scenarios, deletions): (&[(usize, Shape)], usize) = if quick {
+        (&[(50, Shape::Releases), (50, Shape::Many)], 30)
     } else {
-        (&[50, 500], 300)
+        (
+            &[
+                (50, Shape::Releases),
+                (500, Shape::Releases),
+                (50, Shape::Few),
+                (50, Shape::Many),
+                (500, Shape::Few),
+                (500, Shape::Many),
+            ],
+            300,
+        )
     };
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut planned = Vec::new();
-    for &n in per_package {
+    for &(n, shape) in scenarios {
         println!(
-            "seeding {} packages x {n} versions in the fake's process",
-            crate::seed::PACKAGES
+            "seeding {} packages x {n} versions ({} manifests to read) in the fake's process",
+            crate::seed::PACKAGES,
+            shape.name()
         );
-        planned.push(scenario(&exe, n)?);
+        planned.push(scenario(&exe, n, shape)?);
     }
     println!("deleting {deletions} untagged versions at the default pacing");
-    let executed: Executed = client::execute(deletions)?;
+    let executed = deleting(&exe, deletions)?;
     let markdown = table::markdown(&planned, &executed, quick);
     let json = table::json_lines(&planned, &executed);
     println!("\n{markdown}\n{json}");
@@ -58,9 +72,10 @@ struct Server {
 }
 
 impl Server {
-    fn start(exe: &std::path::Path, per_package: usize) -> Result<Self, String> {
+    fn start(exe: &std::path::Path, args: &[&str]) -> Result<Self, String> {
         let mut child = Command::new(exe)
-            .args(["serve", &per_package.to_string()])
+            .arg("serve")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -98,9 +113,10 @@ impl Server {
     }
 }
 
-fn scenario(exe: &std::path::Path, per_package: usize) -> Result<Planned, String> {
+fn scenario(exe: &std::path::Path, per_package: usize, shape: Shape) -> Result<Planned, String> {
     let started = Instant::now();
-    let mut server = Server::start(exe, per_package)?;
+    let per_package_text = per_package.to_string();
+    let mut server = Server::start(exe, &["plan", &per_package_text, shape.name()])?;
     let ready = server.line()?;
     let seed_seconds = started.elapsed().as_secs_f64();
     let fields: Vec<&str> = ready.split(' ').collect();
@@ -130,9 +146,64 @@ fn scenario(exe: &std::path::Path, per_package: usize) -> Result<Planned, String
     server.stop()?;
     Ok(Planned {
         per_package,
+        shape,
         versions,
         indexes_kept,
         client,
+        requests,
+    })
+}
+
+/// The deletion row: the fake with `count` leftovers behind the secondary
+/// limit, and the client planning, then (once the fake's counts of the
+/// planning are read) deleting.
+fn deleting(exe: &std::path::Path, count: usize) -> Result<Executed, String> {
+    let count_text = count.to_string();
+    let mut server = Server::start(exe, &["deletes", &count_text])?;
+    let ready = server.line()?;
+    let host = ready
+        .split(' ')
+        .nth(1)
+        .ok_or_else(|| format!("the fake said `{ready}`, not `ready HOST ...`"))?
+        .to_owned();
+    let mut child = Command::new(exe)
+        .args(["execute", &host])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("start the client: {e}"))?;
+    let mut input = child.stdin.take().ok_or("the client's stdin")?;
+    let mut output = BufReader::new(child.stdout.take().ok_or("the client's stdout")?);
+    let mut line = String::new();
+    output
+        .read_line(&mut line)
+        .map_err(|e| format!("read from the client: {e}"))?;
+    if !line.starts_with("planned ") {
+        return Err(format!(
+            "the client said `{}`, not `planned N`",
+            line.trim()
+        ));
+    }
+    let planning: Value =
+        serde_json::from_str(&server.ask("log")?).map_err(|e| format!("the fake's counts: {e}"))?;
+    writeln!(input, "go").map_err(|e| format!("write to the client: {e}"))?;
+    line.clear();
+    output
+        .read_line(&mut line)
+        .map_err(|e| format!("read from the client: {e}"))?;
+    let client: Value =
+        serde_json::from_str(&line).map_err(|e| format!("the client's line `{line}`: {e}"))?;
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("the client failed ({status})"));
+    }
+    let requests: Value =
+        serde_json::from_str(&server.ask("log")?).map_err(|e| format!("the fake's counts: {e}"))?;
+    server.stop()?;
+    Ok(Executed {
+        client,
+        planning,
         requests,
     })
 }

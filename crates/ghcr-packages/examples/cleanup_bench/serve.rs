@@ -1,6 +1,8 @@
-//! `cleanup_bench serve VERSIONS_PER_PACKAGE`: a fake ghcr.io in its own
-//! process (so the client's peak RSS is the client's alone), seeded with
-//! the organization. It prints `ready HOST VERSIONS INDEXES_KEPT`, then
+//! `cleanup_bench serve plan VERSIONS_PER_PACKAGE SHAPE`: a fake ghcr.io in
+//! its own process (so the client's peak RSS is the client's alone), seeded
+//! with the organization; `serve deletes COUNT`: one user's package with
+//! COUNT untagged leftovers beside a release, behind GitHub's secondary
+//! limit. It prints `ready HOST VERSIONS INDEXES_KEPT`, then
 //! answers lines on stdin: `log` prints the request counts since the last
 //! `log` as one JSON line, `quit` (or the end of stdin) stops it.
 
@@ -11,39 +13,64 @@ use ghcr_sim::fake::{FakeGhcr, LoggedRequest, RequestLog};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::seed::{self, ORG, TOKEN, USER};
+use crate::seed::{self, ORG, Shape, TOKEN, USER};
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let per_package: usize = args
-        .first()
-        .and_then(|n| n.parse().ok())
-        .ok_or("usage: cleanup_bench serve VERSIONS_PER_PACKAGE")?;
+    let usage = "usage: cleanup_bench serve plan VERSIONS_PER_PACKAGE SHAPE | serve deletes COUNT";
+    let number = |at: usize| -> Result<usize, String> {
+        args.get(at)
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| usage.to_owned())
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    // No added latency: loopback, no delay faults; no secondary limit while
-    // planning (reads are not paced), the primary one as for a PAT.
-    let fake = runtime
-        .block_on(
-            FakeGhcr::builder()
-                .user(USER, TOKEN)
-                .org(ORG, &[USER])
-                .start(),
-        )
-        .map_err(|e| e.to_string())?;
-    let seeded = seed::organization(&fake.store(), per_package)?;
+    // No added latency: loopback, no delay faults. Planning: no secondary
+    // limit (reads are not paced), the primary one as for a PAT. Deleting:
+    // GitHub's secondary limit, 900 points a minute per endpoint.
+    let (fake, ready) = match args.first().map(String::as_str) {
+        Some("plan") => {
+            let per_package = number(1)?;
+            let shape = Shape::parse(args.get(2).map_or("releases", String::as_str))?;
+            let fake = runtime
+                .block_on(
+                    FakeGhcr::builder()
+                        .user(USER, TOKEN)
+                        .org(ORG, &[USER])
+                        .start(),
+                )
+                .map_err(|e| e.to_string())?;
+            let seeded = seed::organization(&fake.store(), per_package, shape)?;
+            let ready = format!(
+                "ready {} {} {}",
+                fake.registry_host(),
+                seeded.versions,
+                seeded.indexes_kept
+            );
+            (fake, ready)
+        }
+        Some("deletes") => {
+            let count = number(1)?;
+            let fake = runtime
+                .block_on(
+                    FakeGhcr::builder()
+                        .user(USER, TOKEN)
+                        .secondary_rate_limit(900)
+                        .start(),
+                )
+                .map_err(|e| e.to_string())?;
+            seed::leftovers(&fake.store(), count)?;
+            let ready = format!("ready {} {} 0", fake.registry_host(), count + 1);
+            (fake, ready)
+        }
+        _ => return Err(usage.to_owned()),
+    };
     fake.log().clear();
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "ready {} {} {}",
-        fake.registry_host(),
-        seeded.versions,
-        seeded.indexes_kept
-    )
-    .and_then(|()| out.flush())
-    .map_err(|e| e.to_string())?;
+    writeln!(out, "{ready}")
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())?;
     for line in std::io::stdin().lock().lines() {
         match line.map_err(|e| e.to_string())?.trim() {
             "log" => {

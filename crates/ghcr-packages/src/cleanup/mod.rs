@@ -7,7 +7,8 @@
 //! 3. Every digest reachable from a kept version is kept too, with the chain
 //!    that reaches it: index children (platform and attestation manifests,
 //!    nested indexes) and artifacts attached through `sha256-<hex>` tags
-//!    (`protect.rs`). Manifests are read once per run.
+//!    (`protect.rs`). Manifests are read once per run, and only the
+//!    digests they list are kept (`parts.rs`).
 //! 4. [`PackagesClient::execute_cleanup`] deletes one version at a time
 //!    within the secondary limit and reports each (`execute.rs`), and
 //!    with a [`Journal`] records each before and after its DELETE, so a
@@ -18,6 +19,7 @@
 
 mod execute;
 mod journal;
+mod parts;
 mod plan;
 mod policy;
 mod protect;

@@ -11,8 +11,8 @@ use std::time::Duration;
 use ghcr_types::{Digest, Owner, PackageVersion, PackageVersionId};
 use time::OffsetDateTime;
 
+use super::parts::PartsCache;
 use super::protect::Via;
-use crate::manifests::ManifestCache;
 
 /// How a reachable digest hangs off the version that keeps it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,7 +209,9 @@ pub struct CleanupPlan {
     /// Every active version, newest first.
     pub entries: Vec<PlanEntry>,
     pub(crate) policy: super::RetentionPolicy,
-    pub(crate) manifests: Arc<ManifestCache>,
+    /// The parts of the manifests read (never their bodies), for the
+    /// walks of the execution.
+    pub(crate) manifests: Arc<PartsCache>,
 }
 
 impl fmt::Debug for CleanupPlan {

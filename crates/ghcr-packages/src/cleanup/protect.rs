@@ -15,11 +15,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use ghcr_types::{Digest, MediaType, PackageVersion, PackageVersionId};
 
+use super::parts::PartsSource;
 use super::plan::Link;
 use super::policy::Ranking;
 use super::policy::referrer_subject;
 use crate::error::{Error, Result};
-use crate::manifests::ManifestSource;
 
 /// How a digest was reached.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,7 +81,7 @@ impl<'a> Graph<'a> {
     pub(crate) async fn reachable(
         &self,
         roots: &[&PackageVersion],
-        source: &impl ManifestSource,
+        source: &impl PartsSource,
         stop: impl Fn(&HashMap<Digest, Via>) -> bool,
     ) -> Result<HashMap<Digest, Via>> {
         let mut reached: HashMap<Digest, Via> = HashMap::new();
@@ -131,8 +131,8 @@ impl<'a> Graph<'a> {
             let Some(version) = self.version(&digest) else {
                 continue;
             };
-            let manifest = source
-                .manifest(&digest)
+            let parts = source
+                .parts(&digest)
                 .await
                 .map_err(|error| Error::Unreachable {
                     digest: digest.clone(),
@@ -145,10 +145,8 @@ impl<'a> Graph<'a> {
             } else {
                 Link::IndexChild
             };
-            for child in manifest.children() {
-                if let Ok(digest) = Digest::try_from(child.digest()) {
-                    reach(digest, link, Some(MediaType::from(child.media_type())));
-                }
+            for part in parts.iter() {
+                reach(part.digest.clone(), link, Some(part.media_type.clone()));
             }
         }
         Ok(reached)
@@ -167,7 +165,7 @@ impl<'a> Graph<'a> {
 pub(crate) async fn parts_of_newest(
     versions: &[PackageVersion],
     ranking: &Ranking,
-    source: &impl ManifestSource,
+    source: &impl PartsSource,
 ) -> HashSet<Digest> {
     let mut parts = HashSet::new();
     let mut next = 0;
@@ -183,12 +181,11 @@ pub(crate) async fn parts_of_newest(
             if ranking.parents.get(next).copied().unwrap_or(false)
                 && let Ok(digest) = version.digest()
             {
-                match source.manifest(&digest).await {
-                    Ok(manifest) => parts.extend(
-                        manifest
-                            .children()
+                match source.parts(&digest).await {
+                    Ok(listed) => parts.extend(
+                        listed
                             .iter()
-                            .filter_map(|child| Digest::try_from(child.digest()).ok())
+                            .map(|part| part.digest.clone())
                             .filter(|child| *child != digest),
                     ),
                     Err(error) => tracing::debug!(

@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use ghcr_types::{Owner, PackageVersion};
 use time::OffsetDateTime;
 
+use super::parts::{PartsCache, PartsSource};
 use super::plan::{self, CleanupPlan, PlanEntry};
 use super::policy::{self, PolicySet, RetentionPolicy};
 use super::protect;
@@ -14,7 +15,6 @@ use super::report::CleanupReport;
 use super::select::PackageSelection;
 use crate::client::PackagesClient;
 use crate::error::Result;
-use crate::manifests::ManifestCache;
 use crate::versions::VersionState;
 
 impl PackagesClient {
@@ -37,7 +37,7 @@ impl PackagesClient {
             .list_versions(owner, package, VersionState::Active)
             .await?;
         let repository = self.repository(owner, package).await?;
-        let manifests = Arc::new(ManifestCache::new(self.registry().clone(), repository));
+        let manifests = Arc::new(PartsCache::new(self.registry().clone(), repository));
         let planned_at = OffsetDateTime::now_utc();
         let entries = plan_versions(versions, policy, planned_at, manifests.as_ref()).await?;
         Ok(CleanupPlan {
@@ -150,7 +150,7 @@ pub(crate) async fn plan_versions(
     mut versions: Vec<PackageVersion>,
     policy: &RetentionPolicy,
     now: OffsetDateTime,
-    manifests: &impl crate::manifests::ManifestSource,
+    manifests: &impl PartsSource,
 ) -> Result<Vec<PlanEntry>> {
     let mut ids = std::collections::HashSet::new();
     versions.retain(|version| ids.insert(version.id));

@@ -2,7 +2,8 @@
 //! the registry: the referrers API or the `sha256-<hex>` referrers tag
 //! (what ghcr.io needs), and cosign's legacy `sha256-<hex>.att` tag.
 //! Artifacts that announce another predicate (SBOM, provenance) or are
-//! signatures are skipped before their layers are downloaded.
+//! signatures are skipped before their layers are downloaded. Under a
+//! verification policy each scan's layer goes through `verify.rs`.
 
 use ghcr_types::artifact_types::{
     COSIGN_SIGNATURE, CYCLONEDX_JSON, DSSE_ENVELOPE, IN_TOTO, SIGSTORE_BUNDLE_PREFIX, SPDX_JSON,
@@ -10,8 +11,12 @@ use ghcr_types::artifact_types::{
 use ghcr_types::oci::Descriptor;
 use ghcr_types::{Digest, Manifest, VulnerabilityReport};
 
+use ghcr_trust::Policy;
+
 use super::dsse::Statement;
 use super::read::report_from_statement;
+use super::scans::{IgnoredAttestation, Origin};
+use super::verify::{Wrapping, verify_found};
 use super::{bundle, cosign, dsse, intoto};
 use crate::error::{Error, Result};
 use crate::manifests::{ManifestCache, ManifestSource};
@@ -52,6 +57,8 @@ pub(crate) struct Found {
     pub(crate) reports: Vec<VulnerabilityReport>,
     /// Attestations that could not be read.
     pub(crate) problems: Vec<Error>,
+    /// Under a policy: attestations whose signatures did not verify.
+    pub(crate) ignored: Vec<IgnoredAttestation>,
     /// Where the search looked, for [`Error::VulnDataNotAvailable`].
     pub(crate) looked: String,
 }
@@ -91,58 +98,94 @@ fn artifacts_of(manifest: &Manifest) -> Vec<(Digest, Option<Descriptor>)> {
     }
 }
 
+/// One layer's attestation: the statement as read (unverified), how it
+/// is wrapped, and its bytes for verification.
+struct Layer {
+    digest: Digest,
+    statement: Statement,
+    wrapping: Wrapping,
+    bytes: bytes::Bytes,
+}
+
 /// The statement in one layer, by its media type; `Ok(None)` for a layer
 /// that is no attestation or announces another predicate.
 async fn layer_statement(
     cache: &ManifestCache,
     layer: &Descriptor,
-) -> std::result::Result<Option<Statement>, Error> {
+) -> std::result::Result<Option<Layer>, Error> {
     if announces_other(layer) {
         return Ok(None);
     }
     let media_type = layer.media_type().to_string();
-    let kind = if media_type.eq_ignore_ascii_case(DSSE_ENVELOPE) {
-        0
+    let wrapping = if media_type.eq_ignore_ascii_case(DSSE_ENVELOPE) {
+        Wrapping::Envelope
     } else if media_type.starts_with(SIGSTORE_BUNDLE_PREFIX) {
-        1
+        Wrapping::Bundle
     } else if media_type.eq_ignore_ascii_case(IN_TOTO) {
-        2
+        Wrapping::Statement
     } else {
         return Ok(None);
     };
     let digest = Digest::try_from(layer.digest())?;
     let bytes = cache.blob(&digest, MAX_ATTESTATION).await?;
-    let statement = match kind {
-        0 => dsse::envelope(&bytes).map(Some),
-        1 => bundle::from_bytes(&bytes),
-        _ => dsse::statement(&bytes).map(Some),
+    let statement = match wrapping {
+        Wrapping::Envelope => dsse::envelope(&bytes).map(Some),
+        Wrapping::Bundle => bundle::from_bytes(&bytes),
+        Wrapping::Statement => dsse::statement(&bytes).map(Some),
     };
-    statement.map_err(|reason| Error::InvalidAttestation {
-        attestation: digest,
-        reason,
-    })
+    match statement {
+        Ok(Some(statement)) => Ok(Some(Layer {
+            digest,
+            statement,
+            wrapping,
+            bytes,
+        })),
+        Ok(None) => Ok(None),
+        Err(reason) => Err(Error::InvalidAttestation {
+            attestation: digest,
+            reason,
+        }),
+    }
 }
 
-/// Reads the reports one artifact manifest carries.
+/// Reads the reports one artifact manifest carries; under `policy`, only
+/// from layers that verify, the others go to [`Found::ignored`].
 async fn artifact_reports(
     cache: &ManifestCache,
     subject: &Digest,
     artifact: &Digest,
+    policy: Option<&Policy>,
     found: &mut Found,
 ) -> Result<()> {
     let manifest = cache.manifest(artifact).await?;
     for layer in manifest.layers() {
-        let statement = match layer_statement(cache, layer).await {
-            Ok(Some(statement)) => statement,
+        let layer = match layer_statement(cache, layer).await {
+            Ok(Some(layer)) => layer,
             Ok(None) => continue,
             Err(error) => {
                 found.problems.push(error);
                 continue;
             }
         };
-        if !is_vuln_predicate(&statement.predicate_type) {
+        if !is_vuln_predicate(&layer.statement.predicate_type) {
             continue;
         }
+        let (statement, signer) = match policy {
+            None => (layer.statement, None),
+            Some(policy) => match verify_found(layer.wrapping, &layer.bytes, subject, policy) {
+                Ok(verified) => (verified.statement, Some(verified.signer)),
+                Err(refusal) => {
+                    found.ignored.push(IgnoredAttestation {
+                        origin: Origin::Registry,
+                        attestation: Some(artifact.clone()),
+                        envelope: layer.digest,
+                        predicate_type: layer.statement.predicate_type,
+                        reason: refusal.to_string(),
+                    });
+                    continue;
+                }
+            },
+        };
         if !statement.subjects.is_empty()
             && !statement.subjects.iter().any(|s| s == subject.as_str())
         {
@@ -155,7 +198,7 @@ async fn artifact_reports(
             });
             continue;
         }
-        match report_from_statement(&statement, subject, Some(artifact)) {
+        match report_from_statement(&statement, subject, Some(artifact), signer) {
             Ok(Some(report)) => found.reports.push(report),
             Ok(None) => {}
             Err(reason) => found.problems.push(Error::InvalidAttestation {
@@ -177,6 +220,7 @@ pub(crate) async fn find(
     cache: &ManifestCache,
     subject: &Digest,
     attached: &Attached,
+    policy: Option<&Policy>,
 ) -> Result<Found> {
     let mut found = Found::default();
     let mut artifacts: Vec<(Digest, Option<Descriptor>)> = Vec::new();
@@ -216,7 +260,8 @@ pub(crate) async fn find(
     let mut seen = std::collections::HashSet::new();
     for (artifact, _) in artifacts {
         if seen.insert(artifact.clone())
-            && let Err(error) = artifact_reports(cache, subject, &artifact, &mut found).await
+            && let Err(error) =
+                artifact_reports(cache, subject, &artifact, policy, &mut found).await
         {
             found.problems.push(error);
         }

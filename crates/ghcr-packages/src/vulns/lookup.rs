@@ -11,6 +11,7 @@ use ghcr_types::{
 
 use super::attestations::{Attached, Found, find};
 use super::github::AttestationsApi;
+use super::scans::Scans;
 use crate::cleanup::{name_tags, referrer_subject};
 use crate::client::PackagesClient;
 use crate::error::{Error, Result};
@@ -42,6 +43,9 @@ pub struct VulnerableVersions {
     pub without_data: Vec<PackageVersionId>,
     /// Versions whose attestations could not be read.
     pub unreadable: Vec<VersionFailure>,
+    /// Under a verification policy: versions with scans attached of which
+    /// none verified.
+    pub unverified: Vec<PackageVersionId>,
 }
 
 impl PackagesClient {
@@ -52,13 +56,25 @@ impl PackagesClient {
         package: &str,
         subject: &Digest,
         mut found: Found,
-    ) -> Result<Vec<VulnerabilityReport>> {
+    ) -> Result<Scans> {
         if found.reports.is_empty() && self.inner.attestations_api == AttestationsApi::Consult {
-            found.reports = self.github_attestation_reports(owner, subject).await?;
+            let more = self.github_attestation_scans(owner, subject).await?;
+            found.reports = more.reports;
+            found.ignored.extend(more.ignored);
             found.looked.push_str(" and GitHub's attestations API");
         }
         if !found.reports.is_empty() {
-            return Ok(found.reports);
+            return Ok(Scans {
+                reports: found.reports,
+                ignored: found.ignored,
+            });
+        }
+        if !found.ignored.is_empty() {
+            return Err(Error::ScansNotVerified {
+                package: describe(owner, package),
+                subject: subject.clone(),
+                ignored: found.ignored,
+            });
         }
         match found.problems.into_iter().next() {
             Some(problem) => Err(problem),
@@ -74,32 +90,96 @@ impl PackagesClient {
     }
 
     /// Every vulnerability report attached to an image digest of a package,
-    /// newest scan first.
+    /// newest scan first. Under the client's verification policy
+    /// ([`crate::PackagesClientBuilder::verify_with`]) only reports whose
+    /// attestations verified.
     ///
     /// # Errors
     ///
-    /// [`Error::VulnDataNotAvailable`] when none is attached,
-    /// [`Error::InvalidAttestation`] when the only ones cannot be read, and
-    /// registry errors.
-    #[tracing::instrument(skip_all, fields(owner = %owner, package = %package, digest = %subject))]
+    /// As [`PackagesClient::vulnerability_scans`].
     pub async fn vulnerability_reports(
         &self,
         owner: &Owner,
         package: &str,
         subject: &Digest,
     ) -> Result<Vec<VulnerabilityReport>> {
+        Ok(self
+            .vulnerability_scans(owner, package, subject)
+            .await?
+            .reports)
+    }
+
+    /// The vulnerability attestations attached to an image digest of a
+    /// package: reports, newest scan first, and, under the client's
+    /// verification policy, the attestations left out because they did not
+    /// verify (reports then come only from those that did).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # use std::sync::Arc;
+    /// # use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
+    /// use ghcr_packages::{Error, PackagesClient};
+    /// use ghcr_sim::attest::{Attachment, Envelope, VulnFormat, attestation_key};
+    /// use ghcr_trust::{Policy, PublicKey};
+    /// use ghcr_types::Owner;
+    ///
+    /// # let fake = ghcr_sim::fake::FakeGhcr::builder().user("octo", "token-o").start().await?;
+    /// # let store = fake.store();
+    /// # let layer = |text: &'static str| [bytes::Bytes::from_static(text.as_bytes())];
+    /// // A clean scan signed as `cosign attest --key` signs, and a forged one.
+    /// let clean = |envelope| Attachment::Vulnerabilities(VulnFormat::CosignTrivyClean, envelope);
+    /// let signed = store.push_image("octo/app", Some("signed"), &layer("a"))?.manifest;
+    /// store.attach("octo/app", &signed, &clean(Envelope::SignedDsse))?;
+    /// let forged = store.push_image("octo/app", Some("forged"), &layer("b"))?.manifest;
+    /// store.attach("octo/app", &forged, &clean(Envelope::Dsse))?;
+    /// # let credentials = StaticProvider::new(Credentials::basic("octo", "token-o")).for_host(fake.registry_host());
+    /// # let transport = ghcr_transport::Transport::builder()
+    /// #     .allow_plain_http(fake.registry_host())
+    /// #     .credentials(Arc::new(credentials))
+    /// #     .build()?;
+    ///
+    /// let cosign_pub = attestation_key()?.public_key_pem();
+    /// let client = PackagesClient::builder(transport)
+    /// #   .api_base(&fake.api_base())
+    /// #   .registry_host(fake.registry_host())
+    ///     .verify_with(Policy::keys([PublicKey::from_pem(cosign_pub, "cosign.pub")?]))
+    ///     .build()?;
+    /// let owner = Owner::user("octo");
+    /// let scans = client.vulnerability_scans(&owner, "app", &signed).await?;
+    /// assert!(scans.reports[0].source.signature_verified);
+    /// let refused = client.vulnerability_scans(&owner, "app", &forged).await;
+    /// assert!(matches!(refused, Err(Error::ScansNotVerified { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::VulnDataNotAvailable`] when none is attached,
+    /// [`Error::ScansNotVerified`] when under a policy none verified,
+    /// [`Error::InvalidAttestation`] when the only ones cannot be read, and
+    /// registry errors.
+    #[tracing::instrument(skip_all, fields(owner = %owner, package = %package, digest = %subject))]
+    pub async fn vulnerability_scans(
+        &self,
+        owner: &Owner,
+        package: &str,
+        subject: &Digest,
+    ) -> Result<Scans> {
         let cache = ManifestCache::new(
             self.registry().clone(),
             self.repository(owner, package).await?,
         );
-        let found = find(&cache, subject, &Attached::LookUp).await?;
+        let policy = self.inner.verification.as_ref();
+        let found = find(&cache, subject, &Attached::LookUp, policy).await?;
         self.reports_or_error(owner, package, subject, found).await
     }
 
     /// The newest vulnerability report of a package version (FR-VULN-001),
     /// with severities (FR-VULN-003) and fixed versions (FR-VULN-004). Its
-    /// source says which attestation, scanner and database it came from;
-    /// signatures are not verified and the report says so.
+    /// source says which attestation, scanner and database it came from,
+    /// and whether (and by whom) it was signed: under the client's
+    /// verification policy only a verified report is returned.
     ///
     /// # Errors
     ///
@@ -166,7 +246,8 @@ impl PackagesClient {
             let named = name_tags(&version).next().is_some();
             let found = match attached.get(subject.as_str()) {
                 Some(referrers) => {
-                    find(&cache, &subject, &Attached::Known(referrers.clone())).await
+                    let known = Attached::Known(referrers.clone());
+                    find(&cache, &subject, &known, self.inner.verification.as_ref()).await
                 }
                 // Nothing in the registry; GitHub's attestations API may still hold a scan.
                 None if named && self.inner.attestations_api == AttestationsApi::Consult => {
@@ -190,7 +271,7 @@ impl PackagesClient {
                 Err(error) => Err(error),
             };
             match found {
-                Ok(mut reports) => {
+                Ok(Scans { mut reports, .. }) => {
                     let mut report = reports.remove(0);
                     report.package_version_id = Some(version.id);
                     if report.at_least(min_severity).next().is_some() {
@@ -206,6 +287,7 @@ impl PackagesClient {
                         listing.without_data.push(version.id);
                     }
                 }
+                Err(Error::ScansNotVerified { .. }) => listing.unverified.push(version.id),
                 Err(error) => listing
                     .unreadable
                     .push(VersionFailure::new(version.id, &error)),

@@ -10,7 +10,13 @@
 //!   report (`trivy.rs`) or a SARIF log (`sarif.rs`), and in-toto vulns
 //!   v0.1 (`intoto.rs`).
 //!
-//! Every report records its provenance and `signature_verified: false`.
+//! - Verification (`verify.rs`), when the client has a policy
+//!   ([`crate::PackagesClientBuilder::verify_with`]): each attestation's
+//!   envelope is checked before its report counts; the others are listed
+//!   as ignored (`scans.rs`).
+//!
+//! Every report records its provenance; `signature_verified` is true
+//! only for a report whose attestation verified under the policy.
 
 mod attestations;
 mod bundle;
@@ -24,10 +30,14 @@ mod lookup;
 mod proptests;
 mod read;
 mod sarif;
+mod scans;
 mod trivy;
+mod verify;
 
 pub use cosign::COSIGN_VULN_PREDICATE;
 pub use github::AttestationsApi;
 pub use intoto::IN_TOTO_VULNS_PREDICATE;
 pub use lookup::{VulnerableVersion, VulnerableVersions};
 pub use read::parse_vulnerability_attestation;
+pub(crate) use scans::list as list_ignored;
+pub use scans::{IgnoredAttestation, Origin, Scans};

@@ -1,6 +1,7 @@
 //! Fuzz-style property tests: attestations come from registries and
 //! GitHub, so any bytes, any JSON of roughly the right shape, in any
-//! envelope, give a report or an error, never a panic.
+//! envelope, give a report or an error, never a panic; and under a policy
+//! nothing unsigned verifies.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -8,6 +9,15 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::read::parse_vulnerability_attestation;
+use super::verify::{Wrapping, verify_found};
+
+/// A policy of the fake's key: nothing generated here is signed by it.
+fn policy() -> ghcr_trust::Policy {
+    let pem = ghcr_sim::attest::attestation_key()
+        .map(|key| key.public_key_pem().to_owned())
+        .unwrap_or_default();
+    ghcr_trust::Policy::keys(ghcr_trust::PublicKey::from_pem(&pem, "fake.pub").ok())
+}
 
 /// Keys the envelope, predicate and scan readers look for.
 const KEYS: [&str; 44] = [
@@ -220,6 +230,17 @@ proptest! {
     #[test]
     fn any_bytes_are_a_report_or_an_error(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
         let _ = parse_vulnerability_attestation(&bytes);
+    }
+
+    #[test]
+    fn nothing_unsigned_verifies_and_nothing_panics(
+        bytes in prop_oneof![attestation(), prop::collection::vec(any::<u8>(), 0..256)],
+    ) {
+        let policy = policy();
+        let digest = ghcr_types::Digest::sha256_of(b"image");
+        for wrapping in [Wrapping::Envelope, Wrapping::Bundle, Wrapping::Statement] {
+            prop_assert!(verify_found(wrapping, &bytes, &digest, &policy).is_err());
+        }
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! From an attestation's bytes to a [`VulnerabilityReport`]: unwrap the
 //! envelope (DSSE, Sigstore bundle, or a bare statement), recognise the
-//! predicate, read the scan, and record where the report came from. No
-//! signature is verified, and reports say so.
+//! predicate, read the scan, and record where the report came from and,
+//! when `verify.rs` verified its attestation, who signed it.
 
-use ghcr_types::{Digest, ReportSource, Vulnerability, VulnerabilityReport};
+use ghcr_types::{Digest, ReportSigner, ReportSource, Vulnerability, VulnerabilityReport};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -60,11 +60,13 @@ impl Scan {
 }
 
 /// The report a statement carries; `Ok(None)` when its predicate is not a
-/// vulnerability scan (provenance, SBOM, …).
+/// vulnerability scan (provenance, SBOM, …). `signer` is who signed the
+/// statement, when its attestation verified.
 pub(crate) fn report_from_statement(
     statement: &Statement,
     subject: &Digest,
     attestation: Option<&Digest>,
+    signer: Option<ReportSigner>,
 ) -> std::result::Result<Option<VulnerabilityReport>, String> {
     let scan = if cosign::is_predicate(&statement.predicate_type) {
         cosign::read(&statement.predicate)?
@@ -89,7 +91,8 @@ pub(crate) fn report_from_statement(
             database_version: scan.database_version,
             scanned_at: scan.scanned_at,
             attestation: attestation.cloned(),
-            signature_verified: false,
+            signature_verified: signer.is_some(),
+            signer,
         },
         vulnerabilities: scan.findings,
     }))
@@ -161,7 +164,7 @@ pub fn parse_vulnerability_attestation(bytes: &[u8]) -> Result<Option<Vulnerabil
         .iter()
         .find_map(|digest| Digest::parse(digest).ok())
         .ok_or_else(|| invalid("the statement names no subject digest".into()))?;
-    report_from_statement(&statement, &subject, None).map_err(invalid)
+    report_from_statement(&statement, &subject, None, None).map_err(invalid)
 }
 
 #[cfg(test)]

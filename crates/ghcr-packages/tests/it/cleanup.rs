@@ -289,3 +289,74 @@ async fn policies_apply_per_package() {
     // `other` holds only untagged versions: GitHub refuses to delete the last one.
     assert_eq!(deletes, expected);
 }
+
+/// Sigstore bundles (a keyless one as GitHub's attest actions push it, and
+/// a keyed one) listed only in a kept image's `sha256-<hex>` fallback
+/// index are kept with that index, still verify afterwards, and the
+/// index's outdated copies go.
+#[tokio::test(flavor = "multi_thread")]
+async fn cleanup_keeps_sigstore_bundles_listed_in_the_fallback_index() {
+    let env = support::start(support::accounts()).await;
+    let store = env.fake.store();
+    let image = store
+        .push_image(REPOSITORY, Some("v1"), &[bytes::Bytes::from_static(b"v1")])
+        .unwrap()
+        .manifest;
+    let mut kept: BTreeSet<Digest> = [image.clone()].into();
+    for envelope in [Envelope::SigstoreBundle, Envelope::KeyedBundle] {
+        let scan = Attachment::Vulnerabilities(VulnFormat::CosignTrivyClean, envelope);
+        let attached = store.attach(REPOSITORY, &image, &scan).unwrap();
+        assert_eq!(
+            attached.artifact_type,
+            "application/vnd.dev.sigstore.bundle.v0.3+json"
+        );
+        kept.insert(attached.manifest);
+    }
+    let (index, _) = store.manifest(REPOSITORY, &image.referrers_tag()).unwrap();
+    kept.insert(Digest::sha256_of(&index));
+    let leftovers: BTreeSet<Digest> = env.push_untagged(REPOSITORY, 2).into_iter().collect();
+    let owner = Owner::org(ORG);
+    let policy = RetentionPolicy::builder().only_untagged().build().unwrap();
+
+    let plan = env
+        .client
+        .plan_cleanup(&owner, "app", &policy)
+        .await
+        .unwrap();
+    let digest_of = |entry: &ghcr_packages::PlanEntry| entry.version.digest().unwrap();
+    let to_keep: BTreeSet<Digest> = plan.to_keep().map(digest_of).collect();
+    assert_eq!(to_keep, kept, "{plan}");
+    let to_delete: BTreeSet<Digest> = plan.to_delete().map(digest_of).collect();
+    // The two leftovers and the index's first copy (before the second bundle).
+    assert_eq!(to_delete.len(), 3, "{plan}");
+    assert!(leftovers.is_subset(&to_delete));
+    let report = env.client.execute_cleanup(&plan).await;
+    assert!(report.is_complete(), "{report}");
+
+    // The keyed bundle still verifies through the fallback index.
+    let key = ghcr_sim::attest::attestation_key().unwrap();
+    let transport = support::transport(&env.fake, support::USER, support::TOKEN)
+        .build()
+        .unwrap();
+    let verifying = ghcr_packages::PackagesClient::builder(transport)
+        .api_base(&env.fake.api_base())
+        .registry_host(env.fake.registry_host())
+        .verify_with(ghcr_trust::Policy::keys([ghcr_trust::PublicKey::from_pem(
+            key.public_key_pem(),
+            "fake.pub",
+        )
+        .unwrap()]))
+        .build()
+        .unwrap();
+    let scans = verifying
+        .vulnerability_scans(&owner, "app", &image)
+        .await
+        .unwrap();
+    assert_eq!(scans.reports.len(), 1);
+    assert!(scans.reports[0].source.signature_verified);
+    assert_eq!(
+        scans.ignored.len(),
+        1,
+        "the keyless bundle waits: {scans:?}"
+    );
+}

@@ -2,6 +2,7 @@
 //! (and replayed fixtures), one binary.
 
 mod cleanup;
+mod concurrency;
 mod delete_image;
 mod hurts;
 mod journal;
@@ -10,9 +11,11 @@ mod paging;
 mod recheck;
 mod replay;
 mod scale;
+mod signing;
 mod stop;
 mod support;
 mod undo;
+mod verified;
 mod versions;
 mod vulns;
 mod whole;

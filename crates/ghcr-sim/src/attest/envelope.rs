@@ -2,9 +2,9 @@
 //! envelope (cosign's `.att` layer) or inside a Sigstore bundle (GitHub's
 //! attest actions), plus the SPDX document and cosign signature payload.
 //!
-//! Signatures, certificates and log entries are placeholders of the right
-//! shape: nothing here is verifiable, and readers must report them as
-//! unverified.
+//! Signatures, certificates and log entries here are placeholders of the
+//! right shape: nothing they carry is verifiable, and readers must report
+//! them as unverified. Signed envelopes come from `signing.rs`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -57,6 +57,20 @@ pub(crate) fn sigstore_bundle(envelope: &Value, integrated_time: i64) -> Value {
                 "inclusionPromise": {"signedEntryTimestamp": STANDARD.encode("ghcr-sim placeholder timestamp")},
                 "canonicalizedBody": STANDARD.encode("{}"),
             }],
+            "timestampVerificationData": {},
+        },
+        "dsseEnvelope": envelope,
+    })
+}
+
+/// A Sigstore bundle v0.3 carrying a DSSE envelope signed with a key:
+/// its verification material is the key's hint, no certificate.
+pub(crate) fn keyed_bundle(envelope: &Value, hint: &str) -> Value {
+    json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "publicKey": {"hint": hint},
+            "tlogEntries": [],
             "timestampVerificationData": {},
         },
         "dsseEnvelope": envelope,

@@ -41,7 +41,7 @@ impl Store {
             subject,
             &now,
             now_time.unix_timestamp(),
-        );
+        )?;
         self.publish_bundle(repository, subject, &layer)?;
         Ok(layer.predicate_type.unwrap_or_default())
     }

@@ -35,8 +35,10 @@
 mod envelope;
 mod github;
 mod reports;
+mod signing;
 
 pub use reports::{SAMPLE_VULNERABILITIES, SampleVulnerability};
+pub use signing::{SigningKey, attestation_key};
 
 use bytes::Bytes;
 use ghcr_types::Digest;
@@ -72,16 +74,27 @@ pub enum VulnFormat {
     CosignSarif,
     /// in-toto vulns v0.1 predicate.
     InTotoVulns,
+    /// cosign vuln predicate with a Trivy JSON report that found nothing:
+    /// the scan a gate passes.
+    CosignTrivyClean,
 }
 
 /// How the statement is wrapped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Envelope {
-    /// A DSSE envelope layer (cosign).
+    /// A DSSE envelope layer (cosign) with a placeholder signature: what
+    /// anyone who can push can attach.
     Dsse,
-    /// A Sigstore bundle layer (GitHub's attest actions).
+    /// A Sigstore bundle layer (GitHub's attest actions) with placeholder
+    /// certificate and log entry.
     SigstoreBundle,
+    /// A DSSE envelope layer signed with [`attestation_key`], as `cosign
+    /// attest --key` signs.
+    SignedDsse,
+    /// A Sigstore bundle whose verification material is a public key hint
+    /// (no certificate), its envelope signed with [`attestation_key`].
+    KeyedBundle,
 }
 
 /// What to attach to an image.
@@ -126,7 +139,7 @@ fn vulnerability_layer(
     subject: &Digest,
     now: &str,
     unix: i64,
-) -> Layer {
+) -> Result<Layer> {
     let artifact = format!("{name}@{subject}");
     let scanner = |result: Value| {
         json!({
@@ -158,6 +171,15 @@ fn vulnerability_layer(
             predicate["scanner"]["db"]["lastUpdate"] = json!(now);
             (IN_TOTO_VULNS_PREDICATE, predicate)
         }
+        VulnFormat::CosignTrivyClean => {
+            let mut report = reports::trivy_report(&artifact, now);
+            if let Some(results) = report.get_mut("Results").and_then(Value::as_array_mut) {
+                for result in results {
+                    result["Vulnerabilities"] = json!([]);
+                }
+            }
+            (COSIGN_VULN_PREDICATE, scanner(report))
+        }
     };
     statement_layer(
         envelope,
@@ -178,9 +200,9 @@ fn statement_layer(
     predicate: &Value,
     now: &str,
     unix: i64,
-) -> Layer {
-    match envelope {
-        Envelope::Dsse => {
+) -> Result<Layer> {
+    let layer = match envelope {
+        Envelope::Dsse | Envelope::SignedDsse => {
             let statement = envelope::statement(
                 "https://in-toto.io/Statement/v0.1",
                 name,
@@ -188,15 +210,20 @@ fn statement_layer(
                 predicate_type,
                 predicate,
             );
+            let wrapped = if envelope == Envelope::SignedDsse {
+                attestation_key()?.sign_envelope(statement.to_string().as_bytes())?
+            } else {
+                envelope::dsse(&statement)
+            };
             Layer {
-                bytes: Bytes::from(envelope::dsse(&statement).to_string()),
+                bytes: Bytes::from(wrapped.to_string()),
                 media_type: DSSE_ENVELOPE,
                 artifact_type: DSSE_ENVELOPE,
                 annotations: json!({"predicateType": predicate_type}),
                 predicate_type: Some(predicate_type.to_owned()),
             }
         }
-        Envelope::SigstoreBundle => {
+        Envelope::SigstoreBundle | Envelope::KeyedBundle => {
             let statement = envelope::statement(
                 "https://in-toto.io/Statement/v1",
                 name,
@@ -204,7 +231,15 @@ fn statement_layer(
                 predicate_type,
                 predicate,
             );
-            let bundle = envelope::sigstore_bundle(&envelope::dsse(&statement), unix);
+            let bundle = if envelope == Envelope::KeyedBundle {
+                let key = attestation_key()?;
+                envelope::keyed_bundle(
+                    &key.sign_envelope(statement.to_string().as_bytes())?,
+                    key.fingerprint(),
+                )
+            } else {
+                envelope::sigstore_bundle(&envelope::dsse(&statement), unix)
+            };
             Layer {
                 bytes: Bytes::from(bundle.to_string()),
                 media_type: SIGSTORE_BUNDLE_V03,
@@ -217,7 +252,8 @@ fn statement_layer(
                 predicate_type: Some(predicate_type.to_owned()),
             }
         }
-    }
+    };
+    Ok(layer)
 }
 
 impl Store {
@@ -247,7 +283,7 @@ impl Store {
                 subject,
                 &now,
                 now_time.unix_timestamp(),
-            ),
+            )?,
             Attachment::Sbom => statement_layer(
                 Envelope::Dsse,
                 &name,
@@ -256,7 +292,7 @@ impl Store {
                 &envelope::spdx_document(&name, &now),
                 &now,
                 now_time.unix_timestamp(),
-            ),
+            )?,
             Attachment::Signature => {
                 let payload = envelope::simple_signing(&name, subject);
                 Layer {

@@ -103,6 +103,9 @@ pub enum FaultAction {
         /// The wait to announce.
         retry_after: Duration,
     },
+    /// Hold each request at this barrier until as many as it counts wait
+    /// there, then handle them all (see [`Fault::gather`]).
+    Gather(Arc<tokio::sync::Barrier>),
 }
 
 /// A fault: a route, an action, and which matching requests it hits.
@@ -206,6 +209,25 @@ impl Fault {
             },
         )
         .times(count)
+    }
+
+    /// Hold the first `count` matching requests until all `count` have
+    /// arrived, then handle them: a client that never has `count` of them
+    /// under way at once waits forever, so a test proves concurrency by
+    /// finishing (under a paused clock, a `tokio::time::timeout` around it
+    /// ends a stuck run at once). Later requests pass untouched.
+    ///
+    /// ```
+    /// use http::Method;
+    /// use ghcr_sim::fake::{Fault, Route};
+    ///
+    /// // Four version listings must be under way at once.
+    /// let four = Fault::gather(Route::new(Method::GET, "*/versions"), 4);
+    /// # let _ = four;
+    /// ```
+    pub fn gather(route: Route, count: u32) -> Self {
+        let barrier = tokio::sync::Barrier::new(usize::try_from(count).unwrap_or(usize::MAX));
+        Self::new(route, FaultAction::Gather(Arc::new(barrier))).times(count)
     }
 
     /// Hit only the `n`-th matching request (1-based, counted from when the

@@ -154,8 +154,12 @@ async fn handle(
     }
     let actions = shared.faults.on_request(&request.method, &request.path);
     for action in &actions {
-        if let FaultAction::Delay(delay) = action {
-            tokio::time::sleep(*delay).await;
+        match action {
+            FaultAction::Delay(delay) => tokio::time::sleep(*delay).await,
+            FaultAction::Gather(barrier) => {
+                barrier.wait().await;
+            }
+            _ => {}
         }
     }
     let early = actions.iter().find_map(|action| match action {

@@ -23,7 +23,8 @@ xtask/py-tools/cryptography.txt. Nothing here talks to a network.
         integratedTime, logID, logIndex) and an RFC 6962 inclusion proof in
         a 5-leaf tree with a checkpoint (signed note). OPTIONS_JSON keys:
         identity, issuer, owner, repo, workflow, trigger, version ("0.1",
-        "0.2", "0.3"), predicate_type, message, intoto (an intoto 0.0.2
+        "0.2", "0.3"), predicate_type, predicate (the statement's predicate,
+        any JSON), message, intoto (an intoto 0.0.2
         entry instead of dsse 0.0.1), no_proof; and one fault:
         expired (the leaf ends before the integrated time), rogue_ca,
         set_other_body, other_log_key, bad_proof, no_code_signing,
@@ -351,7 +352,7 @@ def bundle(folder, digest, options):
                 "_type": "https://in-toto.io/Statement/v1",
                 "subject": [{"name": "ghcr.io/octo/app", "digest": {algorithm: hex_digest}}],
                 "predicateType": options["predicate_type"],
-                "predicate": {"builder": {"id": "sigstore_make.py"}},
+                "predicate": options.get("predicate", {"builder": {"id": "sigstore_make.py"}}),
             }
         ).encode()
         payload_type = "application/vnd.in-toto+json"

@@ -2,9 +2,11 @@
 //! jobs end to end with real output: push a generated multi-platform image
 //! (with progress), list tags, copy and retag, pull into an OCI layout and
 //! verify it, list package versions, plan and run a cleanup, read the
-//! vulnerability report attached to the image, and gate on it.
+//! vulnerability report attached to the image, gate on it, and gate with a
+//! key, where only a signed scan counts.
 
 mod image;
+mod signed;
 
 use std::path::Path;
 use std::time::Instant;
@@ -27,6 +29,8 @@ const USER: &str = "demo";
 const TOKEN: &str = "demo-token";
 const ORG: &str = "demo-org";
 const DAY: i64 = 24 * 3600;
+/// How many steps the demo walks.
+const STEPS: usize = 10;
 
 /// A running demo: the fake, a client signed in to it, and the results.
 struct Demo {
@@ -49,6 +53,7 @@ pub(crate) async fn run(out: Output) -> anyhow::Result<()> {
     demo.versions().await?;
     demo.cleanup(&app).await?;
     demo.vulnerabilities(&app, &digest).await?;
+    demo.signed_gate().await?;
     demo.say(format!(
         "\ndone in {:.1} s: every step above ran against a real HTTP server on 127.0.0.1.",
         started.elapsed().as_secs_f64()
@@ -106,7 +111,7 @@ impl Demo {
 
     fn heading(&mut self, title: &str) {
         self.step += 1;
-        self.say(format!("\n[{}/9] {title}", self.step));
+        self.say(format!("\n[{}/{STEPS}] {title}", self.step));
     }
 
     fn reference(&self, path: &str) -> anyhow::Result<Reference> {
