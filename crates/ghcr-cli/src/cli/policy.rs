@@ -36,7 +36,7 @@ pub(crate) struct PolicyArgs {
     pub(crate) certificate_identity_regexp: Option<String>,
     /// Keyless: the OIDC issuer of the signing certificate, exactly.
     /// Default with --owner, --repo or --signer-workflow:
-    /// https://token.actions.githubusercontent.com.
+    /// `https://token.actions.githubusercontent.com`.
     #[arg(long, value_name = "URL")]
     pub(crate) certificate_oidc_issuer: Option<String>,
     /// Keyless, GitHub Actions: the source repository's owner (as `gh
