@@ -54,6 +54,23 @@ async fn gate_with_an_owner_and_a_trusted_root_passes_the_keyless_scan() {
     assert_eq!(json["signer"]["identity"], KEYLESS_IDENTITY, "{json}");
     assert_eq!(json["signer"]["repository"], "octo/app", "{json}");
 
+    // With GitHub's attestations API consulted too (it lists the same
+    // bundle), it still passes.
+    let mut api = octo.clone();
+    api.extend(["--github-attestations", "--json"]);
+    let json = env.run(&api).await.ok().json();
+    assert_eq!(json["signature_verified"], true, "{json}");
+
+    // vulns under the same flags shows the verified report and its signer.
+    let mut vulns = octo.clone();
+    vulns[0] = "vulns";
+    vulns.retain(|arg| *arg != "--fail-on" && *arg != "low");
+    vulns.push("--json");
+    let json = env.run(&vulns).await.ok().json();
+    assert_eq!(json["source"]["signature_verified"], true, "{json}");
+    assert_eq!(json["source"]["signer"]["kind"], "certificate", "{json}");
+    assert_eq!(json["total"], 0, "{json}");
+
     let evil = gate("evil");
     let evil: Vec<&str> = evil.iter().map(String::as_str).collect();
     env.run(&evil).await.code(8).stdout_has("evil");
