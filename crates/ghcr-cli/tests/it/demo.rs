@@ -11,8 +11,8 @@ async fn the_demo_walks_every_step() {
         .set("GHCR_CHUNK_SIZE", "broken");
     let run = env.run(&["demo"]).await;
     run.ok();
-    for step in 1..=10 {
-        run.stdout_has(&format!("[{step}/10]"));
+    for step in 1..=11 {
+        run.stdout_has(&format!("[{step}/11]"));
     }
     run.stdout_has("done in ")
         .stdout_has("2 platforms")
@@ -28,7 +28,9 @@ async fn the_demo_walks_every_step() {
             "app:signed --fail-on low --key cosign.pub: passed (signature verified: key sha256:",
         )
         .stdout_has("app:forged --fail-on low: passed without --key")
-        .stdout_has("app:forged --fail-on low --key cosign.pub: not verified (exit code 8)");
+        .stdout_has("app:forged --fail-on low --key cosign.pub: not verified (exit code 8)")
+        .stdout_has("app:keyless --fail-on low --owner octo --trusted-root trusted_root.json: passed (signature verified: identity https://github.com/octo/app/.github/workflows/release.yml@refs/heads/main")
+        .stdout_has("--owner evil --trusted-root trusted_root.json: not verified (exit code 8)");
 
     let json = env.run(&["demo", "--json"]).await.ok().json();
     assert_eq!(json["tags"], serde_json::json!(["latest", "stable", "v1"]));
@@ -40,4 +42,7 @@ async fn the_demo_walks_every_step() {
     assert_eq!(json["signed_gate"]["forged_without_key"], "passed");
     assert_eq!(json["signed_gate"]["forged"], "not_verified");
     assert_eq!(json["signed_gate"]["signer"]["kind"], "key");
+    assert_eq!(json["keyless_gate"]["signed"], "passed");
+    assert_eq!(json["keyless_gate"]["other_owner"], "not_verified");
+    assert_eq!(json["keyless_gate"]["signer"]["repository"], "octo/app");
 }

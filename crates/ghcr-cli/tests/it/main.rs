@@ -12,6 +12,7 @@ mod deploy;
 mod docker_registry;
 mod docs;
 mod failures;
+mod gate_keyless;
 mod gate_signed;
 mod github;
 mod human_output;

@@ -52,7 +52,7 @@ async fn the_first_command_is_the_demo_and_it_runs() {
         .split_whitespace()
         .collect();
     let run = Env::empty().run(&args).await;
-    run.ok().stdout_has("[10/10]").stdout_has("done in ");
+    run.ok().stdout_has("[11/11]").stdout_has("done in ");
 }
 
 #[tokio::test(flavor = "multi_thread")]

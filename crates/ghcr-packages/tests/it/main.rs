@@ -6,6 +6,7 @@ mod concurrency;
 mod delete_image;
 mod hurts;
 mod journal;
+mod keyless;
 mod packages;
 mod paging;
 mod recheck;

@@ -34,9 +34,11 @@
 
 mod envelope;
 mod github;
+mod keyless;
 mod reports;
 mod signing;
 
+pub use keyless::{KEYLESS_IDENTITY, KEYLESS_ISSUER, KeylessWorld, keyless_world};
 pub use reports::{SAMPLE_VULNERABILITIES, SampleVulnerability};
 pub use signing::{SigningKey, attestation_key};
 
@@ -95,6 +97,12 @@ pub enum Envelope {
     /// A Sigstore bundle whose verification material is a public key hint
     /// (no certificate), its envelope signed with [`attestation_key`].
     KeyedBundle,
+    /// A Sigstore bundle v0.3 signed keyless by the test Sigstore instance
+    /// [`keyless_world`]: a Fulcio-like certificate naming a GitHub Actions
+    /// run of `octo/app`'s release workflow ([`KEYLESS_IDENTITY`]), a Rekor
+    /// entry with its signed entry timestamp and inclusion proof. It
+    /// verifies against [`KeylessWorld::trusted_root_json`] only.
+    KeylessBundle,
 }
 
 /// What to attach to an image.
@@ -223,7 +231,7 @@ fn statement_layer(
                 predicate_type: Some(predicate_type.to_owned()),
             }
         }
-        Envelope::SigstoreBundle | Envelope::KeyedBundle => {
+        Envelope::SigstoreBundle | Envelope::KeyedBundle | Envelope::KeylessBundle => {
             let statement = envelope::statement(
                 "https://in-toto.io/Statement/v1",
                 name,
@@ -231,14 +239,25 @@ fn statement_layer(
                 predicate_type,
                 predicate,
             );
-            let bundle = if envelope == Envelope::KeyedBundle {
-                let key = attestation_key()?;
-                envelope::keyed_bundle(
-                    &key.sign_envelope(statement.to_string().as_bytes())?,
-                    key.fingerprint(),
-                )
-            } else {
-                envelope::sigstore_bundle(&envelope::dsse(&statement), unix)
+            let bundle = match envelope {
+                Envelope::KeyedBundle => {
+                    let key = attestation_key()?;
+                    envelope::keyed_bundle(
+                        &key.sign_envelope(statement.to_string().as_bytes())?,
+                        key.fingerprint(),
+                    )
+                }
+                Envelope::KeylessBundle => keyless_world()?.bundle(
+                    statement.to_string().as_bytes(),
+                    time::OffsetDateTime::from_unix_timestamp(unix).map_err(|error| {
+                        Error::InvalidSeed {
+                            what: format!("the keyless bundle for {subject}"),
+                            reason: error.to_string(),
+                            source: None,
+                        }
+                    })?,
+                )?,
+                _ => envelope::sigstore_bundle(&envelope::dsse(&statement), unix),
             };
             Layer {
                 bytes: Bytes::from(bundle.to_string()),

@@ -113,20 +113,26 @@ impl SigningKey {
     ///
     /// As [`SigningKey::sign`].
     pub fn sign_envelope(&self, statement: &[u8]) -> Result<Value> {
-        let mut pae = format!(
-            "DSSEv1 {} {IN_TOTO_PAYLOAD} {} ",
-            IN_TOTO_PAYLOAD.len(),
-            statement.len()
-        )
-        .into_bytes();
-        pae.extend_from_slice(statement);
-        let signature = self.sign(&pae)?;
+        let signature = self.sign(&pae(statement))?;
         Ok(json!({
             "payloadType": IN_TOTO_PAYLOAD,
             "payload": STANDARD.encode(statement),
             "signatures": [{"keyid": "", "sig": STANDARD.encode(signature)}],
         }))
     }
+}
+
+/// DSSE's pre-authentication encoding of an in-toto `statement`: what a
+/// DSSE signature is over.
+pub(super) fn pae(statement: &[u8]) -> Vec<u8> {
+    let mut pae = format!(
+        "DSSEv1 {} {IN_TOTO_PAYLOAD} {} ",
+        IN_TOTO_PAYLOAD.len(),
+        statement.len()
+    )
+    .into_bytes();
+    pae.extend_from_slice(statement);
+    pae
 }
 
 /// The key the fake signs seeded attestations with, made once per process.

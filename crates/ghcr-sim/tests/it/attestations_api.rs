@@ -178,3 +178,40 @@ async fn predicate_filters_and_cursor_pages() {
     let bad = api(&fake, "GET", &format!("{base}?after=xyz"), "t-octo").await;
     assert!(error(&bad, 400).contains("cursor"));
 }
+
+/// A keyless bundle attached to the registry is listed by the API too,
+/// whole: its certificate and its log entry with the inclusion proof.
+#[tokio::test]
+async fn keyless_bundles_are_listed_with_their_verification_material() {
+    let fake = fake(Profile::Ghcr).await;
+    let store = fake.store();
+    let image = store
+        .push_image("octo/app", Some("v1"), &[Bytes::from_static(b"keyless")])
+        .unwrap()
+        .manifest;
+    store
+        .attach(
+            "octo/app",
+            &image,
+            &Attachment::Vulnerabilities(VulnFormat::CosignTrivyClean, Envelope::KeylessBundle),
+        )
+        .unwrap();
+    let reply = api(
+        &fake,
+        "GET",
+        &format!("/users/octo/attestations/{image}"),
+        "t-octo",
+    )
+    .await;
+    assert_eq!(predicates(&reply, &image), [COSIGN_VULN_PREDICATE]);
+    let bundle = &reply.json()["attestations"][0]["bundle"];
+    let material = &bundle["verificationMaterial"];
+    let certificate = base64::engine::general_purpose::STANDARD
+        .decode(material["certificate"]["rawBytes"].as_str().unwrap())
+        .unwrap();
+    // A DER SEQUENCE with a two-byte length: a real certificate.
+    assert_eq!(certificate[..2], [0x30, 0x82]);
+    let entry = &material["tlogEntries"][0];
+    assert_eq!(entry["kindVersion"]["kind"], "dsse");
+    assert!(entry["inclusionProof"]["checkpoint"]["envelope"].is_string());
+}

@@ -8,6 +8,7 @@ mod attest;
 mod attestations_api;
 mod faults;
 mod hostile;
+mod keyless;
 mod packages_api;
 mod quirks;
 mod recording;

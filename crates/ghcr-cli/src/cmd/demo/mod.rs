@@ -2,10 +2,12 @@
 //! jobs end to end with real output: push a generated multi-platform image
 //! (with progress), list tags, copy and retag, pull into an OCI layout and
 //! verify it, list package versions, plan and run a cleanup, read the
-//! vulnerability report attached to the image, gate on it, and gate with a
-//! key, where only a signed scan counts.
+//! vulnerability report attached to the image, gate on it, gate with a
+//! key, where only a signed scan counts, and gate on a keyless-signed scan
+//! under its GitHub owner.
 
 mod image;
+mod keyless;
 mod signed;
 
 use std::path::Path;
@@ -30,7 +32,7 @@ const TOKEN: &str = "demo-token";
 const ORG: &str = "demo-org";
 const DAY: i64 = 24 * 3600;
 /// How many steps the demo walks.
-const STEPS: usize = 10;
+const STEPS: usize = 11;
 
 /// A running demo: the fake, a client signed in to it, and the results.
 struct Demo {
@@ -54,6 +56,7 @@ pub(crate) async fn run(out: Output) -> anyhow::Result<()> {
     demo.cleanup(&app).await?;
     demo.vulnerabilities(&app, &digest).await?;
     demo.signed_gate().await?;
+    demo.keyless_gate().await?;
     demo.say(format!(
         "\ndone in {:.1} s: every step above ran against a real HTTP server on 127.0.0.1.",
         started.elapsed().as_secs_f64()

@@ -1,4 +1,4 @@
-//! The demo's last step: a gate that trusts only signed scans. A clean
+//! The demo's gate with a key: a gate that trusts only signed scans. A clean
 //! scan signed with a key (as `cosign attest --key` signs) passes `gate
 //! --key`; a forged clean scan, which anyone who can push could attach,
 //! passes a gate without a key and is refused with one (exit 8).
@@ -15,7 +15,7 @@ use crate::progress::short;
 
 impl Demo {
     /// A packages client on the demo's transport, verifying with `policy`.
-    fn verifying(&self, policy: Policy) -> anyhow::Result<PackagesClient> {
+    pub(super) fn verifying(&self, policy: Policy) -> anyhow::Result<PackagesClient> {
         let client = &self.client;
         Ok(PackagesClient::builder(client.transport().clone())
             .api_base(client.config().api_base())
