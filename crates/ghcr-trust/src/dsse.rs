@@ -128,26 +128,7 @@ pub fn verify_envelope(
             });
         }
     };
-    if wire.payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(Error::WrongEnvelopeType {
-            found: wire.payload_type,
-        });
-    }
-    let statement = Statement::parse(&body)?;
-    if !statement.names(image.as_str()) {
-        return Err(Error::SubjectMismatch {
-            subjects: statement.subject_digests(),
-            image: image.clone(),
-        });
-    }
-    if let Some(wanted) = predicate_type
-        && statement.predicate_type != wanted
-    {
-        return Err(Error::OtherPredicateType {
-            found: statement.predicate_type,
-            wanted: wanted.to_owned(),
-        });
-    }
+    let statement = statement_about(wire.payload_type, &body, image, predicate_type)?;
     Ok(Attested {
         signer: Signer::Key {
             fingerprint: key.fingerprint().to_owned(),
@@ -202,4 +183,36 @@ mod tests {
         );
         assert_eq!(pae("", b""), b"DSSEv1 0  0 ");
     }
+}
+
+/// The in-toto statement a verified envelope carries, if it is one about
+/// `image` (and of `predicate_type`, when given): what a keyed envelope
+/// and a keyless bundle must both hold once their signature verified.
+pub(crate) fn statement_about(
+    payload_type: String,
+    payload: &[u8],
+    image: &Digest,
+    predicate_type: Option<&str>,
+) -> Result<Statement> {
+    if payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(Error::WrongEnvelopeType {
+            found: payload_type,
+        });
+    }
+    let statement = Statement::parse(payload)?;
+    if !statement.names(image.as_str()) {
+        return Err(Error::SubjectMismatch {
+            subjects: statement.subject_digests(),
+            image: image.clone(),
+        });
+    }
+    if let Some(wanted) = predicate_type
+        && statement.predicate_type != wanted
+    {
+        return Err(Error::OtherPredicateType {
+            found: statement.predicate_type,
+            wanted: wanted.to_owned(),
+        });
+    }
+    Ok(statement)
 }

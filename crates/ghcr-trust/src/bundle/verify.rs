@@ -10,11 +10,10 @@ use crate::bundle::cert::Leaf;
 use crate::bundle::parse::{BUNDLE_MEDIA_TYPE_PREFIX, Bundle, Content};
 use crate::bundle::rekor::{check_entry, hex};
 use crate::bundle::timestamp;
-use crate::dsse::{Attested, IN_TOTO_PAYLOAD_TYPE, pae};
+use crate::dsse::{Attested, pae};
 use crate::error::{Error, Result};
 use crate::identity::CertificateIdentity;
 use crate::policy::Policy;
-use crate::statement::Statement;
 use crate::trusted_root::TrustedRoot;
 use crate::verify::{Signer, check_bytes, layer_digest};
 
@@ -60,26 +59,7 @@ pub fn verify_bundle(
     else {
         return Err(Error::NotAnAttestation);
     };
-    if payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(Error::WrongEnvelopeType {
-            found: payload_type,
-        });
-    }
-    let statement = Statement::parse(&payload)?;
-    if !statement.names(subject.as_str()) {
-        return Err(Error::SubjectMismatch {
-            subjects: statement.subject_digests(),
-            image: subject.clone(),
-        });
-    }
-    if let Some(wanted) = predicate_type
-        && statement.predicate_type != wanted
-    {
-        return Err(Error::OtherPredicateType {
-            found: statement.predicate_type,
-            wanted: wanted.to_owned(),
-        });
-    }
+    let statement = crate::dsse::statement_about(payload_type, &payload, subject, predicate_type)?;
     Ok(Attested {
         signer: Signer::Keyless(Box::new(identity)),
         statement,
