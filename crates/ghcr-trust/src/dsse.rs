@@ -170,21 +170,6 @@ pub fn verify_attestation_layer(
     verify_envelope(envelope, image, policy, predicate_type)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pae_is_dsses_example() {
-        // The DSSE spec's protocol.md example.
-        assert_eq!(
-            pae("http://example.com/HelloWorld", b"hello world"),
-            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
-        );
-        assert_eq!(pae("", b""), b"DSSEv1 0  0 ");
-    }
-}
-
 /// The in-toto statement a verified envelope carries, if it is one about
 /// `image` (and of `predicate_type`, when given): what a keyed envelope
 /// and a keyless bundle must both hold once their signature verified.
@@ -215,4 +200,19 @@ pub(crate) fn statement_about(
         });
     }
     Ok(statement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pae_is_dsses_example() {
+        // The DSSE spec's protocol.md example.
+        assert_eq!(
+            pae("http://example.com/HelloWorld", b"hello world"),
+            b"DSSEv1 29 http://example.com/HelloWorld 11 hello world"
+        );
+        assert_eq!(pae("", b""), b"DSSEv1 0  0 ");
+    }
 }

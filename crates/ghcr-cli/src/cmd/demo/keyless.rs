@@ -6,10 +6,10 @@
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use ghcr::packages::{Error as PackagesError, security_gate};
+use ghcr::packages::Error as PackagesError;
 use ghcr::sim::attest::{Attachment, Envelope, VulnFormat, keyless_world};
 use ghcr::trust::{IdentityPolicy, Policy, TrustedRoot};
-use ghcr::types::{Owner, Severity};
+use ghcr::types::Owner;
 use serde_json::json;
 
 use super::{Demo, ORG};
@@ -48,25 +48,14 @@ impl Demo {
 
         let octo = Policy::identities([IdentityPolicy::new().owner("octo")])
             .with_trusted_root(root.clone());
-        let scans = self
-            .verifying(octo)?
-            .vulnerability_scans(&owner, "app", &image)
+        let (passed, signer) = self
+            .gate_verified(
+                &self.verifying(octo)?,
+                &owner,
+                &image,
+                &format!("{reference} --fail-on low --owner octo --trusted-root trusted_root.json"),
+            )
             .await?;
-        let report = scans
-            .reports
-            .first()
-            .ok_or_else(|| anyhow::anyhow!("no verified keyless report came back"))?;
-        let passed = security_gate(report, Severity::Low).is_passed();
-        let signed_by = report
-            .source
-            .signer
-            .as_ref()
-            .map_or_else(String::new, ToString::to_string);
-        self.say(format!(
-            "   ghcr gate {reference} --fail-on low --owner octo --trusted-root trusted_root.json: {} (signature verified: {signed_by}; exit code {})",
-            if passed { "passed" } else { "blocked" },
-            if passed { 0 } else { 7 }
-        ));
 
         let evil =
             Policy::identities([IdentityPolicy::new().owner("evil")]).with_trusted_root(root);
@@ -90,7 +79,7 @@ impl Demo {
             json!({
                 "signed": if passed { "passed" } else { "blocked" },
                 "other_owner": other_owner,
-                "signer": report.source.signer,
+                "signer": signer,
             }),
         );
         Ok(())

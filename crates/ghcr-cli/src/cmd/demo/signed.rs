@@ -7,7 +7,7 @@ use bytes::Bytes;
 use ghcr::packages::{Error as PackagesError, PackagesClient, security_gate};
 use ghcr::sim::attest::{Attachment, Envelope, VulnFormat, attestation_key};
 use ghcr::trust::{Policy, PublicKey};
-use ghcr::types::{Owner, Severity};
+use ghcr::types::{Digest, Owner, ReportSigner, Severity};
 use serde_json::json;
 
 use super::{Demo, ORG};
@@ -68,24 +68,14 @@ impl Demo {
 
         let policy = Policy::keys([PublicKey::from_pem(key.public_key_pem(), "cosign.pub")?]);
         let verifying = self.verifying(policy)?;
-        let scans = verifying
-            .vulnerability_scans(&owner, "app", &signed)
+        let (passed, signed_by) = self
+            .gate_verified(
+                &verifying,
+                &owner,
+                &signed,
+                &format!("{signed_ref} --fail-on low --key cosign.pub"),
+            )
             .await?;
-        let report = scans
-            .reports
-            .first()
-            .ok_or_else(|| anyhow::anyhow!("no verified report came back"))?;
-        let passed = security_gate(report, Severity::Low).is_passed();
-        let signed_by = report
-            .source
-            .signer
-            .as_ref()
-            .map_or_else(String::new, ToString::to_string);
-        self.say(format!(
-            "   ghcr gate {signed_ref} --fail-on low --key cosign.pub: {} (signature verified: {signed_by}; exit code {})",
-            if passed { "passed" } else { "blocked" },
-            if passed { 0 } else { 7 }
-        ));
 
         let forged_verdict = match verifying.vulnerability_scans(&owner, "app", &forged).await {
             Err(PackagesError::ScansNotVerified { ignored, .. }) => {
@@ -108,9 +98,38 @@ impl Demo {
                 "signed": if passed { "passed" } else { "blocked" },
                 "forged_without_key": if unkeyed { "passed" } else { "blocked" },
                 "forged": forged_verdict,
-                "signer": report.source.signer,
+                "signer": signed_by,
             }),
         );
         Ok(())
+    }
+
+    /// The gate at low on `image`'s first verified scan, said as `ghcr
+    /// gate {args}` prints it: whether it passed, and who signed.
+    pub(super) async fn gate_verified(
+        &mut self,
+        verifying: &PackagesClient,
+        owner: &Owner,
+        image: &Digest,
+        args: &str,
+    ) -> anyhow::Result<(bool, Option<ReportSigner>)> {
+        let scans = verifying.vulnerability_scans(owner, "app", image).await?;
+        let report = scans
+            .reports
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("no verified report came back"))?;
+        let passed = security_gate(&report, Severity::Low).is_passed();
+        let signed_by = report
+            .source
+            .signer
+            .as_ref()
+            .map_or_else(String::new, ToString::to_string);
+        self.say(format!(
+            "   ghcr gate {args}: {} (signature verified: {signed_by}; exit code {})",
+            if passed { "passed" } else { "blocked" },
+            if passed { 0 } else { 7 }
+        ));
+        Ok((passed, report.source.signer))
     }
 }
