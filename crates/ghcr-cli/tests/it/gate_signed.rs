@@ -225,3 +225,57 @@ async fn github_keyless_bundles_are_ignored_under_a_key() {
     let reason = json["ignored"][0]["reason"].as_str().unwrap();
     assert!(reason.contains("names no keyless identity"), "{json}");
 }
+
+/// An unsigned clean scan beside a signed scan with a critical finding on
+/// one image: under the key only the signed scan counts, so the gate
+/// blocks on its finding (exit 7) and lists the clean one as ignored; the
+/// clean scan cannot outvote it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unsigned_clean_scan_beside_a_signed_dirty_one_blocks_under_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let mixed = seed(&fake, "octo/app", Some("mixed"), "mixed layer");
+    let store = fake.store();
+    store
+        .attach(
+            "octo/app",
+            &mixed,
+            &Attachment::Vulnerabilities(VulnFormat::CosignTrivyClean, Envelope::Dsse),
+        )
+        .unwrap();
+    store
+        .attach(
+            "octo/app",
+            &mixed,
+            &Attachment::Vulnerabilities(VulnFormat::CosignTrivy, Envelope::SignedDsse),
+        )
+        .unwrap();
+    let key = dir.path().join("cosign.pub");
+    std::fs::write(&key, attestation_key().unwrap().public_key_pem()).unwrap();
+    let key = key.display().to_string();
+    let env = Env::fake(&fake);
+    let mixed_ref = at(&fake, "octo/app:mixed");
+
+    let json = env
+        .run(&[
+            "gate",
+            &mixed_ref,
+            "--fail-on",
+            "low",
+            "--key",
+            &key,
+            "--json",
+        ])
+        .await
+        .code(7)
+        .json();
+    assert_eq!(json["decision"], "blocked", "{json}");
+    assert_eq!(json["signature_verified"], true, "{json}");
+    assert_eq!(json["signer"]["kind"], "key", "{json}");
+    let ignored = json["ignored"].as_array().unwrap();
+    assert_eq!(ignored.len(), 1, "the unsigned clean scan: {json}");
+    env.run(&["gate", &mixed_ref, "--fail-on", "low", "--key", &key])
+        .await
+        .code(7)
+        .stdout_has("blocked");
+}
