@@ -84,7 +84,16 @@ pub(crate) async fn run_and_kill(
     };
     child.wait().await.unwrap();
     fake.faults().clear();
+    quiet(fake).await;
     killed
+}
+
+/// Waits until `fake` has handled what the dead client had sent: a request
+/// written completely before the kill is still handled after it.
+pub(crate) async fn quiet(fake: &FakeGhcr) {
+    tokio::time::timeout(Duration::from_secs(60), fake.quiet())
+        .await
+        .expect("the fake still serves a connection 60 s after its client died");
 }
 
 /// How many requests an uninterrupted run of `args` takes.

@@ -15,7 +15,7 @@ use ghcr::types::Digest;
 use ghcr_sim::fake::FakeGhcr;
 use serde_json::{Value, json};
 
-use crate::kill::{KillPoint, Points, run_and_kill};
+use crate::kill::{KillPoint, Points, quiet, run_and_kill};
 use crate::support::{Env, TOKEN, USER, at, fake};
 
 /// Kills per test; each into a fresh target (the source is only read).
@@ -220,6 +220,8 @@ async fn sync_killed_at_seeded_points(target: Target, seed: u64) -> usize {
         let point = KillPoint::seeded(&mut points, total);
         let context = format!("sync run {run}, {point:?} of {total} on the {name}'s fake");
         killed += usize::from(run_and_kill(&env, side, &args, point).await);
+        // The target may be the other fake, still handling what was sent.
+        quiet(fake).await;
         let tagged = assert_target_sound(fake, &place.repository, &expected, &context);
         left.push(tagged.len());
 

@@ -334,6 +334,7 @@ impl FakeGhcrBuilder {
             }),
             clock: Clock::default(),
             log: RequestLog::default(),
+            connections: super::connections::Connections::default(),
             faults,
             registry_host: registry_addr.to_string(),
             // A loopback storage host is named `localhost`: a different host

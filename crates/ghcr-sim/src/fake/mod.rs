@@ -63,6 +63,7 @@
 mod accounts;
 mod builder;
 mod clock;
+mod connections;
 mod faults;
 mod log;
 mod routes;
@@ -136,6 +137,13 @@ impl FakeGhcr {
     /// Every request answered so far.
     pub fn log(&self) -> &RequestLog {
         &self.shared.log
+    }
+
+    /// Waits until every connection a client opened has ended: after a
+    /// client was killed, the requests it had written completely are still
+    /// handled; check the state after this, not before.
+    pub async fn quiet(&self) {
+        self.shared.connections.none_open().await;
     }
 
     /// Faults, to arm more while running.

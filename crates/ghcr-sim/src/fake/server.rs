@@ -26,6 +26,7 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) clock: Clock,
     pub(crate) log: RequestLog,
+    pub(crate) connections: super::connections::Connections,
     pub(crate) faults: Faults,
     pub(crate) registry_host: String,
     pub(crate) storage_host: String,
@@ -115,13 +116,16 @@ pub(crate) fn spawn(
                 accepted = listener.accept() => {
                     let Ok((stream, _)) = accepted else { continue };
                     let shared = shared.clone();
+                    shared.connections.opened();
                     connections.spawn(async move {
+                        let served = shared.clone();
                         let service = hyper::service::service_fn(move |request| {
-                            handle(shared.clone(), which, request)
+                            handle(served.clone(), which, request)
                         });
                         let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                             .serve_connection(TokioIo::new(stream), service)
                             .await;
+                        shared.connections.closed();
                     });
                 }
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}

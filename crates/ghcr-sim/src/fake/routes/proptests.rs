@@ -62,6 +62,7 @@ fn shared(profile: Profile) -> Shared {
         state: Mutex::new(state),
         clock,
         log: RequestLog::default(),
+        connections: crate::fake::connections::Connections::default(),
         faults: Faults::default(),
         registry_host: "127.0.0.1:1".to_owned(),
         storage_host: "localhost:2".to_owned(),
