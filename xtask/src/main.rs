@@ -35,7 +35,8 @@ fn main() -> ExitCode {
         Some("install") => install::debian_packages()
             .and_then(|()| install::oras_venv())
             .and_then(|()| install::kubernetes_validate())
-            .and_then(|()| install::cryptography()),
+            .and_then(|()| install::cryptography())
+            .and_then(|()| install::sigstore()),
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::record(&args[1..]),
         Some("fixtures-check") => record::fixtures_check(),
