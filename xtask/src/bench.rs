@@ -1,4 +1,4 @@
-//! `cargo xtask bench [cleanup | registry | sync] [--reps N] [--quick]`:
+//! `cargo xtask bench [cleanup | registry | sync | trust] [--reps N] [--quick]`:
 //! the benchmarks, not part of CI.
 //!
 //! Registry rows: installs docker-registry and skopeo when missing, as
@@ -36,6 +36,9 @@
 //! run needs about 8 GiB in the temporary folder. Its table and JSON lines
 //! go to `target/bench/sync.md` and `sync.json`. `--explain` adds the rows
 //! that show where our RSS goes.
+//!
+//! Trust rows (`trust` runs only these; not part of the default run):
+//! see `bench_trust.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,6 +53,9 @@ const PEER_MANIFEST: &str = "xtask/peers/oci-client-peer/Cargo.toml";
 const TOOLS: [(&str, &str); 2] = [("/usr/bin/curl", "curl"), ("/usr/bin/time", "time")];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("trust") {
+        return crate::bench_trust::run(&args[1..]);
+    }
     let (registry, cleanup, sync) = match args.first().map(String::as_str) {
         Some("cleanup") => (false, true, false),
         Some("registry") => (true, false, false),
@@ -75,7 +81,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// The target folder, `CARGO_TARGET_DIR` when set.
-fn target() -> PathBuf {
+pub(crate) fn target() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map_or_else(

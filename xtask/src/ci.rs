@@ -46,6 +46,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         install::oras_venv()?;
         install::kubernetes_validate()?;
         install::cryptography()?;
+        install::sigstore()?;
     }
     println!("\n==> disk");
     disk_report();

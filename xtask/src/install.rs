@@ -151,10 +151,35 @@ pub(crate) fn cryptography() -> Result<(), String> {
     py_tool("cryptography")
 }
 
+/// The sigstore-python venv: `GHCR_SIGSTORE_VENV`, else
+/// `target/sigstore-venv` of the workspace (where ghcr-trust's tests look).
+pub(crate) fn sigstore_venv_dir() -> PathBuf {
+    std::env::var_os("GHCR_SIGSTORE_VENV")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(
+            || crate::project_root().join("target/sigstore-venv"),
+            PathBuf::from,
+        )
+}
+
+/// sigstore-python (PyPI `sigstore`) at the version
+/// `xtask/py-tools/sigstore.txt` pins, in a venv of its own (it needs a
+/// newer `cryptography` than the py-tools venv pins): ghcr-trust's tests
+/// cross-check with it and `cargo xtask bench trust` times it. About ten
+/// seconds from PyPI.
+pub(crate) fn sigstore() -> Result<(), String> {
+    py_tool_in("sigstore", &sigstore_venv_dir())
+}
+
 /// The PyPI package `name` at the version `xtask/py-tools/<name>.txt`
 /// pins (a `name==VERSION` line), in the py-tools venv, unless that
 /// version is already there.
 fn py_tool(name: &str) -> Result<(), String> {
+    py_tool_in(name, &py_tools_dir())
+}
+
+/// [`py_tool`] into the venv at `venv`.
+fn py_tool_in(name: &str, venv: &Path) -> Result<(), String> {
     let requirements = crate::project_root().join(format!("xtask/py-tools/{name}.txt"));
     let text = std::fs::read_to_string(&requirements)
         .map_err(|err| format!("{}: {err}", requirements.display()))?;
@@ -166,7 +191,6 @@ fn py_tool(name: &str) -> Result<(), String> {
                 .map(str::to_owned)
         })
         .ok_or_else(|| format!("{}: no {name}==VERSION line", requirements.display()))?;
-    let venv = py_tools_dir();
     if installed_version(&venv.join("bin/python"), name).as_deref() == Some(pinned.as_str()) {
         println!("{name} {pinned}: already installed in {}", venv.display());
         return Ok(());
@@ -175,7 +199,7 @@ fn py_tool(name: &str) -> Result<(), String> {
         "{name} {pinned}: missing, installing it from PyPI into {}",
         venv.display()
     );
-    make_venv(&venv, name)?;
+    make_venv(venv, name)?;
     run_step(
         &format!("pip install {name}"),
         Command::new(venv.join("bin/pip"))

@@ -14,6 +14,7 @@
 //! ```
 
 mod bench;
+mod bench_trust;
 mod ci;
 mod fuzz;
 mod install;
@@ -35,7 +36,8 @@ fn main() -> ExitCode {
         Some("install") => install::debian_packages()
             .and_then(|()| install::oras_venv())
             .and_then(|()| install::kubernetes_validate())
-            .and_then(|()| install::cryptography()),
+            .and_then(|()| install::cryptography())
+            .and_then(|()| install::sigstore()),
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::record(&args[1..]),
         Some("fixtures-check") => record::fixtures_check(),
@@ -71,11 +73,12 @@ fn print_help() {
         "cargo xtask <task>\n\n\
          ci      run everything CI runs: fmt, clippy, cargo deny, the tests\n\
          \x20       (installs cargo-deny, docker-registry, skopeo and oras-py when missing)\n\
-         install the test tools: docker-registry, skopeo, pass (apt), oras-py (a venv)\n\
+         install the test tools: docker-registry, skopeo, pass (apt), oras-py, sigstore-python (venvs)\n\
          tidy    check file headers, file sizes, leftover dbg!/todo!, secrets in fixtures\n\
-         bench [cleanup|registry|sync] [--reps N] [--quick]  push, pull, copy vs skopeo and curl on loopback;\n\
+         bench [cleanup|registry|sync|trust] [--reps N] [--quick]  push, pull, copy vs skopeo and curl on loopback;\n\
          \x20       cleanup planning of 10,000 and 100,000 versions, deletes/min (not CI);\n\
          \x20       `bench sync [--explain]`: issue 14's sync rows vs skopeo sync (target/bench/sync.md)\n\
+         \x20       `bench trust`: verifications/s, ghcr verify vs sigstore-python (target/bench/trust.md)\n\
          record [FILTER]  re-record fixtures/ (replay:: tests with GHCR_FIXTURES=record)\n\
          fixtures-check   verify, self-replay and replay every cassette in fixtures/\n\
          man [DIR]        man pages (ghcr.1, one per command) into DIR (default target/man)\n\

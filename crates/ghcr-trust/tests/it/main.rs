@@ -4,7 +4,8 @@
 //! refuses; real public-good bundles verify with their real identities;
 //! discovery through the `.sig`/`.att` tags and referrers on Debian's
 //! docker-registry and the fake ghcr.io (tag fallback); bad input of every
-//! kind is an error, never a panic.
+//! kind is an error, never a panic; sigstore-python accepts and refuses
+//! the same bundles.
 
 mod attestations;
 mod bad_input;
@@ -13,4 +14,5 @@ mod keyless;
 mod keyless_discovery;
 mod keyless_real;
 mod registries;
+mod sigstore_python;
 mod support;
