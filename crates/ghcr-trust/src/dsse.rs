@@ -33,17 +33,19 @@ pub struct Attested {
     pub statement: Statement,
 }
 
+/// A DSSE envelope as it is written: in a `.att` layer, or inside a
+/// Sigstore bundle's `dsseEnvelope`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Envelope {
-    payload_type: String,
-    payload: String,
-    signatures: Vec<EnvelopeSignature>,
+pub(crate) struct Envelope {
+    pub(crate) payload_type: String,
+    pub(crate) payload: String,
+    pub(crate) signatures: Vec<EnvelopeSignature>,
 }
 
 #[derive(Deserialize)]
-struct EnvelopeSignature {
-    sig: String,
+pub(crate) struct EnvelopeSignature {
+    pub(crate) sig: String,
 }
 
 /// DSSE's PAE: `"DSSEv1" SP len(type) SP type SP len(body) SP body`, the

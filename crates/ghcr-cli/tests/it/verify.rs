@@ -12,15 +12,21 @@ use serde_json::json;
 
 use crate::support::{Env, at, fake, seed};
 
-/// ghcr-trust's Python signer in the py-tools venv (GHCR_PY_TOOLS, else
-/// the workspace's target/py-tools); a missing one fails with the fix.
+/// ghcr-trust's Python signer (`cosign_sign.py ARGS`) stdout.
 pub(crate) fn signer(args: &[&str]) -> Vec<u8> {
+    trust_script("cosign_sign.py", args)
+}
+
+/// ghcr-trust's test script `name` (PyCA cryptography) run with `args` in
+/// the py-tools venv (GHCR_PY_TOOLS, else the workspace's
+/// target/py-tools): its stdout; a missing venv fails with the fix.
+pub(crate) fn trust_script(name: &str, args: &[&str]) -> Vec<u8> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let venv = std::env::var_os("GHCR_PY_TOOLS")
         .filter(|dir| !dir.is_empty())
         .map_or_else(|| root.join("target/py-tools"), PathBuf::from);
     let output = std::process::Command::new(venv.join("bin/python"))
-        .arg(root.join("crates/ghcr-trust/tests/it/cosign_sign.py"))
+        .arg(root.join("crates/ghcr-trust/tests/it").join(name))
         .args(args)
         .output()
         .unwrap_or_else(|e| {
@@ -31,7 +37,7 @@ pub(crate) fn signer(args: &[&str]) -> Vec<u8> {
         });
     assert!(
         output.status.success(),
-        "cosign_sign.py {args:?} (PyCA cryptography from `cargo xtask install`): {}",
+        "{name} {args:?} (PyCA cryptography from `cargo xtask install`): {}",
         String::from_utf8_lossy(&output.stderr)
     );
     output.stdout

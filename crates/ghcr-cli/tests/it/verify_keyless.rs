@@ -6,38 +6,17 @@
 //! `--certificate-oidc-issuer` and `--trusted-root`; another signer exits
 //! 8 with why; flags naming no single policy exit 2.
 
-use std::path::{Path, PathBuf};
-
 use bytes::Bytes;
 use ghcr::types::Digest;
 use ghcr_sim::fake::FakeGhcr;
 use serde_json::json;
 
 use crate::support::{Env, at, fake, seed};
-use crate::verify::keygen;
+use crate::verify::{keygen, trust_script};
 
 /// ghcr-trust's `sigstore_make.py ARGS` (PyCA cryptography) stdout.
 fn sigstore(args: &[&str]) -> Vec<u8> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = std::env::var_os("GHCR_PY_TOOLS")
-        .filter(|dir| !dir.is_empty())
-        .map_or_else(|| root.join("target/py-tools"), PathBuf::from);
-    let output = std::process::Command::new(venv.join("bin/python"))
-        .arg(root.join("crates/ghcr-trust/tests/it/sigstore_make.py"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}/bin/python: {e}; run `cargo xtask install`",
-                venv.display()
-            )
-        });
-    assert!(
-        output.status.success(),
-        "sigstore_make.py {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
+    trust_script("sigstore_make.py", args)
 }
 
 const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";

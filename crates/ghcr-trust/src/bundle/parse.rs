@@ -82,7 +82,7 @@ struct Wire {
     media_type: String,
     verification_material: Material,
     #[serde(default)]
-    dsse_envelope: Option<Envelope>,
+    dsse_envelope: Option<crate::dsse::Envelope>,
     #[serde(default)]
     message_signature: Option<MessageSignature>,
 }
@@ -118,19 +118,6 @@ struct TimestampData {
 #[serde(rename_all = "camelCase")]
 struct WireTimestamp {
     signed_timestamp: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Envelope {
-    payload_type: String,
-    payload: String,
-    signatures: Vec<EnvelopeSignature>,
-}
-
-#[derive(Deserialize)]
-struct EnvelopeSignature {
-    sig: String,
 }
 
 #[derive(Deserialize)]
