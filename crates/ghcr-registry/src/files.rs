@@ -63,16 +63,37 @@ impl Partial {
 
     /// Renames the (synced) file to `target`, then syncs the folder so the
     /// rename itself survives a crash.
-    pub(crate) async fn place(mut self, target: &Path) -> Result<()> {
+    pub(crate) async fn place(self, target: &Path) -> Result<()> {
+        self.place_unsynced(target).await?;
+        sync_folder_of(target).await
+    }
+
+    /// Renames the (synced) file to `target` without syncing the folder:
+    /// after a crash the file is either whole at `target` or not there.
+    /// The caller syncs the folder (once for many files) before anything
+    /// that names the file is written.
+    pub(crate) async fn place_unsynced(mut self, target: &Path) -> Result<()> {
         tokio::fs::rename(&self.path, target)
             .await
             .map_err(|err| Error::io(target, err))?;
         self.placed = true;
-        let target = target.to_path_buf();
-        tokio::task::spawn_blocking(move || sync_parent(&target))
-            .await
-            .map_err(|err| Error::io(Path::new("a layout folder"), std::io::Error::other(err)))?
+        Ok(())
     }
+
+    /// [`Partial::place_unsynced`] for a blocking thread.
+    pub(crate) fn place_blocking(mut self, target: &Path) -> Result<()> {
+        std::fs::rename(&self.path, target).map_err(|err| Error::io(target, err))?;
+        self.placed = true;
+        Ok(())
+    }
+}
+
+/// [`sync_parent`] on a blocking thread.
+pub(crate) async fn sync_folder_of(path: &Path) -> Result<()> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || sync_parent(&path))
+        .await
+        .map_err(|err| Error::io(Path::new("a layout folder"), std::io::Error::other(err)))?
 }
 
 impl Drop for Partial {
@@ -103,8 +124,10 @@ pub(crate) fn sync_parent(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `target` through a synced temporary file.
-pub(crate) async fn write_atomically(target: &Path, bytes: Vec<u8>) -> Result<()> {
+/// Writes `bytes` to `target` through a synced temporary file, leaving
+/// the folder for the caller to sync before anything names the file (see
+/// [`Partial::place_unsynced`]).
+pub(crate) async fn write_unsynced(target: &Path, bytes: Vec<u8>) -> Result<()> {
     let partial = Partial::beside(target);
     let path = partial.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
@@ -117,26 +140,30 @@ pub(crate) async fn write_atomically(target: &Path, bytes: Vec<u8>) -> Result<()
     .map_err(std::io::Error::other)
     .and_then(|written| written)
     .map_err(|err| Error::io(partial.path(), err))?;
-    partial.place(target).await
+    partial.place_unsynced(target).await
 }
 
 /// How long [`lock`] waits for another writer before giving up.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// An exclusive lock: an OS lock (`File::try_lock`, `flock` on Unix) on
-/// the file `path`, which the system drops when its holder dies, so a pull
-/// killed with `kill -9` never blocks the next one. The file is removed
-/// while still locked when the lock is dropped; a taker checks that the
-/// file it locked is still the one at `path`.
+/// the file or folder `path`, which the system drops when its holder dies,
+/// so a pull killed with `kill -9` never blocks the next one. A lock file
+/// is removed while still locked when the lock is dropped, and a taker
+/// checks that the file it locked is still the one at `path`; a folder
+/// (Unix can lock one) is left as it is.
 #[derive(Debug)]
 pub(crate) struct Lock {
-    path: PathBuf,
+    /// The lock file to remove, none for a folder.
+    remove: Option<PathBuf>,
     _file: std::fs::File,
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if let Some(path) = &self.remove {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -156,21 +183,30 @@ fn still_at(_file: &std::fs::File, path: &Path) -> bool {
     path.exists()
 }
 
-/// Takes the lock `path`, waiting while another task or process holds it,
-/// up to a minute.
+/// Opens what [`lock`] locks: an existing folder (on Unix), else the lock
+/// file, created when missing; whether it is a lock file.
+fn open_lockable(path: &Path) -> std::io::Result<(std::fs::File, bool)> {
+    if cfg!(unix) && path.is_dir() {
+        return Ok((std::fs::File::open(path)?, false));
+    }
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    Ok((file, true))
+}
+
+/// Takes the lock `path` (a lock file, or a folder on Unix), waiting while
+/// another task or process holds it, up to a minute.
 pub(crate) async fn lock(path: &Path) -> Result<Lock> {
     let started = tokio::time::Instant::now();
     loop {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|err| Error::io(path, err))?;
+        let (file, is_file) = open_lockable(path).map_err(|err| Error::io(path, err))?;
         match file.try_lock() {
-            Ok(()) if still_at(&file, path) => {
+            Ok(()) if !is_file || still_at(&file, path) => {
                 return Ok(Lock {
-                    path: path.to_path_buf(),
+                    remove: is_file.then(|| path.to_path_buf()),
                     _file: file,
                 });
             }
@@ -218,7 +254,7 @@ mod tests {
         let path = dropped.path().to_path_buf();
         drop(dropped);
         assert!(!path.exists());
-        write_atomically(&target, b"whole".to_vec()).await.unwrap();
+        write_unsynced(&target, b"whole".to_vec()).await.unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"whole");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
@@ -241,5 +277,24 @@ mod tests {
         drop(held);
         waiting.await.unwrap().unwrap();
         assert!(!path.exists());
+    }
+
+    /// A folder is locked in place (Unix): a second taker waits for the
+    /// holder, and nothing is created in the folder or removed.
+    #[cfg(unix)]
+    #[tokio::test(start_paused = true)]
+    async fn a_locked_folder_excludes_and_is_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock(dir.path()).await.unwrap();
+        let waiting = tokio::spawn({
+            let path = dir.path().to_path_buf();
+            async move { lock(&path).await.map(drop) }
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        assert!(!waiting.is_finished(), "the holder excludes");
+        drop(held);
+        waiting.await.unwrap().unwrap();
+        assert!(dir.path().is_dir());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

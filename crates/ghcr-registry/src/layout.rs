@@ -2,8 +2,9 @@
 //! as skopeo's and umoci's `oci:DIR:TAG` read and write them.
 //!
 //! Everything is written under a temporary name, synced, and renamed once
-//! complete, `index.json` last (under a lock), so a layout never names a
-//! blob it does not hold.
+//! complete; the blob folders are synced once, before `index.json` is
+//! written (last, under a lock), so a layout never names a blob it does
+//! not hold, even after a crash.
 
 use std::path::{Path, PathBuf};
 
@@ -46,21 +47,42 @@ impl Layout {
         })
     }
 
-    /// A layout to write into, created when missing.
+    /// A layout to write into: its folders are created when missing; the
+    /// `oci-layout` marker is [`Layout::mark`]'s.
     pub(crate) async fn create(root: &Path) -> Result<Self> {
         let blobs = root.join("blobs").join("sha256");
         tokio::fs::create_dir_all(&blobs)
             .await
             .map_err(|err| Error::io(&blobs, err))?;
-        let layout = Self {
+        Ok(Self {
             root: root.to_path_buf(),
-        };
-        let marker = root.join(LAYOUT_FILE);
+        })
+    }
+
+    /// Writes the `oci-layout` marker when it is missing; it can run while
+    /// blobs are written. Its folder is synced by [`Layout::add_entry`].
+    pub(crate) async fn mark(&self) -> Result<()> {
+        let marker = self.root.join(LAYOUT_FILE);
         if tokio::fs::metadata(&marker).await.is_err() {
             let text = json!({ "imageLayoutVersion": "1.0.0" }).to_string();
-            files::write_atomically(&marker, text.into_bytes()).await?;
+            // Synced, renamed; the folder is synced with `index.json`'s.
+            files::write_unsynced(&marker, text.into_bytes()).await?;
         }
-        Ok(layout)
+        Ok(())
+    }
+
+    /// The path for a blob, its folder created when it is not the
+    /// `blobs/sha256` that [`Layout::create`] made.
+    pub(crate) async fn blob_target(&self, digest: &Digest) -> Result<PathBuf> {
+        let path = self.blob_path(digest);
+        if let Some(parent) = path.parent()
+            && digest.algorithm_name() != "sha256"
+        {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|err| Error::io(parent, err))?;
+        }
+        Ok(path)
     }
 
     /// `blobs/<alg>/<encoded>`.
@@ -121,64 +143,134 @@ impl Layout {
             })?
     }
 
-    /// Writes a small blob (a manifest) under its digest.
+    /// Writes a small blob (a manifest) under its digest: the file synced
+    /// and renamed; its folder is synced by [`Layout::add_entry`].
     pub(crate) async fn write_blob(&self, digest: &Digest, bytes: Bytes) -> Result<()> {
-        let path = self.blob_path(digest);
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|err| Error::io(parent, err))?;
-        }
-        files::write_atomically(&path, bytes.to_vec()).await
+        let path = self.blob_target(digest).await?;
+        files::write_unsynced(&path, bytes.to_vec()).await
     }
 
     /// Adds `descriptor` to `index.json` as `name` (replacing an entry of
     /// that name), keeping every other entry and field as it was. The
-    /// read, merge and write happen under an exclusive lock on
-    /// `.index.json.lock` (created, then removed), so pulls into one
-    /// layout (from tasks or processes) keep each other's entries.
+    /// read, merge and write happen under an exclusive lock on the layout's
+    /// folder (on Unix; elsewhere on `.index.json.lock`, created, then
+    /// removed), so pulls into one
+    /// layout (from tasks or processes) keep each other's entries. The
+    /// blob folders are synced before the new `index.json` is renamed into
+    /// place: an entry never names a blob that a crash could take away.
     pub(crate) async fn add_entry(
         &self,
         descriptor: &Descriptor,
         name: Option<&str>,
     ) -> Result<()> {
-        let path = self.root.join(INDEX_FILE);
-        let _lock = files::lock(&self.root.join(LOCK_FILE)).await?;
-        let mut index: Value = match tokio::fs::read(&path).await {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|err| Error::layout(&path, format!("index.json is not JSON: {err}")))?,
-            Err(_) => json!({
-                "schemaVersion": 2,
-                "mediaType": MediaType::OciIndex.as_str(),
-                "manifests": [],
-            }),
-        };
-        let Some(entries) = index.get_mut("manifests").and_then(Value::as_array_mut) else {
-            return Err(Error::layout(&path, "index.json has no manifests list"));
-        };
-        let mut entry = serde_json::to_value(descriptor).map_err(|err| {
-            Error::layout(&path, format!("a descriptor did not serialise: {err}"))
-        })?;
-        if let Some(name) = name {
-            entries.retain(|e| {
-                e.get("annotations")
-                    .and_then(|a| a.get(REF_NAME))
-                    .and_then(Value::as_str)
-                    != Some(name)
-            });
-            entry["annotations"][REF_NAME] = json!(name);
+        // The layout's folder itself where the system can lock one (no
+        // file to create and remove on every pull), else a lock file.
+        let held = if cfg!(unix) {
+            self.root.clone()
         } else {
-            let digest = descriptor.digest().to_string();
-            entries.retain(|e| {
-                e.get("digest").and_then(Value::as_str) != Some(digest.as_str())
-                    || e.get("annotations").is_some()
-            });
-        }
-        entries.push(entry);
-        let bytes = serde_json::to_vec(&index)
-            .map_err(|err| Error::layout(&path, format!("index.json did not serialise: {err}")))?;
-        files::write_atomically(&path, bytes).await
+            self.root.join(LOCK_FILE)
+        };
+        let _lock = files::lock(&held).await?;
+        let root = self.root.clone();
+        let descriptor = descriptor.clone();
+        let name = name.map(str::to_owned);
+        // One blocking call for the whole commit: it is on the critical
+        // path of every pull.
+        tokio::task::spawn_blocking(move || commit_entry(&root, &descriptor, name.as_deref()))
+            .await
+            .map_err(|err| Error::io(Path::new("index.json"), std::io::Error::other(err)))?
     }
+}
+
+/// Reads, merges and writes `index.json` (see [`Layout::add_entry`]); the
+/// new file and the blob folders are synced at once, then the rename, then
+/// the layout's folder.
+fn commit_entry(root: &Path, descriptor: &Descriptor, name: Option<&str>) -> Result<()> {
+    let path = root.join(INDEX_FILE);
+    let current = match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => return Err(Error::io(&path, err)),
+    };
+    let bytes = merged_index(current.as_deref(), descriptor, name, &path)?;
+    let partial = files::Partial::beside(&path);
+    let written = std::fs::File::create_new(partial.path()).and_then(|mut file| {
+        use std::io::Write as _;
+        file.write_all(&bytes)?;
+        Ok(file)
+    });
+    let file = written.map_err(|err| Error::io(partial.path(), err))?;
+    let blobs = root.join("blobs");
+    std::thread::scope(|scope| {
+        let folders = scope.spawn(|| sync_folders_in(&blobs));
+        let synced = file
+            .sync_all()
+            .map_err(|err| Error::io(partial.path(), err));
+        let folders = folders
+            .join()
+            .unwrap_or_else(|_| Err(Error::io(&blobs, std::io::Error::other("a sync panicked"))));
+        synced.and(folders)
+    })?;
+    partial.place_blocking(&path)?;
+    files::sync_parent(&path)
+}
+
+/// Syncs every folder in `blobs` (`blobs/sha256`, …), so blobs renamed
+/// into place without a folder sync survive a crash.
+fn sync_folders_in(blobs: &Path) -> Result<()> {
+    let folders = std::fs::read_dir(blobs).map_err(|err| Error::io(blobs, err))?;
+    for folder in folders {
+        let folder = folder.map_err(|err| Error::io(blobs, err))?.path();
+        if folder.is_dir() {
+            std::fs::File::open(&folder)
+                .and_then(|dir| dir.sync_all())
+                .map_err(|err| Error::io(&folder, err))?;
+        }
+    }
+    Ok(())
+}
+
+/// `current` (an `index.json`, or none yet) with `descriptor` added as
+/// `name`: an entry of that name is replaced; without a name, an unnamed
+/// entry of the same digest is.
+fn merged_index(
+    current: Option<&[u8]>,
+    descriptor: &Descriptor,
+    name: Option<&str>,
+    path: &Path,
+) -> Result<Vec<u8>> {
+    let mut index: Value = match current {
+        Some(bytes) => serde_json::from_slice(bytes)
+            .map_err(|err| Error::layout(path, format!("index.json is not JSON: {err}")))?,
+        None => json!({
+            "schemaVersion": 2,
+            "mediaType": MediaType::OciIndex.as_str(),
+            "manifests": [],
+        }),
+    };
+    let Some(entries) = index.get_mut("manifests").and_then(Value::as_array_mut) else {
+        return Err(Error::layout(path, "index.json has no manifests list"));
+    };
+    let mut entry = serde_json::to_value(descriptor)
+        .map_err(|err| Error::layout(path, format!("a descriptor did not serialise: {err}")))?;
+    if let Some(name) = name {
+        entries.retain(|e| {
+            e.get("annotations")
+                .and_then(|a| a.get(REF_NAME))
+                .and_then(Value::as_str)
+                != Some(name)
+        });
+        entry["annotations"][REF_NAME] = json!(name);
+    } else {
+        let digest = descriptor.digest().to_string();
+        entries.retain(|e| {
+            e.get("digest").and_then(Value::as_str) != Some(digest.as_str())
+                || e.get("annotations").is_some()
+        });
+    }
+    entries.push(entry);
+    serde_json::to_vec(&index)
+        .map_err(|err| Error::layout(path, format!("index.json did not serialise: {err}")))
 }
 
 /// A manifest read from `place`, checked against its descriptor: size,

@@ -157,11 +157,15 @@ fn one_run(
 
 pub(crate) fn measure(time: &Path, command: &Command, report: &Path) -> Result<Sample, String> {
     let mut timed = Command::new(time);
-    timed
-        .args(["-f", "%M %U %S", "-o"])
-        .arg(report)
-        .arg(command.get_program())
-        .args(command.get_args());
+    timed.args(["-f", "%M %U %S", "-o"]).arg(report);
+    // `BENCH_WRAP="perf record -g -o /tmp/perf-{tool}.data"` (or `strace
+    // -f -c -w -o /tmp/strace-{tool}`) profiles each row's process alone.
+    if let Ok(wrap) = std::env::var("BENCH_WRAP") {
+        let program = Path::new(command.get_program());
+        let tool = program.file_name().unwrap_or_default().to_string_lossy();
+        timed.args(wrap.split_whitespace().map(|w| w.replace("{tool}", &tool)));
+    }
+    timed.arg(command.get_program()).args(command.get_args());
     for (key, value) in command.get_envs() {
         if let Some(value) = value {
             timed.env(key, value);

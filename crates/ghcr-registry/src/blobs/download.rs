@@ -12,7 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use super::pull::BlobReader;
 use crate::client::RegistryClient;
 use crate::error::{Error, Result};
-use crate::files::Partial;
+use crate::files::{self, Partial};
 use crate::progress::{Progress, ProgressEvent};
 
 impl RegistryClient {
@@ -35,13 +35,31 @@ impl RegistryClient {
         destination: &Path,
         progress: &Progress,
     ) -> Result<u64> {
+        let size = self
+            .download_unsynced(repository, digest, size, destination, progress)
+            .await?;
+        files::sync_folder_of(destination).await?;
+        Ok(size)
+    }
+
+    /// [`RegistryClient::download_blob`] without syncing the folder after
+    /// the rename: for callers that place many blobs in one folder and
+    /// sync it once, before anything names them.
+    pub(crate) async fn download_unsynced(
+        &self,
+        repository: &Reference,
+        digest: &Digest,
+        size: Option<u64>,
+        destination: &Path,
+        progress: &Progress,
+    ) -> Result<u64> {
         // Nothing half-written may stay behind: the partial file goes when
         // this future fails or is dropped, unless it was renamed.
         let temporary = Partial::beside(destination);
         let size = self
             .download_into(repository, digest, size, temporary.path(), progress)
             .await?;
-        temporary.place(destination).await?;
+        temporary.place_unsynced(destination).await?;
         Ok(size)
     }
 

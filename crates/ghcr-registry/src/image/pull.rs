@@ -1,12 +1,13 @@
 //! Pulling into an OCI image layout: every blob verified and written under
-//! a temporary name, manifests after their blobs, `index.json` last.
+//! a temporary name, manifests beside them, `index.json` last, once all of
+//! them are on disk.
 
 use std::path::Path;
 
 use ghcr_types::{Digest, Manifest, Reference};
 
 use crate::client::RegistryClient;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::layout::Layout;
 use crate::options::TransferOptions;
 use crate::progress::{ProgressEvent, SkipReason};
@@ -53,43 +54,43 @@ impl RegistryClient {
             .await?;
         let tree = self.fetch_tree(reference, top).await?;
         let layout = Layout::create(dir).await?;
-        let fetched = self
-            .in_parallel(tree.blobs.clone(), options.concurrency, |blob| {
-                let layout = &layout;
-                let repository = &repository;
-                async move {
-                    if layout.has_blob(&blob.digest, blob.size).await? {
-                        options.progress.emit(ProgressEvent::Skipped {
-                            digest: blob.digest.clone(),
-                            size: blob.size,
-                            reason: SkipReason::Exists,
-                        });
-                        return Ok(None);
-                    }
-                    let path = layout.blob_path(&blob.digest);
-                    if let Some(parent) = path.parent() {
-                        tokio::fs::create_dir_all(parent)
-                            .await
-                            .map_err(|err| Error::io(parent, err))?;
-                    }
-                    let size = self
-                        .download_blob(
-                            repository,
-                            &blob.digest,
-                            Some(blob.size),
-                            &path,
-                            &options.progress,
-                        )
-                        .await?;
-                    Ok(Some(size))
+        // The blobs, the manifests and the marker are written at once;
+        // each is synced before its rename, and `add_entry` syncs their
+        // folders before `index.json` names any of them.
+        let blobs = self.in_parallel(tree.blobs.clone(), options.concurrency, |blob| {
+            let layout = &layout;
+            let repository = &repository;
+            async move {
+                if layout.has_blob(&blob.digest, blob.size).await? {
+                    options.progress.emit(ProgressEvent::Skipped {
+                        digest: blob.digest.clone(),
+                        size: blob.size,
+                        reason: SkipReason::Exists,
+                    });
+                    return Ok(None);
                 }
-            })
-            .await?;
-        for manifest in tree.children.iter().chain(std::iter::once(&tree.top)) {
-            layout
-                .write_blob(manifest.digest(), manifest.bytes().clone())
-                .await?;
-        }
+                let path = layout.blob_target(&blob.digest).await?;
+                let size = self
+                    .download_unsynced(
+                        repository,
+                        &blob.digest,
+                        Some(blob.size),
+                        &path,
+                        &options.progress,
+                    )
+                    .await?;
+                Ok(Some(size))
+            }
+        });
+        let manifests = async {
+            for manifest in tree.children.iter().chain(std::iter::once(&tree.top)) {
+                layout
+                    .write_blob(manifest.digest(), manifest.bytes().clone())
+                    .await?;
+            }
+            Ok(())
+        };
+        let (fetched, (), ()) = tokio::try_join!(blobs, manifests, layout.mark())?;
         let name = options
             .name
             .clone()
