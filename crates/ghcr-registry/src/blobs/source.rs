@@ -18,8 +18,11 @@ use file::FileInput;
 
 use crate::error::{Error, Result};
 
-/// Size of each read from a file or reader.
-pub(crate) const READ_SIZE: usize = 1024 * 1024;
+/// Size of each read from a file or reader. 256 KiB sends as fast as
+/// 1 MiB on loopback and holds a quarter of the memory per upload in
+/// flight (`cargo xtask bench registry`: 16 x 64 MiB pushed 16 at once
+/// peaked at 35.9 MiB, against 46.5 MiB with 1 MiB reads).
+pub(crate) const READ_SIZE: usize = 256 * 1024;
 
 type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
 
