@@ -21,6 +21,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     match args.first().map(String::as_str) {
         Some("head" | "get" | "tags") => runtime.block_on(latency::row(args)),
+        Some("curl-head") => latency::curl_head(args),
         _ => runtime.block_on(row(args)),
     }
 }
