@@ -126,21 +126,24 @@ pub(crate) fn sync_parent(path: &Path) -> Result<()> {
 
 /// Writes `bytes` to `target` through a synced temporary file, leaving
 /// the folder for the caller to sync before anything names the file (see
-/// [`Partial::place_unsynced`]).
+/// [`Partial::place_unsynced`]). One blocking thread owns the temporary
+/// file from creation to rename, so a dropped future leaves the whole file
+/// at `target` or nothing, never a stray temporary.
 pub(crate) async fn write_unsynced(target: &Path, bytes: Vec<u8>) -> Result<()> {
-    let partial = Partial::beside(target);
-    let path = partial.path().to_path_buf();
+    let target = target.to_path_buf();
     tokio::task::spawn_blocking(move || {
         use std::io::Write;
-        let mut file = File::create_new(&path)?;
-        file.write_all(&bytes)?;
-        file.sync_all()
+        let partial = Partial::beside(&target);
+        File::create_new(partial.path())
+            .and_then(|mut file| {
+                file.write_all(&bytes)?;
+                file.sync_all()
+            })
+            .map_err(|err| Error::io(partial.path(), err))?;
+        partial.place_blocking(&target)
     })
     .await
-    .map_err(std::io::Error::other)
-    .and_then(|written| written)
-    .map_err(|err| Error::io(partial.path(), err))?;
-    partial.place_unsynced(target).await
+    .map_err(|err| Error::io(Path::new("a layout file"), std::io::Error::other(err)))?
 }
 
 /// How long [`lock`] waits for another writer before giving up.
@@ -277,6 +280,37 @@ mod tests {
         drop(held);
         waiting.await.unwrap().unwrap();
         assert!(!path.exists());
+    }
+
+    /// A write whose future is dropped at once (as `try_join!` drops a
+    /// pull's manifest write when a blob fails) still leaves no temporary:
+    /// the whole file is at its name, or nothing is.
+    #[test]
+    fn a_dropped_write_leaves_the_whole_file_or_nothing() {
+        use futures_util::FutureExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("blob");
+        let bytes = vec![7u8; 4 << 20];
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let dropped = write_unsynced(&target, bytes.clone()).now_or_never();
+            assert!(
+                dropped.is_none(),
+                "a 4 MiB synced write is not done at once"
+            );
+        });
+        // Waits for the blocking write the dropped future started.
+        drop(runtime);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| n == "blob"), "{names:?}");
+        if !names.is_empty() {
+            assert_eq!(std::fs::read(&target).unwrap(), bytes);
+        }
     }
 
     /// A folder is locked in place (Unix): a second taker waits for the
