@@ -94,6 +94,8 @@ pub(crate) enum Task {
     PullMany,
     RepeatPush,
     WidePush,
+    /// [`Task::WidePush`] with one PUT per blob (`UploadMode::Monolithic`).
+    PutPush,
     Copy,
     PushSmall,
     PullSmall,
@@ -115,6 +117,7 @@ impl Task {
             Self::PullMany => format!("pull {many}"),
             Self::RepeatPush => format!("repeat push {many}"),
             Self::WidePush => format!("push {many}, {LAYERS} at once"),
+            Self::PutPush => format!("push {many}, {LAYERS} at once, one PUT each"),
             Self::Copy => format!("copy {many} to another repo"),
             Self::PushSmall | Self::PullSmall => format!(
                 "{} {} small images of {} x 64 KiB (one shared), one process",
@@ -337,7 +340,8 @@ pub(crate) fn rows<'a>(
 
 /// The many-layer image pushed again onto a registry that has it (no blob
 /// should move), pushed 16 at once by us (oci-client's push is 16 at once
-/// already), and copied to another repository.
+/// already), also with one PUT per blob as oci-client sends them, and
+/// copied to another repository.
 fn repeat_and_copy<'a>(many: &'a Image, oci: Option<&'a Path>) -> Vec<Row<'a>> {
     let dir = || text(&many.dir);
     let seeds = || vec![Seed::image(many, "many")];
@@ -368,6 +372,17 @@ fn repeat_and_copy<'a>(many: &'a Image, oci: Option<&'a Path>) -> Vec<Row<'a>> {
         move |host, _| {
             let target = repo(host, "ours-wide");
             ours(&["push".into(), dir(), target, LAYERS.to_string()])
+        },
+    ));
+    rows.push(row(
+        Task::PutPush,
+        Tool::Ours,
+        many.bytes,
+        move |host, _| {
+            let target = repo(host, "ours-put");
+            let mut command = ours(&["push".into(), dir(), target, LAYERS.to_string()])?;
+            command.env("BENCH_UPLOAD", "monolithic");
+            Ok(command)
         },
     ));
     rows.push(

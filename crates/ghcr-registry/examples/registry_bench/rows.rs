@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use ghcr_registry::{RegistryClient, TransferOptions};
+use ghcr_registry::{RegistryClient, TransferOptions, UploadMode};
 use ghcr_transport::Transport;
 use ghcr_transport::ghcr_auth::{Credentials, StaticProvider};
 use ghcr_types::Reference;
@@ -52,7 +52,13 @@ pub(crate) fn client_with(
     let transport = builder.build().map_err(|e| e.to_string())?;
     let mut metrics = Metrics::default();
     transport.register_metrics(&mut metrics);
-    Ok((RegistryClient::new(transport), metrics))
+    let mut client = RegistryClient::builder(transport);
+    // `BENCH_UPLOAD=monolithic`: one PUT `?digest=` with the streamed body
+    // per blob, as oci-client's monolithic push sends it.
+    if std::env::var("BENCH_UPLOAD").as_deref() == Ok("monolithic") {
+        client = client.upload_mode(UploadMode::Monolithic);
+    }
+    Ok((client.build().map_err(|e| e.to_string())?, metrics))
 }
 
 async fn row(args: &[String]) -> Result<(), String> {

@@ -94,7 +94,8 @@ pub(crate) fn cells(
                 .and_then(measure)?;
             // Our 16-at-once push meets the peers of the plain one
             // (oci-client's push is 16 at once).
-            let peers_row = if cell.row == Task::WidePush.name(sizes) {
+            let wide = [Task::WidePush, Task::PutPush].map(|task| task.name(sizes));
+            let peers_row = if wide.contains(&cell.row) {
                 Task::PushMany.name(sizes)
             } else {
                 cell.row.clone()
