@@ -1,5 +1,6 @@
 //! The curl rows: the loopback ceiling, one monolithic PUT of the first
-//! layer and one GET of it to a file (from a registry our client seeded).
+//! layer and one GET of it to a file (from a registry our client seeded),
+//! and that GET followed by an fsync of the file (coreutils `sync FILE`).
 
 use std::process::Command;
 
@@ -23,12 +24,32 @@ pub(crate) fn rows(one: &Image) -> Result<Vec<Row<'_>>, String> {
                 .arg(format!("{location}{separator}digest={put_digest}"));
             Ok(command)
         }),
-        row(Task::PullOne, Tool::Curl, bytes, move |host, scratch| {
-            let mut command = Command::new("/usr/bin/curl");
-            command.args(["-s", "-f", "-o"]).arg(scratch.join("blob"));
-            command.arg(format!("http://{host}/v2/bench/one/blobs/{digest}"));
-            Ok(command)
+        row(Task::PullOne, Tool::Curl, bytes, {
+            let digest = digest.clone();
+            move |host, scratch| {
+                let mut command = Command::new("/usr/bin/curl");
+                command.args(["-s", "-f", "-o"]).arg(scratch.join("blob"));
+                command.arg(format!("http://{host}/v2/bench/one/blobs/{digest}"));
+                Ok(command)
+            }
         })
+        .seeded(vec![Seed::image(one, "one")]),
+        row(
+            Task::PullOne,
+            Tool::CurlSynced,
+            bytes,
+            move |host, scratch| {
+                let mut command = Command::new("/bin/sh");
+                command.args([
+                    "-c",
+                    r#"/usr/bin/curl -s -f -o "$1" "$2" && sync "$1""#,
+                    "sh",
+                ]);
+                command.arg(scratch.join("blob"));
+                command.arg(format!("http://{host}/v2/bench/one/blobs/{digest}"));
+                Ok(command)
+            },
+        )
         .seeded(vec![Seed::image(one, "one")]),
     ])
 }

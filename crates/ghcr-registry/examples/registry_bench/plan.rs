@@ -18,6 +18,9 @@ pub(crate) enum Tool {
     OciClient,
     Skopeo,
     Curl,
+    /// curl to a file, then `sync FILE` (fsync): the ceiling of a pull
+    /// that keeps what it wrote across a crash, as ours does.
+    CurlSynced,
 }
 
 impl Tool {
@@ -27,6 +30,7 @@ impl Tool {
             Self::OciClient => "oci-client 0.18",
             Self::Skopeo => "skopeo 1.9",
             Self::Curl => "curl",
+            Self::CurlSynced => "curl, then fsync",
         }
     }
 }

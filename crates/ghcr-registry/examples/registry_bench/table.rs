@@ -97,11 +97,13 @@ fn targets(out: &mut String, cells: &[Cell], sizes: Sizes) {
     );
     let _ = writeln!(
         out,
-        "pull {} verified: {:.2} s, {:.2} x curl to a file ({:.2} s; target: within 1.1 x)",
+        "pull {} verified: {:.2} s, {:.2} x curl to a file ({:.2} s; target: within 1.1 x); {:.2} x curl then fsync ({:.2} s)",
         human(sizes.one),
         ours(Task::PullOne),
         ours(Task::PullOne) / wall(Task::PullOne, Tool::Curl),
-        wall(Task::PullOne, Tool::Curl)
+        wall(Task::PullOne, Tool::Curl),
+        ours(Task::PullOne) / wall(Task::PullOne, Tool::CurlSynced),
+        wall(Task::PullOne, Tool::CurlSynced)
     );
     let p99 = |task| {
         find(task, Tool::Ours)

@@ -42,6 +42,11 @@ impl RegistryClient {
     /// [`Error::PlatformNotFound`], [`Error::DigestMismatch`],
     /// [`Error::SizeMismatch`], [`Error::Io`], and the errors of
     /// [`RegistryClient::get_manifest`].
+    ///
+    /// [`Error::PlatformNotFound`]: crate::Error::PlatformNotFound
+    /// [`Error::DigestMismatch`]: crate::Error::DigestMismatch
+    /// [`Error::SizeMismatch`]: crate::Error::SizeMismatch
+    /// [`Error::Io`]: crate::Error::Io
     pub async fn pull_to_layout(
         &self,
         reference: &Reference,
