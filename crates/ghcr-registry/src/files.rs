@@ -72,12 +72,11 @@ impl Partial {
     /// after a crash the file is either whole at `target` or not there.
     /// The caller syncs the folder (once for many files) before anything
     /// that names the file is written.
-    pub(crate) async fn place_unsynced(mut self, target: &Path) -> Result<()> {
-        tokio::fs::rename(&self.path, target)
+    pub(crate) async fn place_unsynced(self, target: &Path) -> Result<()> {
+        let target = target.to_path_buf();
+        tokio::task::spawn_blocking(move || self.place_blocking(&target))
             .await
-            .map_err(|err| Error::io(target, err))?;
-        self.placed = true;
-        Ok(())
+            .map_err(|err| Error::io(Path::new("a layout file"), std::io::Error::other(err)))?
     }
 
     /// [`Partial::place_unsynced`] for a blocking thread.
@@ -105,22 +104,25 @@ impl Drop for Partial {
     }
 }
 
-/// Syncs the folder holding `path` (on Unix; elsewhere a folder cannot be
-/// opened for that and the rename is as durable as the system makes it).
+/// Syncs the folder holding `path` (see [`sync_folder`]).
 pub(crate) fn sync_parent(path: &Path) -> Result<()> {
-    #[cfg(unix)]
-    if let Some(parent) = path.parent() {
-        let parent = if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
-        };
-        File::open(parent)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|err| Error::io(parent, err))?;
+    match path.parent() {
+        Some(parent) if parent.as_os_str().is_empty() => sync_folder(Path::new(".")),
+        Some(parent) => sync_folder(parent),
+        None => Ok(()),
     }
+}
+
+/// Syncs the folder `dir` itself, so the names in it survive a crash
+/// (blocking; on Unix: elsewhere a folder cannot be opened for that and a
+/// rename is as durable as the system makes it).
+pub(crate) fn sync_folder(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|err| Error::io(dir, err))?;
     #[cfg(not(unix))]
-    let _ = path;
+    let _ = dir;
     Ok(())
 }
 

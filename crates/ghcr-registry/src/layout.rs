@@ -154,8 +154,8 @@ impl Layout {
     /// that name), keeping every other entry and field as it was. The
     /// read, merge and write happen under an exclusive lock on the layout's
     /// folder (on Unix; elsewhere on `.index.json.lock`, created, then
-    /// removed), so pulls into one
-    /// layout (from tasks or processes) keep each other's entries. The
+    /// removed), so pulls into one layout (from tasks or processes) keep
+    /// each other's entries. The
     /// blob folders are synced before the new `index.json` is renamed into
     /// place: an entry never names a blob that a crash could take away.
     pub(crate) async fn add_entry(
@@ -222,9 +222,7 @@ fn sync_folders_in(blobs: &Path) -> Result<()> {
     for folder in folders {
         let folder = folder.map_err(|err| Error::io(blobs, err))?.path();
         if folder.is_dir() {
-            std::fs::File::open(&folder)
-                .and_then(|dir| dir.sync_all())
-                .map_err(|err| Error::io(&folder, err))?;
+            files::sync_folder(&folder)?;
         }
     }
     Ok(())
