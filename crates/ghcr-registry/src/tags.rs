@@ -1,6 +1,7 @@
 //! Tags: paginated listing (a stream, or collected), regex filters, tagging
 //! an existing image, retagging, and deleting a tag.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use futures_util::stream::BoxStream;
@@ -27,11 +28,18 @@ pub(crate) const MAX_TAG_PAGES: usize = 10_000;
 /// Tags as they arrive, page by page.
 pub type TagStream = BoxStream<'static, Result<Tag>>;
 
+/// A tag list page, its names borrowed from the body where they hold no
+/// escapes (one allocation a tag, the [`Tag`]'s own).
 #[derive(Deserialize)]
-struct TagPage {
-    #[serde(default)]
-    tags: Option<Vec<String>>,
+struct TagPage<'a> {
+    #[serde(default, borrow)]
+    tags: Option<Vec<TagName<'a>>>,
 }
+
+/// One name of a page. serde borrows a `Cow` only where it is a field of
+/// its own, not inside a `Vec`: hence this wrapper.
+#[derive(Deserialize)]
+struct TagName<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// `pattern` compiled as a tag filter.
 ///
@@ -162,7 +170,7 @@ impl RegistryClient {
             .tags
             .unwrap_or_default()
             .iter()
-            .map(|tag| Tag::parse(tag))
+            .map(|TagName(tag)| Tag::parse(tag))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((tags, next))
     }
@@ -273,5 +281,31 @@ fn too_many(what: &'static str, limit: usize, repository: &Reference) -> Error {
         what,
         limit: limit as u64,
         at: repository.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TagPage;
+
+    #[test]
+    fn a_page_borrows_plain_names_and_decodes_escaped_ones() {
+        let body = br#"{"name":"team/app","tags":["v1","v\u0032","latest"]}"#;
+        let page: TagPage = serde_json::from_slice(body).unwrap();
+        let tags: Vec<_> = page.tags.unwrap().into_iter().map(|name| name.0).collect();
+        assert_eq!(tags, ["v1", "v2", "latest"]);
+        assert!(matches!(tags[0], std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(tags[1], std::borrow::Cow::Owned(_)));
+    }
+
+    #[test]
+    fn a_page_without_tags_is_empty_not_an_error() {
+        for body in [
+            &br#"{"name":"team/app","tags":null}"#[..],
+            br#"{"name":"team/app"}"#,
+        ] {
+            let page: TagPage = serde_json::from_slice(body).unwrap();
+            assert!(page.tags.is_none());
+        }
     }
 }
