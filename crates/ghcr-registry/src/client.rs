@@ -78,6 +78,7 @@ pub struct RegistryClient {
 pub(crate) struct Budget {
     kib: Arc<Semaphore>,
     total_kib: u32,
+    spares: crate::blobs::download::Spares,
 }
 
 impl Budget {
@@ -86,7 +87,13 @@ impl Budget {
         Self {
             kib: Arc::new(Semaphore::new(total_kib as usize)),
             total_kib,
+            spares: crate::blobs::download::Spares::for_budget(bytes),
         }
+    }
+
+    /// Download buffers kept for reuse.
+    pub(crate) fn spares(&self) -> &crate::blobs::download::Spares {
+        &self.spares
     }
 
     /// Waits until `bytes` fit; the permit gives them back when dropped.

@@ -85,14 +85,21 @@ impl RegistryClient {
             .await?
             .unverified();
         let (sender, receiver) = mpsc::unbounded_channel::<(Bytes, Option<OwnedSemaphorePermit>)>();
-        let (recycle, recycled) = std::sync::mpsc::channel();
+        let spares = Arc::clone(&self.budget);
         let path = temporary.to_path_buf();
         let flusher = Flusher::every(FLUSH_EVERY);
         let writer = tokio::task::spawn_blocking(move || {
-            write_all(file, receiver, &path, verifier, flusher, Some(&recycle))
+            write_all(
+                file,
+                receiver,
+                &path,
+                verifier,
+                flusher,
+                Some(spares.spares()),
+            )
         });
         let outcome = async {
-            let mut packer = Packer::new(recycled, size);
+            let mut packer = Packer::new(self.budget.spares(), size);
             while let Some(chunk) = reader.next().await? {
                 let mut rest = &chunk[..];
                 while let Some(full) = packer.fill(&mut rest) {
@@ -139,23 +146,23 @@ impl RegistryClient {
 const HOT_GROUP: usize = 256 * 1024;
 
 /// Packs received chunks into [`HOT_GROUP`]-sized buffers that the writer
-/// hands back once written. The transport's own read buffer is then free
+/// hands back to the client's [`Spares`] once written. The transport's own read buffer is then free
 /// again as soon as a chunk is copied, and the pages this download writes
 /// from stay mapped: handing the transport's chunks to the writer made
 /// glibc return them to the kernel and fault fresh ones in for every read
 /// (`clear_page_erms` at 15 % of a 1 GiB pull's CPU on one VM).
-struct Packer {
-    recycled: std::sync::mpsc::Receiver<BytesMut>,
+struct Packer<'a> {
+    spares: &'a Spares,
     current: BytesMut,
     /// Bytes still expected, when the size is known (a small blob gets a
     /// buffer of its own size, not a whole group).
     left: Option<u64>,
 }
 
-impl Packer {
-    fn new(recycled: std::sync::mpsc::Receiver<BytesMut>, size: Option<u64>) -> Self {
+impl<'a> Packer<'a> {
+    fn new(spares: &'a Spares, size: Option<u64>) -> Self {
         let mut packer = Self {
-            recycled,
+            spares,
             current: BytesMut::new(),
             left: size,
         };
@@ -170,13 +177,13 @@ impl Packer {
                 .unwrap_or(HOT_GROUP)
                 .clamp(1, HOT_GROUP)
         });
-        match self.recycled.try_recv() {
-            Ok(mut buffer) => {
+        match self.spares.take() {
+            Some(mut buffer) => {
                 buffer.clear();
                 buffer.reserve(wanted);
                 buffer
             }
-            Err(_) => BytesMut::with_capacity(wanted),
+            None => BytesMut::with_capacity(wanted),
         }
     }
 
@@ -205,6 +212,55 @@ impl Packer {
     }
 }
 
+/// Written download buffers kept for the next ones, across a client's
+/// downloads: at most its memory budget's worth, so the pool never holds
+/// more than the transfers it serves may, and the pages stay mapped.
+pub(crate) struct Spares {
+    buffers: std::sync::Mutex<Vec<BytesMut>>,
+    most: usize,
+}
+
+impl Spares {
+    /// A pool keeping at most `most` buffers.
+    pub(crate) fn holding(most: usize) -> Self {
+        Self {
+            buffers: std::sync::Mutex::default(),
+            most,
+        }
+    }
+
+    /// A pool for a budget of `bytes`.
+    pub(crate) fn for_budget(bytes: usize) -> Self {
+        Self::holding(bytes / HOT_GROUP)
+    }
+
+    fn take(&self) -> Option<BytesMut> {
+        self.buffers.lock().ok()?.pop()
+    }
+
+    /// Keeps a whole-group buffer while there is room; drops the rest.
+    fn give_back(&self, buffer: BytesMut) {
+        if buffer.capacity() < HOT_GROUP {
+            return;
+        }
+        if let Ok(mut buffers) = self.buffers.lock()
+            && buffers.len() < self.most
+        {
+            buffers.push(buffer);
+        }
+    }
+}
+
+impl std::fmt::Debug for Spares {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.buffers.lock().map_or(0, |buffers| buffers.len());
+        f.debug_struct("Spares")
+            .field("held", &held)
+            .field("most", &self.most)
+            .finish()
+    }
+}
+
 /// Hashes and writes what arrives, several chunks per system call, and
 /// syncs the file; gives the verifier back for the caller to finish.
 fn write_all(
@@ -213,7 +269,7 @@ fn write_all(
     path: &Path,
     mut verifier: DigestVerifier,
     mut flusher: Flusher,
-    recycle: Option<&std::sync::mpsc::Sender<BytesMut>>,
+    spares: Option<&Spares>,
 ) -> Result<DigestVerifier> {
     let mut batch: Vec<(Bytes, Option<OwnedSemaphorePermit>)> = Vec::with_capacity(64);
     while let Some(first) = receiver.blocking_recv() {
@@ -246,9 +302,8 @@ fn write_all(
         }
         for (piece, permit) in batch.drain(..) {
             drop(permit);
-            if let (Some(recycle), Ok(buffer)) = (recycle, piece.try_into_mut()) {
-                // Gone only when the receiver is: then nothing needs it.
-                let _ = recycle.send(buffer);
+            if let (Some(spares), Ok(buffer)) = (spares, piece.try_into_mut()) {
+                spares.give_back(buffer);
             }
         }
     }
@@ -407,8 +462,8 @@ mod tests {
 
     #[test]
     fn chunks_are_packed_in_order_into_full_buffers_that_come_back() {
-        let (recycle, recycled) = std::sync::mpsc::channel();
-        let mut packer = Packer::new(recycled, None);
+        let spares = Spares::holding(4);
+        let mut packer = Packer::new(&spares, None);
         let input: Vec<u8> = (0..8 * HOT_GROUP + 1000)
             .map(|i| u8::try_from(i % 253).unwrap())
             .collect();
@@ -421,7 +476,7 @@ mod tests {
                 out.extend_from_slice(&full);
                 buffers.insert(full.as_ptr() as usize);
                 // As the writer does once a buffer is written.
-                recycle.send(full.try_into_mut().unwrap()).unwrap();
+                spares.give_back(full.try_into_mut().unwrap());
             }
             assert!(
                 rest.is_empty(),
@@ -436,9 +491,22 @@ mod tests {
     }
 
     #[test]
+    fn the_pool_keeps_whole_buffers_up_to_its_limit() {
+        let spares = Spares::holding(2);
+        spares.give_back(BytesMut::with_capacity(100));
+        assert!(spares.take().is_none(), "a small blob's buffer is not kept");
+        for _ in 0..3 {
+            spares.give_back(BytesMut::with_capacity(HOT_GROUP));
+        }
+        assert!(spares.take().is_some());
+        assert!(spares.take().is_some());
+        assert!(spares.take().is_none(), "no more than the limit");
+    }
+
+    #[test]
     fn a_small_blob_of_known_size_gets_a_buffer_of_its_size() {
-        let (_recycle, recycled) = std::sync::mpsc::channel();
-        let mut packer = Packer::new(recycled, Some(5000));
+        let spares = Spares::holding(4);
+        let mut packer = Packer::new(&spares, Some(5000));
         assert!(packer.current.capacity() < HOT_GROUP);
         let mut rest = &[7u8; 5000][..];
         let full = packer.fill(&mut rest).expect("the blob fills its buffer");
