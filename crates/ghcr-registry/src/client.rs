@@ -78,7 +78,7 @@ pub struct RegistryClient {
 pub(crate) struct Budget {
     kib: Arc<Semaphore>,
     total_kib: u32,
-    spares: crate::blobs::download::Spares,
+    spares: crate::blobs::buffers::Spares,
 }
 
 impl Budget {
@@ -87,12 +87,12 @@ impl Budget {
         Self {
             kib: Arc::new(Semaphore::new(total_kib as usize)),
             total_kib,
-            spares: crate::blobs::download::Spares::for_budget(bytes),
+            spares: crate::blobs::buffers::Spares::for_budget(bytes),
         }
     }
 
     /// Download buffers kept for reuse.
-    pub(crate) fn spares(&self) -> &crate::blobs::download::Spares {
+    pub(crate) fn spares(&self) -> &crate::blobs::buffers::Spares {
         &self.spares
     }
 

@@ -1,7 +1,8 @@
 //! Blobs: existence, verified downloads (as a stream or into a file),
 //! deletion, and uploads (see [`upload`]).
 
-pub(crate) mod download;
+pub(crate) mod buffers;
+mod download;
 pub(crate) mod in_flight;
 pub(crate) mod pull;
 pub(crate) mod source;
