@@ -181,7 +181,9 @@ impl RegistryClientBuilder {
 
     /// Bytes of transfer buffers held at once across every transfer of the
     /// client (pieces queued for the socket, pieces waiting for the disk),
-    /// whatever the concurrency. Default: 16 MiB.
+    /// whatever the concurrency. Download buffers, once written, are kept
+    /// for the client's next downloads, up to this many bytes: a client that
+    /// has downloaded keeps that much until it is dropped. Default: 16 MiB.
     #[must_use]
     pub fn memory_budget(mut self, bytes: usize) -> Self {
         self.settings.memory_budget = bytes;
