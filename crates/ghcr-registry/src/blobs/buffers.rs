@@ -8,9 +8,10 @@ use super::download::HOT_GROUP;
 /// Packs received chunks into [`HOT_GROUP`]-sized buffers that the writer
 /// hands back to the client's [`Spares`] once written. The transport's own
 /// read buffer is then free again as soon as a chunk is copied, and the
-/// pages this download writes from stay mapped: handing the transport's chunks to the writer made
-/// glibc return them to the kernel and fault fresh ones in for every read
-/// (`clear_page_erms` at 15 % of a 1 GiB pull's CPU on one VM).
+/// pages this download writes from stay mapped: handing the transport's
+/// chunks to the writer made glibc return them to the kernel and fault
+/// fresh ones in for every read (`clear_page_erms` at 15 % of a 1 GiB
+/// pull's CPU on one VM).
 pub(super) struct Packer<'a> {
     spares: &'a Spares,
     current: BytesMut,
@@ -37,10 +38,10 @@ impl<'a> Packer<'a> {
                 .unwrap_or(HOT_GROUP)
                 .clamp(1, HOT_GROUP)
         });
+        // A kept buffer holds a whole group, so it always fits `wanted`.
         match self.spares.take() {
             Some(mut buffer) => {
                 buffer.clear();
-                buffer.reserve(wanted);
                 buffer
             }
             None => BytesMut::with_capacity(wanted),
@@ -82,7 +83,7 @@ pub(crate) struct Spares {
 
 impl Spares {
     /// A pool keeping at most `most` buffers.
-    pub(crate) fn holding(most: usize) -> Self {
+    fn holding(most: usize) -> Self {
         Self {
             buffers: std::sync::Mutex::default(),
             most,

@@ -86,18 +86,11 @@ impl RegistryClient {
             .await?
             .unverified();
         let (sender, receiver) = mpsc::unbounded_channel::<(Bytes, Option<OwnedSemaphorePermit>)>();
-        let spares = Arc::clone(&self.budget);
+        let budget = Arc::clone(&self.budget);
         let path = temporary.to_path_buf();
         let flusher = Flusher::every(FLUSH_EVERY);
         let writer = tokio::task::spawn_blocking(move || {
-            write_all(
-                file,
-                receiver,
-                &path,
-                verifier,
-                flusher,
-                Some(spares.spares()),
-            )
+            write_all(file, receiver, &path, verifier, flusher, budget.spares())
         });
         let outcome = async {
             let mut packer = Packer::new(self.budget.spares(), size);
@@ -154,7 +147,7 @@ fn write_all(
     path: &Path,
     mut verifier: DigestVerifier,
     mut flusher: Flusher,
-    spares: Option<&Spares>,
+    spares: &Spares,
 ) -> Result<DigestVerifier> {
     let mut batch: Vec<(Bytes, Option<OwnedSemaphorePermit>)> = Vec::with_capacity(64);
     while let Some(first) = receiver.blocking_recv() {
@@ -187,7 +180,7 @@ fn write_all(
         }
         for (piece, permit) in batch.drain(..) {
             drop(permit);
-            if let (Some(spares), Ok(buffer)) = (spares, piece.try_into_mut()) {
+            if let Ok(buffer) = piece.try_into_mut() {
                 spares.give_back(buffer);
             }
         }
@@ -326,8 +319,9 @@ mod tests {
         // About 500 KB against a 64 KiB threshold: the thread must sync.
         let flusher = Flusher::every(64 * 1024);
         let syncs = Arc::clone(&flusher.syncs);
+        let spares = Spares::for_budget(0);
         let verifier = tokio::task::spawn_blocking(move || {
-            write_all(file, receiver, &path_for_writer, verifier, flusher, None)
+            write_all(file, receiver, &path_for_writer, verifier, flusher, &spares)
         })
         .await
         .unwrap()
