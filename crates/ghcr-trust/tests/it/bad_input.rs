@@ -114,7 +114,10 @@ proptest! {
     #[test]
     fn any_bundle_bytes_are_refused(
         bytes in proptest::collection::vec(any::<u8>(), 0..2048),
-        cut in 0usize..BUNDLE.len(),
+        // Cut inside the document: a cut that only drops the file's trailing
+        // newline leaves the whole bundle, which rightly verifies (see
+        // `a_bundle_without_its_trailing_whitespace_still_verifies`).
+        cut in 0usize..BUNDLE.trim_ascii_end().len(),
     ) {
         let subject = Digest::parse(BUNDLE_SUBJECT).unwrap();
         prop_assert!(ghcr_trust::verify_bundle(&bytes, &subject, &keyless(), None).is_err());
@@ -148,6 +151,22 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_bundle_without_its_trailing_whitespace_still_verifies() {
+    // Whitespace after the JSON document is not part of anything signed, so
+    // dropping it must not change the verdict: the cut-short test above
+    // cuts only inside the document.
+    let subject = Digest::parse(BUNDLE_SUBJECT).unwrap();
+    let trimmed = BUNDLE.trim_ascii_end();
+    assert!(
+        trimmed.len() < BUNDLE.len(),
+        "the fixture ends in a newline"
+    );
+    assert!(ghcr_trust::verify_bundle(trimmed, &subject, &keyless(), None).is_ok());
+    let cut = &trimmed[..trimmed.len() - 1];
+    assert!(ghcr_trust::verify_bundle(cut, &subject, &keyless(), None).is_err());
 }
 
 #[test]
