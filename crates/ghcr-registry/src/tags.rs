@@ -110,11 +110,7 @@ impl RegistryClient {
     /// The transport's errors, [`Error::Protocol`] for a page that is not a
     /// tag list, [`Error::Data`] for an invalid tag.
     pub async fn list_tags(&self, repository: &Reference) -> Result<Vec<Tag>> {
-        self.tags(repository, None)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect()
+        self.tags(repository, None).try_collect().await
     }
 
     /// The tags matching `pattern`, a regular expression searched anywhere
