@@ -109,6 +109,18 @@ pub(crate) enum Task {
 }
 
 impl Task {
+    /// The tasks that move the benchmark's two layouts.
+    pub(crate) const TRANSFERS: [Self; 8] = [
+        Self::PushOne,
+        Self::PullOne,
+        Self::PushMany,
+        Self::PullMany,
+        Self::RepeatPush,
+        Self::WidePush,
+        Self::PutPush,
+        Self::Copy,
+    ];
+
     pub(crate) fn name(self, sizes: Sizes) -> String {
         let (one, many) = (
             human(sizes.one),
