@@ -160,8 +160,11 @@ impl RegistryClient {
         let next = next_link(links.iter().filter_map(|value| value.to_str().ok()))
             .map(|link| Ok(self.follow(registry, url, link, "a tag list Link")?.0));
         let bytes = read_limited(response, 16 * 1024 * 1024, repository).await?;
-        let page: TagPage = serde_json::from_slice(&bytes)
-            .map_err(|err| Error::protocol(url, format!("not a tag list: {err}")))?;
+        let not_a_list =
+            |err: &dyn std::fmt::Display| Error::protocol(url, format!("not a tag list: {err}"));
+        // One UTF-8 check of the whole page costs less than one per name.
+        let text = std::str::from_utf8(&bytes).map_err(|err| not_a_list(&err))?;
+        let page: TagPage = serde_json::from_str(text).map_err(|err| not_a_list(&err))?;
         let tags = page
             .tags
             .unwrap_or_default()

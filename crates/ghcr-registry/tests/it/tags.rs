@@ -210,3 +210,36 @@ async fn endless_paging_stops_at_a_named_limit() {
         assert!(error.to_string().contains(expected), "{error}");
     }
 }
+
+/// A page that is not a tag list (bytes that are not UTF-8, not JSON, the
+/// wrong JSON, a name that cannot be a tag) is a clear error, never a
+/// panic or a short list; escaped names still decode.
+#[tokio::test]
+async fn a_page_that_is_not_a_tag_list_is_an_error() {
+    for (body, says) in [
+        (
+            &b"{\"name\":\"team/x\",\"tags\":[\"v1\xff\"]}"[..],
+            "not a tag list",
+        ),
+        (b"<html>rate limited</html>", "not a tag list"),
+        (b"{\"name\":\"team/x\",\"tags\":\"v1\"}", "not a tag list"),
+        (
+            b"{\"name\":\"team/x\",\"tags\":[\"no spaces\"]}",
+            "no spaces",
+        ),
+    ] {
+        let addr = listing::tag_body_server(body).await;
+        let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+        let repository = Reference::parse(&format!("{addr}/team/x")).unwrap();
+        let error = client.list_tags(&repository).await.unwrap_err();
+        assert!(error.to_string().contains(says), "{body:?}: {error}");
+    }
+    let addr =
+        listing::tag_body_server(b"{\"name\":\"team/x\",\"tags\":[\"v\\u0031\",\"v2\"]}").await;
+    let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+    let repository = Reference::parse(&format!("{addr}/team/x")).unwrap();
+    assert_eq!(
+        client.list_tags(&repository).await.unwrap(),
+        vec![tag("v1"), tag("v2")]
+    );
+}

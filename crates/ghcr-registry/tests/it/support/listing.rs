@@ -157,3 +157,10 @@ pub(crate) async fn endless_tag_server(per_page: usize) -> SocketAddr {
     });
     serve(handler).await
 }
+
+/// Answers every tag list with `body`, 200, whatever it holds.
+pub(crate) async fn tag_body_server(body: &'static [u8]) -> SocketAddr {
+    let handler: Handler =
+        Arc::new(move |_request| Box::pin(async move { Ok(full(200, &[], Bytes::from(body))) }));
+    serve(handler).await
+}
