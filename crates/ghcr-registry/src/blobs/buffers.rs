@@ -22,29 +22,10 @@ pub(super) struct Packer<'a> {
 
 impl<'a> Packer<'a> {
     pub(super) fn new(spares: &'a Spares, size: Option<u64>) -> Self {
-        let mut packer = Self {
+        Self {
             spares,
-            current: BytesMut::new(),
+            current: buffer(spares, size),
             left: size,
-        };
-        packer.current = packer.buffer();
-        packer
-    }
-
-    /// A written buffer back from the writer, or a new one.
-    fn buffer(&self) -> BytesMut {
-        let wanted = self.left.map_or(HOT_GROUP, |left| {
-            usize::try_from(left)
-                .unwrap_or(HOT_GROUP)
-                .clamp(1, HOT_GROUP)
-        });
-        // A kept buffer holds a whole group, so it always fits `wanted`.
-        match self.spares.take() {
-            Some(mut buffer) => {
-                buffer.clear();
-                buffer
-            }
-            None => BytesMut::with_capacity(wanted),
         }
     }
 
@@ -60,7 +41,7 @@ impl<'a> Packer<'a> {
                 *left = left.saturating_sub(taken as u64);
             }
             if self.current.len() == self.current.capacity() {
-                let next = self.buffer();
+                let next = buffer(self.spares, self.left);
                 return Some(std::mem::replace(&mut self.current, next).freeze());
             }
         }
@@ -71,6 +52,22 @@ impl<'a> Packer<'a> {
     pub(super) fn rest(self) -> Option<Bytes> {
         (!self.current.is_empty()).then(|| self.current.freeze())
     }
+}
+
+/// A written buffer back from the writer, or a new one for the `left`
+/// bytes still expected (a whole group when that is unknown or more).
+fn buffer(spares: &Spares, left: Option<u64>) -> BytesMut {
+    // A kept buffer holds a whole group, so it always fits.
+    if let Some(mut kept) = spares.take() {
+        kept.clear();
+        return kept;
+    }
+    let wanted = left.map_or(HOT_GROUP, |left| {
+        usize::try_from(left)
+            .unwrap_or(HOT_GROUP)
+            .clamp(1, HOT_GROUP)
+    });
+    BytesMut::with_capacity(wanted)
 }
 
 /// Written download buffers kept for the next ones, across a client's

@@ -216,6 +216,13 @@ async fn endless_paging_stops_at_a_named_limit() {
 /// panic or a short list; escaped names still decode.
 #[tokio::test]
 async fn a_page_that_is_not_a_tag_list_is_an_error() {
+    async fn list(body: &'static [u8]) -> Result<Vec<Tag>, Error> {
+        let addr = listing::tag_body_server(body).await;
+        let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
+        client
+            .list_tags(&Reference::parse(&format!("{addr}/team/x")).unwrap())
+            .await
+    }
     for (body, says) in [
         (
             &b"{\"name\":\"team/x\",\"tags\":[\"v1\xff\"]}"[..],
@@ -228,18 +235,13 @@ async fn a_page_that_is_not_a_tag_list_is_an_error() {
             "no spaces",
         ),
     ] {
-        let addr = listing::tag_body_server(body).await;
-        let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
-        let repository = Reference::parse(&format!("{addr}/team/x")).unwrap();
-        let error = client.list_tags(&repository).await.unwrap_err();
+        let error = list(body).await.unwrap_err();
         assert!(error.to_string().contains(says), "{body:?}: {error}");
     }
-    let addr =
-        listing::tag_body_server(b"{\"name\":\"team/x\",\"tags\":[\"v\\u0031\",\"v2\"]}").await;
-    let client = RegistryClient::new(support::transport(&[&addr.to_string()], None));
-    let repository = Reference::parse(&format!("{addr}/team/x")).unwrap();
     assert_eq!(
-        client.list_tags(&repository).await.unwrap(),
+        list(b"{\"name\":\"team/x\",\"tags\":[\"v\\u0031\",\"v2\"]}")
+            .await
+            .unwrap(),
         vec![tag("v1"), tag("v2")]
     );
 }
